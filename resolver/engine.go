@@ -1,0 +1,87 @@
+package resolver
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// Observer is told about private outcomes; metrics implement it. Methods
+// must be cheap and safe for concurrent use.
+type Observer interface {
+	// PrivateAnswer counts one R3/R4 outcome: "answer", "nodata",
+	// "nxdomain" or "fallback".
+	PrivateAnswer(zone, link, outcome string)
+	// CNAMEIntoPrivate counts a public CNAME cut at a linked zone (R5).
+	CNAMEIntoPrivate(zone string)
+}
+
+// EngineOptions configures an Engine.
+type EngineOptions struct {
+	View     *View        // required: the first configuration
+	Logger   *slog.Logger // nil: discard
+	Observer Observer     // nil: no metrics
+}
+
+// Engine is the Resolver at the heart of privdns: it resolves each query
+// against the View current when the query arrived. Swap replaces the View
+// atomically (reload) without locks on the query path.
+type Engine struct {
+	view atomic.Pointer[View]
+	log  *slog.Logger
+	obs  Observer
+}
+
+var _ Resolver = (*Engine)(nil)
+
+// NewEngine returns an Engine serving opts.View.
+func NewEngine(opts EngineOptions) *Engine {
+	e := &Engine{log: opts.Logger, obs: opts.Observer}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.obs == nil {
+		e.obs = nopObserver{}
+	}
+	e.view.Store(opts.View)
+	return e
+}
+
+// Swap makes v the View for every query that starts from now on and
+// returns the previous one.
+func (e *Engine) Swap(v *View) *View { return e.view.Swap(v) }
+
+// View returns the current View.
+func (e *Engine) View() *View { return e.view.Load() }
+
+// Resolve answers q: REFUSED for clients in no network (R1), otherwise the
+// private and public chain of R2–R6.
+func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
+	if len(q.Msg.Question) != 1 {
+		return nil, ErrNoQuestion
+	}
+	v := e.view.Load()
+	nv, why := v.network(q.Network, q.Client)
+	if nv == nil {
+		q.trace("network: none (source %s is in no network's addressPrefixes) → REFUSED", q.Client)
+		resp := new(dns.Msg)
+		resp.SetRcode(q.Msg, dns.RcodeRefused)
+		return resp, nil
+	}
+	q.Network = nv.name
+	q.trace("network: %s (%s)", nv.name, why)
+
+	w := newWalk(ctx, v, nv, q, e.obs)
+	if err := w.run(); err != nil {
+		q.trace("no answer: %v → SERVFAIL", err)
+		return nil, err
+	}
+	return w.finish(), nil
+}
+
+type nopObserver struct{}
+
+func (nopObserver) PrivateAnswer(string, string, string) {}
+func (nopObserver) CNAMEIntoPrivate(string)              {}

@@ -1,0 +1,171 @@
+package resolver
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// UDPSize is the EDNS0 UDP payload size privdns advertises and the most it
+// sends over UDP (DNS flag day 2020).
+const UDPSize = 1232
+
+// RequestObserver is told about every answered request; metrics implement it.
+type RequestObserver interface {
+	Request(network, proto string, qtype uint16, rcode int, d time.Duration)
+}
+
+// HandlerOptions configures a Handler.
+type HandlerOptions struct {
+	Resolver Resolver
+	// Network resolves every query as this network (a listener bound to a
+	// network, like an Azure inbound endpoint); "" chooses by source (R1).
+	Network string
+	// Identity answers NSID and CHAOS id.server / hostname.bind; "" = off.
+	Identity string
+	// Timeout bounds one query's resolution; default 10s.
+	Timeout  time.Duration
+	Logger   *slog.Logger
+	Observer RequestObserver
+}
+
+// Handler is the dns.Handler of a listener: it checks the request, asks
+// the Resolver, and shapes the response for the wire (R7, R8).
+type Handler struct {
+	opts HandlerOptions
+	log  *slog.Logger
+}
+
+var _ dns.Handler = (*Handler)(nil)
+
+// NewHandler returns a Handler; opts.Resolver is required.
+func NewHandler(opts HandlerOptions) *Handler {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	h := &Handler{opts: opts, log: opts.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// MsgAcceptFunc drops responses, answers NOTIMP to opcodes other than
+// QUERY and FORMERR to anything without exactly one question, before the
+// packet is parsed (R7). Servers must use it instead of miekg's default,
+// which also accepts NOTIFY.
+func MsgAcceptFunc(dh dns.Header) dns.MsgAcceptAction {
+	const qrBit = 1 << 15
+	switch {
+	case dh.Bits&qrBit != 0:
+		return dns.MsgIgnore
+	case int(dh.Bits>>11)&0xF != dns.OpcodeQuery:
+		return dns.MsgRejectNotImplemented
+	case dh.Qdcount != 1:
+		return dns.MsgReject
+	}
+	return dns.MsgAccept
+}
+
+// ServeDNS answers one request. A panic while resolving is answered
+// SERVFAIL and logged; the server goes on.
+func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	start := time.Now()
+	q := &Query{Msg: r, Network: h.opts.Network, Proto: "udp"}
+	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
+		q.Proto = "tcp"
+	}
+	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
+		q.Client = ap.Addr().Unmap()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic while answering a query", "panic", p, "client", q.Client, "question", questionString(r))
+			h.write(w, q, errorReply(r, dns.RcodeServerFailure), start)
+		}
+	}()
+	h.write(w, q, h.answer(q), start)
+}
+
+// answer produces the reply before EDNS and size shaping.
+func (h *Handler) answer(q *Query) *dns.Msg {
+	r := q.Msg
+	if r.Response {
+		return nil
+	}
+	if r.Opcode != dns.OpcodeQuery {
+		return errorReply(r, dns.RcodeNotImplemented)
+	}
+	if len(r.Question) != 1 || countOPT(r.Extra) > 1 {
+		return errorReply(r, dns.RcodeFormatError)
+	}
+	if opt := r.IsEdns0(); opt != nil && opt.Version() != 0 {
+		return errorReply(r, dns.RcodeBadVers)
+	}
+	qs := r.Question[0]
+	switch {
+	case qs.Qclass == dns.ClassCHAOS:
+		return h.chaos(r)
+	case qs.Qclass != dns.ClassINET:
+		return errorReply(r, dns.RcodeRefused)
+	case qs.Qtype == dns.TypeAXFR || qs.Qtype == dns.TypeIXFR:
+		return errorReply(r, dns.RcodeRefused)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
+	defer cancel()
+	resp, err := h.opts.Resolver.Resolve(ctx, q)
+	if err != nil {
+		h.log.Debug("no answer", "question", questionString(r), "network", q.Network, "err", err)
+		resp = errorReply(r, dns.RcodeServerFailure)
+	}
+	return resp
+}
+
+// chaos answers CHAOS id.server and hostname.bind with the identity; other
+// CHAOS names (version.bind among them) are refused.
+func (h *Handler) chaos(r *dns.Msg) *dns.Msg {
+	qs := r.Question[0]
+	name := strings.ToLower(qs.Name)
+	if h.opts.Identity == "" || qs.Qtype != dns.TypeTXT || (name != "id.server." && name != "hostname.bind.") {
+		return errorReply(r, dns.RcodeRefused)
+	}
+	resp := new(dns.Msg)
+	resp.SetReply(r)
+	resp.Answer = []dns.RR{&dns.TXT{
+		Hdr: dns.RR_Header{Name: qs.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS},
+		Txt: []string{h.opts.Identity},
+	}}
+	return resp
+}
+
+func errorReply(r *dns.Msg, rcode int) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetRcode(r, rcode)
+	if rcode == dns.RcodeFormatError && len(r.Question) != 1 {
+		resp.Question = nil
+	}
+	return resp
+}
+
+func countOPT(extra []dns.RR) int {
+	n := 0
+	for _, rr := range extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n
+}
+
+func questionString(r *dns.Msg) string {
+	if len(r.Question) == 0 {
+		return ""
+	}
+	q := r.Question[0]
+	return q.Name + " " + dns.Class(q.Qclass).String() + " " + dns.Type(q.Qtype).String()
+}

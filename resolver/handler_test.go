@@ -1,0 +1,266 @@
+package resolver
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func startHandler(t *testing.T, opts HandlerOptions) *Listener {
+	t.Helper()
+	l, err := Listen("127.0.0.1:0", NewHandler(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Shutdown(context.Background()) })
+	return l
+}
+
+// exchangeFrom sends m to addr over proto from the local address src.
+func exchangeFrom(t *testing.T, proto, src, addr string, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	c := &dns.Client{Net: proto, Timeout: 5 * time.Second}
+	if src != "" {
+		ip := net.ParseIP(src)
+		if proto == "tcp" {
+			c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+		} else {
+			c.Dialer = &net.Dialer{LocalAddr: &net.UDPAddr{IP: ip}}
+		}
+	}
+	resp, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("%s exchange: %v", proto, err)
+	}
+	return resp
+}
+
+// rawExchange sends raw bytes over UDP and returns the reply, or nil when
+// none arrives within a short wait.
+func rawExchange(t *testing.T, addr string, pkt []byte) *dns.Msg {
+	t.Helper()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(pkt); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	buf := make([]byte, 65535)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return nil
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(buf[:n]); err != nil {
+		t.Fatalf("reply does not parse: %v", err)
+	}
+	return m
+}
+
+func TestHandlerResponseShape(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Identity: "privdns-test-1"})
+
+	t.Run("RA set, AA clear, question echoed as asked, EDNS answered", func(t *testing.T) {
+		m := query("CoNtOsO.PrivateLink.blob.core.windows.net", dns.TypeA)
+		m.Id = 4242
+		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		if !resp.RecursionAvailable || resp.Authoritative || resp.Id != 4242 {
+			t.Errorf("RA=%v AA=%v id=%d", resp.RecursionAvailable, resp.Authoritative, resp.Id)
+		}
+		if resp.Question[0].Name != "CoNtOsO.PrivateLink.blob.core.windows.net." {
+			t.Errorf("question = %q", resp.Question[0].Name)
+		}
+		opt := resp.IsEdns0()
+		if opt == nil || opt.UDPSize() != UDPSize {
+			t.Fatalf("OPT = %v, want UDP size %d", opt, UDPSize)
+		}
+		if len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != "10.1.0.5" {
+			t.Errorf("answer = %v", resp.Answer)
+		}
+	})
+	t.Run("no EDNS asked, none answered", func(t *testing.T) {
+		m := new(dns.Msg)
+		m.SetQuestion("fabrikam.blob.core.windows.net.", dns.TypeA)
+		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		if resp.IsEdns0() != nil || resp.Rcode != dns.RcodeNameError {
+			t.Errorf("rcode %s, OPT %v", dns.RcodeToString[resp.Rcode], resp.IsEdns0())
+		}
+	})
+	t.Run("EDE of a Default NXDOMAIN reaches the client over UDP and TCP", func(t *testing.T) {
+		for _, proto := range []string{"udp", "tcp"} {
+			resp := exchangeFrom(t, proto, "127.0.1.7", l.Addr, query("fabrikam.blob.core.windows.net", dns.TypeA))
+			texts := edeTexts(resp)
+			if len(texts) != 1 || !strings.Contains(texts[0], "(link bob-link, Default)") {
+				t.Errorf("%s: EDE = %q", proto, texts)
+			}
+		}
+	})
+	t.Run("the source address picks the network", func(t *testing.T) {
+		for src, want := range map[string]int{"127.0.1.9": dns.RcodeNameError, "127.0.2.9": dns.RcodeSuccess, "127.0.9.9": dns.RcodeRefused} {
+			for _, proto := range []string{"udp", "tcp"} {
+				resp := exchangeFrom(t, proto, src, l.Addr, query("fabrikam.blob.core.windows.net", dns.TypeA))
+				if resp.Rcode != want {
+					t.Errorf("%s from %s: rcode %s, want %s", proto, src, dns.RcodeToString[resp.Rcode], dns.RcodeToString[want])
+				}
+			}
+		}
+	})
+	t.Run("NSID answers the identity", func(t *testing.T) {
+		m := query("www.corp.example", dns.TypeA)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		var nsid string
+		for _, o := range resp.IsEdns0().Option {
+			if n, ok := o.(*dns.EDNS0_NSID); ok {
+				nsid = n.Nsid
+			}
+		}
+		if nsid != hexString("privdns-test-1") {
+			t.Errorf("NSID = %q", nsid)
+		}
+	})
+	t.Run("CHAOS id.server and hostname.bind answer the identity; version.bind is refused", func(t *testing.T) {
+		for name, want := range map[string]int{"id.server.": dns.RcodeSuccess, "hostname.bind.": dns.RcodeSuccess, "version.bind.": dns.RcodeRefused} {
+			m := new(dns.Msg)
+			m.SetQuestion(name, dns.TypeTXT)
+			m.Question[0].Qclass = dns.ClassCHAOS
+			resp := exchangeFrom(t, "udp", "", l.Addr, m)
+			if resp.Rcode != want {
+				t.Errorf("%s: rcode %s", name, dns.RcodeToString[resp.Rcode])
+			}
+			if want == dns.RcodeSuccess && (len(resp.Answer) != 1 || resp.Answer[0].(*dns.TXT).Txt[0] != "privdns-test-1") {
+				t.Errorf("%s: answer %v", name, resp.Answer)
+			}
+		}
+	})
+	t.Run("EDNS version 1 gets BADVERS", func(t *testing.T) {
+		m := query("www.corp.example", dns.TypeA)
+		m.IsEdns0().SetVersion(1)
+		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		if resp.Rcode != dns.RcodeBadVers {
+			t.Errorf("rcode %d, want BADVERS", resp.Rcode)
+		}
+	})
+}
+
+func TestHandlerTruncation(t *testing.T) {
+	var records []string
+	for i := 0; i < 40; i++ {
+		records = append(records, fmt.Sprintf("big 300 IN TXT \"%02d%s\"", i, strings.Repeat("x", 60)))
+	}
+	big := mustZone(t, "big.example", records...)
+	view, err := NewView(ViewOptions{
+		Networks: []Network{{Name: "n", Prefixes: prefixes(t, "127.0.0.0/8")}},
+		Links:    []Link{{Name: "l", Network: "n", Zone: big}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := startHandler(t, HandlerOptions{Resolver: NewEngine(EngineOptions{View: view})})
+
+	plain := new(dns.Msg)
+	plain.SetQuestion("big.big.example.", dns.TypeTXT)
+	cases := []struct {
+		name    string
+		proto   string
+		m       *dns.Msg
+		wantTC  bool
+		maxSize int
+	}{
+		{"UDP without EDNS is cut to 512 bytes", "udp", plain, true, 512},
+		{"UDP with EDNS 1232 is cut to 1232 bytes", "udp", query("big.big.example", dns.TypeTXT), true, UDPSize},
+		{"UDP with EDNS 4096 is still cut to 1232 bytes", "udp", withUDPSize(query("big.big.example", dns.TypeTXT), 4096), true, UDPSize},
+		{"TCP carries the whole answer", "tcp", plain, false, 65535},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &dns.Client{Net: tc.proto, UDPSize: 65535}
+			resp, _, err := c.Exchange(tc.m, l.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Compress = true
+			packed, _ := resp.Pack()
+			if resp.Truncated != tc.wantTC || len(packed) > tc.maxSize {
+				t.Errorf("TC=%v size=%d, want TC=%v size<=%d", resp.Truncated, len(packed), tc.wantTC, tc.maxSize)
+			}
+			if !tc.wantTC && len(resp.Answer) != 40 {
+				t.Errorf("answer has %d records, want 40", len(resp.Answer))
+			}
+		})
+	}
+}
+
+func withUDPSize(m *dns.Msg, size uint16) *dns.Msg {
+	m.IsEdns0().SetUDPSize(size)
+	return m
+}
+
+func TestHandlerBadInput(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine})
+	good := query("www.corp.example", dns.TypeA)
+	pkt, _ := good.Pack()
+
+	header := func(bits uint16, qd uint16) []byte {
+		b := append([]byte(nil), pkt...)
+		binary.BigEndian.PutUint16(b[2:], bits)
+		binary.BigEndian.PutUint16(b[4:], qd)
+		return b
+	}
+	cases := []struct {
+		name      string
+		pkt       []byte
+		wantRcode int // -1: no reply
+	}{
+		{"no question is FORMERR", header(0x0100, 0)[:12], dns.RcodeFormatError},
+		{"two questions is FORMERR", header(0x0100, 2), dns.RcodeFormatError},
+		{"NOTIFY is NOTIMP", header(4<<11, 1), dns.RcodeNotImplemented},
+		{"UPDATE is NOTIMP", header(5<<11, 1), dns.RcodeNotImplemented},
+		{"STATUS is NOTIMP", header(2<<11, 1), dns.RcodeNotImplemented},
+		{"a response is dropped", header(0x8100, 1), -1},
+		{"a truncated question is FORMERR", header(0x0100, 1)[:12+6], dns.RcodeFormatError},
+		{"a short header is dropped", pkt[:7], -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := rawExchange(t, l.Addr, tc.pkt)
+			switch {
+			case tc.wantRcode < 0 && resp != nil:
+				t.Errorf("got a reply %s, want none", dns.RcodeToString[resp.Rcode])
+			case tc.wantRcode >= 0 && resp == nil:
+				t.Errorf("no reply, want %s", dns.RcodeToString[tc.wantRcode])
+			case tc.wantRcode >= 0 && resp.Rcode != tc.wantRcode:
+				t.Errorf("rcode %s, want %s", dns.RcodeToString[resp.Rcode], dns.RcodeToString[tc.wantRcode])
+			}
+		})
+	}
+	// The server is still alive and answering.
+	if resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, good); resp.Rcode != dns.RcodeSuccess {
+		t.Errorf("after bad input: rcode %s", dns.RcodeToString[resp.Rcode])
+	}
+}
+
+type panicResolver struct{}
+
+func (panicResolver) Resolve(context.Context, *Query) (*dns.Msg, error) { panic("boom") }
+
+func TestHandlerPanicIsServfail(t *testing.T) {
+	l := startHandler(t, HandlerOptions{Resolver: panicResolver{}})
+	for i := 0; i < 2; i++ {
+		resp := exchangeFrom(t, "udp", "", l.Addr, query("x.example", dns.TypeA))
+		if resp.Rcode != dns.RcodeServerFailure {
+			t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[resp.Rcode])
+		}
+	}
+}

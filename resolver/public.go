@@ -1,0 +1,140 @@
+package resolver
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// public resolves name on its public route (R6) and walks the reply's CNAME
+// chain, keeping only records on it. The chain is cut where it enters a
+// linked zone or another forwarding rule (R5); next is then the name to
+// resolve there. A chain that ends in a CNAME without data or SOA (an
+// authoritative-only upstream) continues with the target.
+func (w *walk) public(name string) (next string, err error) {
+	route := w.v.routeFor(w.nv, name)
+	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
+	if err != nil {
+		w.trace("public: %s %s via %s → no answer: %v", name, typeName(w.qtype), route.Name, err)
+		return "", fmt.Errorf("%s via %s: %w", name, route.Name, err)
+	}
+	w.trace("public: %s %s via %s → %s, %d answer records", name, typeName(w.qtype), route.Name,
+		dns.RcodeToString[reply.Rcode], len(reply.Answer))
+	w.keepEDE(reply)
+
+	cur := name
+	for {
+		data, cname := w.pick(reply.Answer, cur)
+		if len(data) > 0 {
+			w.answer = append(w.answer, data...)
+			w.rcode = reply.Rcode
+			return "", nil
+		}
+		if cname == nil {
+			break
+		}
+		w.answer = append(w.answer, cname...)
+		if err := w.countCNAME(); err != nil {
+			return "", err
+		}
+		target := dns.CanonicalName(cname[0].(*dns.CNAME).Target)
+		if z := w.nv.zoneFor(target); z != nil {
+			w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.link.Zone.Name())
+			w.obs.CNAMEIntoPrivate(z.link.Zone.Name())
+			return target, nil
+		}
+		if r := w.v.routeFor(w.nv, target); r != route && r != w.v.def {
+			w.trace("public CNAME %s → %s falls under forwarding rule %s: resolved there", cur, target, r.Name)
+			return target, nil
+		}
+		w.trace("public CNAME %s → %s", cur, target)
+		cur = target
+	}
+
+	soa := soaOf(reply.Ns)
+	switch {
+	case reply.Rcode == dns.RcodeNameError:
+		w.rcode = dns.RcodeNameError
+	case soa == nil && cur != name:
+		w.trace("public: chain ends at %s without data: asking for it", cur)
+		return cur, nil
+	default:
+		w.rcode = reply.Rcode
+	}
+	if soa != nil {
+		w.auth = []dns.RR{soa}
+	}
+	return "", nil
+}
+
+// upstreamQuery asks for name with the client's type, class and DNSSEC bits.
+func (w *walk) upstreamQuery(name string) *dns.Msg {
+	m := new(dns.Msg)
+	m.Id = dns.Id()
+	m.RecursionDesired = true
+	m.CheckingDisabled = w.cd
+	m.Question = []dns.Question{{Name: name, Qtype: w.qtype, Qclass: w.qclass}}
+	m.SetEdns0(1232, w.do)
+	return m
+}
+
+// pick returns the records at owner of the asked type (with their
+// signatures when DO is set), or else owner's CNAME record (and its
+// signatures).
+func (w *walk) pick(answer []dns.RR, owner string) (data, cname []dns.RR) {
+	var sigs []dns.RR
+	for _, rr := range answer {
+		h := rr.Header()
+		if !strings.EqualFold(h.Name, owner) {
+			continue
+		}
+		switch t := h.Rrtype; {
+		case t == dns.TypeRRSIG:
+			if w.do {
+				sigs = append(sigs, rr)
+			}
+		case t == w.qtype || w.qtype == dns.TypeANY:
+			data = append(data, rr)
+		case t == dns.TypeCNAME && cname == nil:
+			cname = []dns.RR{rr}
+		}
+	}
+	covered := w.qtype
+	if len(data) == 0 {
+		covered = dns.TypeCNAME
+	}
+	for _, rr := range sigs {
+		if sig := rr.(*dns.RRSIG); sig.TypeCovered == covered || w.qtype == dns.TypeANY {
+			if len(data) > 0 {
+				data = append(data, rr)
+			} else if cname != nil {
+				cname = append(cname, rr)
+			}
+		}
+	}
+	return data, cname
+}
+
+// keepEDE carries extended errors from a public reply (a cache's stale
+// marker, an upstream's DNSSEC failure) into the final answer.
+func (w *walk) keepEDE(reply *dns.Msg) {
+	opt := reply.IsEdns0()
+	if opt == nil {
+		return
+	}
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			w.ede = append(w.ede, *e)
+		}
+	}
+}
+
+func soaOf(rrs []dns.RR) dns.RR {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			return rr
+		}
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package resolvertest runs real DNS servers on loopback for tests and for
+// `privdns demo`: a server with any handler, and Public, a handler that
+// answers like a public recursive resolver from zone-file lines.
+//
+// Sharp edge: servers listen on 127.0.0.1 only; nothing here ever leaves
+// the machine, and every server must be closed (t.Cleanup or Close).
+package resolvertest
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// Server is a DNS server on 127.0.0.1 serving UDP and TCP on one port,
+// counting the queries it receives.
+type Server struct {
+	Addr string // "127.0.0.1:port"
+	hits atomic.Int64
+	udp  *dns.Server
+	tcp  *dns.Server
+	once sync.Once
+}
+
+// Start serves h on 127.0.0.1:0 (UDP and TCP on the same port).
+func Start(h dns.Handler) (*Server, error) {
+	return StartOn("127.0.0.1:0", h)
+}
+
+// StartOn serves h on addr (UDP and TCP on the same port; port 0 picks one).
+func StartOn(addr string, h dns.Handler) (*Server, error) {
+	s := &Server{}
+	counted := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		s.hits.Add(1)
+		h.ServeDNS(w, r)
+	})
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	s.Addr = pc.LocalAddr().String()
+	s.udp = &dns.Server{PacketConn: pc, Handler: counted}
+	s.tcp = &dns.Server{Listener: l, Handler: counted}
+	for _, srv := range []*dns.Server{s.udp, s.tcp} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go srv.ActivateAndServe() //nolint:errcheck // ends with Close
+		<-started
+	}
+	return s, nil
+}
+
+// New starts a server for a test and closes it when the test ends.
+func New(tb testing.TB, h dns.Handler) *Server {
+	tb.Helper()
+	s, err := Start(h)
+	if err != nil {
+		tb.Fatalf("starting a fake DNS server: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Hits is the number of queries received so far.
+func (s *Server) Hits() int64 { return s.hits.Load() }
+
+// Close stops the server.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		s.udp.Shutdown() //nolint:errcheck
+		s.tcp.Shutdown() //nolint:errcheck
+	})
+}
+
+// String returns the address, so a Server prints as an upstream.
+func (s *Server) String() string { return fmt.Sprint(s.Addr) }

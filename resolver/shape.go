@@ -1,0 +1,100 @@
+package resolver
+
+import (
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// write shapes resp for the client and sends it: RA set, AA clear, EDNS
+// answered in kind, truncated to the client's UDP size with TC (R7).
+func (h *Handler) write(w dns.ResponseWriter, q *Query, resp *dns.Msg, start time.Time) {
+	if resp == nil {
+		return
+	}
+	r := q.Msg
+	resp.Id = r.Id
+	resp.Response = true
+	resp.RecursionAvailable = true
+	resp.Authoritative = false
+	resp.RecursionDesired = r.RecursionDesired
+	resp.CheckingDisabled = r.CheckingDisabled
+	if resp.Rcode != dns.RcodeFormatError || len(r.Question) == 1 {
+		resp.Question = r.Question // echoed exactly as asked
+	}
+	size := h.edns(r, resp)
+	if q.Proto == "udp" {
+		resp.Truncate(size)
+	}
+	resp.Compress = true
+	if err := w.WriteMsg(resp); err != nil {
+		h.log.Debug("writing a response failed", "client", q.Client, "err", err)
+	}
+	if h.opts.Observer != nil {
+		h.opts.Observer.Request(q.Network, q.Proto, questionType(r), resp.Rcode, time.Since(start))
+	}
+}
+
+// edns replaces any OPT in resp by one answering the client's: our UDP
+// size, the client's DO bit, the resolver's Extended DNS Errors and NSID
+// when asked. A client without EDNS gets no OPT (and no extended rcode).
+// It returns the largest UDP response the client accepts.
+func (h *Handler) edns(r, resp *dns.Msg) int {
+	var edes []dns.EDNS0
+	extra := resp.Extra[:0:0]
+	for _, rr := range resp.Extra {
+		if opt, ok := rr.(*dns.OPT); ok {
+			for _, o := range opt.Option {
+				if o.Option() == dns.EDNS0EDE {
+					edes = append(edes, o)
+				}
+			}
+			continue
+		}
+		extra = append(extra, rr)
+	}
+	resp.Extra = extra
+	ropt := r.IsEdns0()
+	if ropt == nil {
+		if resp.Rcode > 0xF {
+			resp.Rcode = dns.RcodeServerFailure
+		}
+		return dns.MinMsgSize
+	}
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	opt.SetUDPSize(UDPSize)
+	opt.SetDo(ropt.Do())
+	opt.Option = edes
+	if h.opts.Identity != "" && hasOption(ropt, dns.EDNS0NSID) {
+		opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexString(h.opts.Identity)})
+	}
+	resp.Extra = append(resp.Extra, opt)
+	size := int(ropt.UDPSize())
+	size = max(size, dns.MinMsgSize)
+	return min(size, UDPSize)
+}
+
+func hasOption(opt *dns.OPT, code uint16) bool {
+	for _, o := range opt.Option {
+		if o.Option() == code {
+			return true
+		}
+	}
+	return false
+}
+
+func hexString(s string) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b = append(b, digits[s[i]>>4], digits[s[i]&0xF])
+	}
+	return string(b)
+}
+
+func questionType(r *dns.Msg) uint16 {
+	if len(r.Question) == 0 {
+		return 0
+	}
+	return r.Question[0].Qtype
+}

@@ -1,0 +1,237 @@
+package resolver
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/zones"
+)
+
+// Policy is a link's resolution policy for private NXDOMAINs (R4).
+type Policy uint8
+
+const (
+	// PolicyDefault answers a private NXDOMAIN as NXDOMAIN.
+	PolicyDefault Policy = iota
+	// PolicyNxDomainRedirect resolves the name on the public path instead.
+	PolicyNxDomainRedirect
+)
+
+func (p Policy) String() string {
+	if p == PolicyNxDomainRedirect {
+		return "NxDomainRedirect"
+	}
+	return "Default"
+}
+
+// ParsePolicy reads a resolutionPolicy value, case-insensitively.
+func ParsePolicy(s string) (Policy, error) {
+	switch strings.ToLower(s) {
+	case "", "default":
+		return PolicyDefault, nil
+	case "nxdomainredirect":
+		return PolicyNxDomainRedirect, nil
+	}
+	return 0, fmt.Errorf("unknown resolution policy %q", s)
+}
+
+// DefaultFallbackTypes are the query types Azure falls back for (R4).
+var DefaultFallbackTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}
+
+// Network is a client network: a name and its address prefixes.
+type Network struct {
+	Name     string
+	Prefixes []netip.Prefix
+}
+
+// Link pairs a zone with a network (an Azure virtual network link).
+type Link struct {
+	Name          string
+	Network       string
+	Zone          *zones.Zone
+	Policy        Policy
+	FallbackTypes []uint16 // nil: DefaultFallbackTypes
+}
+
+// Route is a public path: the default upstreams (Domain "") or one
+// forwarding rule. Upstream is what answers it (usually a cache in front of
+// an upstream group).
+type Route struct {
+	Name     string   // for traces and metrics: "upstreams" or "ruleset/domain"
+	Domain   string   // the rule's domain, lower-case FQDN; "" for the default route
+	Networks []string // the networks the rule's ruleset is linked to
+	Disabled bool
+	Upstream Exchanger
+}
+
+// ViewOptions is everything a View is built from.
+type ViewOptions struct {
+	Networks []Network
+	Links    []Link
+	Rules    []Route   // forwarding rules; disabled ones are kept for explain but never used
+	Default  Exchanger // the default upstreams
+	// UnknownClients names the network for sources in no network's prefixes;
+	// "" or "refuse" refuses them (R1).
+	UnknownClients string
+	// Explain adds the R8 Extended DNS Error texts.
+	Explain bool
+}
+
+// View is one immutable configuration snapshot: every per-network lookup
+// table the query path needs, built once per load.
+type View struct {
+	nets     map[string]*netView
+	prefixes []prefixNet // longest prefix first
+	unknown  *netView
+	explain  bool
+	def      *Route
+}
+
+type prefixNet struct {
+	prefix netip.Prefix
+	net    *netView
+}
+
+// netView is what one network sees: its linked zones and its forwarding
+// rules, each keyed by lower-case FQDN for label-wise suffix walks.
+type netView struct {
+	name  string
+	zones map[string]*linkedZone
+	rules map[string]*Route
+}
+
+type linkedZone struct {
+	link     Link
+	fallback []uint16
+}
+
+// NewView checks the options for references that do not resolve and
+// builds the lookup tables.
+func NewView(opts ViewOptions) (*View, error) {
+	v := &View{
+		nets:    make(map[string]*netView, len(opts.Networks)),
+		explain: opts.Explain,
+		def:     &Route{Name: "upstreams", Upstream: opts.Default},
+	}
+	for _, n := range opts.Networks {
+		if _, dup := v.nets[n.Name]; dup {
+			return nil, fmt.Errorf("network %s: defined twice", n.Name)
+		}
+		nv := &netView{name: n.Name, zones: map[string]*linkedZone{}, rules: map[string]*Route{}}
+		v.nets[n.Name] = nv
+		for _, p := range n.Prefixes {
+			v.prefixes = append(v.prefixes, prefixNet{p.Masked(), nv})
+		}
+	}
+	slices.SortStableFunc(v.prefixes, func(a, b prefixNet) int { return b.prefix.Bits() - a.prefix.Bits() })
+	if err := v.addLinks(opts.Links); err != nil {
+		return nil, err
+	}
+	if err := v.addRules(opts.Rules); err != nil {
+		return nil, err
+	}
+	if u := opts.UnknownClients; u != "" && !strings.EqualFold(u, "refuse") {
+		if v.unknown = v.nets[u]; v.unknown == nil {
+			return nil, fmt.Errorf("unknownClients: unknown network %q", u)
+		}
+	}
+	return v, nil
+}
+
+func (v *View) addLinks(links []Link) error {
+	for _, l := range links {
+		nv := v.nets[l.Network]
+		if nv == nil {
+			return fmt.Errorf("link %s: unknown network %q", l.Name, l.Network)
+		}
+		name := l.Zone.Name()
+		if _, dup := nv.zones[name]; dup {
+			return fmt.Errorf("link %s: network %s is already linked to a zone named %s", l.Name, l.Network, name)
+		}
+		fb := l.FallbackTypes
+		if fb == nil {
+			fb = DefaultFallbackTypes
+		}
+		nv.zones[name] = &linkedZone{link: l, fallback: fb}
+	}
+	return nil
+}
+
+func (v *View) addRules(rules []Route) error {
+	for i := range rules {
+		r := &rules[i]
+		if r.Disabled {
+			continue
+		}
+		domain := dns.CanonicalName(r.Domain)
+		for _, n := range r.Networks {
+			nv := v.nets[n]
+			if nv == nil {
+				return fmt.Errorf("rule %s: unknown network %q", r.Name, n)
+			}
+			// Two rulesets linked to one network with the same domain:
+			// the first wins, as config order is the only tie-breaker.
+			if _, dup := nv.rules[domain]; !dup {
+				nv.rules[domain] = r
+			}
+		}
+	}
+	return nil
+}
+
+// network chooses the client network (R1). It returns nil when the client
+// is in no network and unknown clients are refused.
+func (v *View) network(listenerNet string, client netip.Addr) (*netView, string) {
+	if listenerNet != "" {
+		return v.nets[listenerNet], "the listener is bound to it"
+	}
+	client = client.Unmap()
+	for _, p := range v.prefixes {
+		if p.prefix.Contains(client) {
+			return p.net, "source " + client.String() + " is in " + p.prefix.String() + " (longest prefix)"
+		}
+	}
+	if v.unknown != nil {
+		return v.unknown, "source " + client.String() + " is in no network; server.unknownClients names it"
+	}
+	return nil, ""
+}
+
+// zoneFor returns the linked zone with the longest label-wise suffix of
+// name (R2), or nil. name must be lower-case and fully qualified.
+func (n *netView) zoneFor(name string) *linkedZone {
+	if len(n.zones) == 0 {
+		return nil
+	}
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		if z := n.zones[name[off:]]; z != nil {
+			return z
+		}
+	}
+	return nil
+}
+
+// routeFor returns the longest enabled forwarding rule covering name, or
+// the default upstreams (R6).
+func (v *View) routeFor(n *netView, name string) *Route {
+	if len(n.rules) == 0 {
+		return v.def
+	}
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		if r := n.rules[name[off:]]; r != nil {
+			return r
+		}
+	}
+	if r := n.rules["."]; r != nil {
+		return r
+	}
+	return v.def
+}
+
+func (z *linkedZone) fallsBack(qtype uint16) bool {
+	return z.link.Policy == PolicyNxDomainRedirect && slices.Contains(z.fallback, qtype)
+}

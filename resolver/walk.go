@@ -1,0 +1,152 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/zones"
+)
+
+// walk is the state of one resolution: the chain of names from the
+// question to the final answer, crossing between private zones and public
+// routes (R2–R6).
+type walk struct {
+	ctx    context.Context
+	v      *View
+	nv     *netView
+	q      *Query
+	obs    Observer
+	qtype  uint16
+	qclass uint16
+	do, cd bool
+
+	rcode  int
+	answer []dns.RR
+	auth   []dns.RR
+	ede    []dns.EDNS0_EDE
+	cnames int
+}
+
+func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) *walk {
+	w := &walk{ctx: ctx, v: v, nv: nv, q: q, obs: obs}
+	qs := q.Msg.Question[0]
+	w.qtype, w.qclass = qs.Qtype, qs.Qclass
+	w.cd = q.Msg.CheckingDisabled
+	if opt := q.Msg.IsEdns0(); opt != nil {
+		w.do = opt.Do()
+	}
+	return w
+}
+
+// run follows the chain from the question's name until an answer, a
+// negative answer or an error.
+func (w *walk) run() error {
+	name := dns.CanonicalName(w.q.Msg.Question[0].Name)
+	skipPrivate := false // R4 fallback: this name goes public although a zone covers it
+	for {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		var next string
+		var err error
+		if z := w.nv.zoneFor(name); z != nil && !skipPrivate {
+			next, skipPrivate, err = w.private(z, name)
+			if skipPrivate {
+				continue
+			}
+		} else {
+			skipPrivate = false
+			next, err = w.public(name)
+		}
+		if err != nil || next == "" {
+			return err
+		}
+		name = next
+	}
+}
+
+// private answers name from a linked zone (R3, R4). It returns the next
+// name to resolve for a CNAME, or fallback when the name must be resolved
+// publicly instead.
+func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, err error) {
+	l := &z.link
+	zone := l.Zone.Name()
+	res := l.Zone.Lookup(name, w.qtype)
+	switch res.Kind {
+	case zones.Answer:
+		w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
+		w.answer = append(w.answer, res.Records...)
+		w.obs.PrivateAnswer(zone, l.Name, "answer")
+	case zones.CNAME:
+		w.trace("private zone %s (link %s, %s): %s is a CNAME to %s", zone, l.Name, l.Policy, name, res.Target)
+		w.answer = append(w.answer, res.Records...)
+		w.obs.PrivateAnswer(zone, l.Name, "answer")
+		return res.Target, false, w.countCNAME()
+	case zones.NoData:
+		w.trace("private zone %s (link %s, %s): %s has no %s records → NODATA (never falls back)", zone, l.Name, l.Policy, name, typeName(w.qtype))
+		w.rcode, w.auth = dns.RcodeSuccess, []dns.RR{res.SOA}
+		w.obs.PrivateAnswer(zone, l.Name, "nodata")
+	case zones.NXDomain:
+		if z.fallsBack(w.qtype) {
+			w.trace("private zone %s (link %s, %s): %s does not exist → fallback to the public path", zone, l.Name, l.Policy, name)
+			w.explain(fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s); answered from the public path", trimDot(zone), l.Name, l.Policy))
+			w.obs.PrivateAnswer(zone, l.Name, "fallback")
+			return "", true, nil
+		}
+		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, l.Policy, name)
+		w.rcode, w.auth = dns.RcodeNameError, []dns.RR{res.SOA}
+		why := l.Policy.String()
+		if l.Policy == PolicyNxDomainRedirect {
+			why += "; " + typeName(w.qtype) + " does not fall back"
+		}
+		w.explain(fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(zone), l.Name, why))
+		w.obs.PrivateAnswer(zone, l.Name, "nxdomain")
+	}
+	return "", false, nil
+}
+
+func (w *walk) countCNAME() error {
+	w.cnames++
+	if w.cnames > MaxCNAMEs {
+		return ErrChainLimit
+	}
+	return nil
+}
+
+func (w *walk) explain(text string) {
+	if w.v.explain {
+		w.ede = append(w.ede, dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: text})
+	}
+}
+
+func (w *walk) trace(format string, args ...any) { w.q.trace(format, args...) }
+
+// finish builds the reply: the chain in the answer section, the SOA of a
+// negative answer in authority, EDE options in an OPT record that the
+// server merges with the client's EDNS.
+func (w *walk) finish() *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetRcode(w.q.Msg, w.rcode)
+	resp.RecursionAvailable = true
+	resp.Answer, resp.Ns = w.answer, w.auth
+	if len(w.ede) > 0 {
+		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		for i := range w.ede {
+			opt.Option = append(opt.Option, &w.ede[i])
+		}
+		resp.Extra = append(resp.Extra, opt)
+	}
+	return resp
+}
+
+func typeName(t uint16) string { return dns.Type(t).String() }
+
+func trimDot(name string) string {
+	if len(name) > 1 {
+		return strings.TrimSuffix(name, ".")
+	}
+	return name
+}
