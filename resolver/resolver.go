@@ -52,9 +52,9 @@ func (q *Query) trace(format string, args ...any) {
 // Errors that mean "no answer": the server replies SERVFAIL (or REFUSED for
 // ErrRefused).
 var (
-	ErrRefused    = errors.New("client is in no configured network")
 	ErrChainLimit = errors.New("CNAME chain longer than 11 or looping")
 	ErrNoQuestion = errors.New("query has no question")
+	ErrNoUpstream = errors.New("no upstream configured")
 )
 
 // MaxCNAMEs is the longest CNAME chain followed (R3b); one more is SERVFAIL.

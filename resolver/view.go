@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -112,10 +113,14 @@ type linkedZone struct {
 // NewView checks the options for references that do not resolve and
 // builds the lookup tables.
 func NewView(opts ViewOptions) (*View, error) {
+	def := opts.Default
+	if def == nil {
+		def = noUpstream{}
+	}
 	v := &View{
 		nets:    make(map[string]*netView, len(opts.Networks)),
 		explain: opts.Explain,
-		def:     &Route{Name: "upstreams", Upstream: opts.Default},
+		def:     &Route{Name: "upstreams", Upstream: def},
 	}
 	for _, n := range opts.Networks {
 		if _, dup := v.nets[n.Name]; dup {
@@ -166,6 +171,9 @@ func (v *View) addRules(rules []Route) error {
 		r := &rules[i]
 		if r.Disabled {
 			continue
+		}
+		if r.Upstream == nil {
+			return fmt.Errorf("rule %s: no targets", r.Name)
 		}
 		domain := dns.CanonicalName(r.Domain)
 		for _, n := range r.Networks {
@@ -235,3 +243,8 @@ func (v *View) routeFor(n *netView, name string) *Route {
 func (z *linkedZone) fallsBack(qtype uint16) bool {
 	return z.link.Policy == PolicyNxDomainRedirect && slices.Contains(z.fallback, qtype)
 }
+
+// noUpstream is the public route of a View built without upstreams.
+type noUpstream struct{}
+
+func (noUpstream) Exchange(context.Context, *dns.Msg) (*dns.Msg, error) { return nil, ErrNoUpstream }

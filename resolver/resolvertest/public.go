@@ -2,6 +2,7 @@ package resolvertest
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/miekg/dns"
 )
@@ -106,4 +107,24 @@ func (p *Public) soaFor(name string) []dns.RR {
 	}
 	soa, _ := dns.NewRR(". 300 IN SOA a.root-servers.net. nstld.verisign-grs.com. 1 1800 900 604800 300")
 	return []dns.RR{soa}
+}
+
+// LoadPublic reads a master file (fully qualified owners or $ORIGIN) into
+// a Public.
+func LoadPublic(path string) (*Public, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := &Public{names: map[string][]dns.RR{}}
+	zp := dns.NewZoneParser(f, ".", path)
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		name := dns.CanonicalName(rr.Header().Name)
+		p.names[name] = append(p.names[name], rr)
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }

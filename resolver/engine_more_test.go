@@ -1,0 +1,252 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/resolvertest"
+)
+
+// oneNetView builds a view with one network (127.0.0.0/8) and the given
+// links and default upstream.
+func oneNetView(t *testing.T, def Exchanger, links ...Link) *View {
+	t.Helper()
+	for i := range links {
+		links[i].Network = "n"
+		if links[i].Name == "" {
+			links[i].Name = "link"
+		}
+	}
+	v, err := NewView(ViewOptions{
+		Networks: []Network{{Name: "n", Prefixes: prefixes(t, "127.0.0.0/8")}},
+		Links:    links, Default: def, Explain: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func resolveOne(t *testing.T, e Resolver, name string, qtype uint16) (*dns.Msg, error) {
+	t.Helper()
+	return e.Resolve(context.Background(), &Query{Msg: query(name, qtype), Client: netip.MustParseAddr("127.0.0.1")})
+}
+
+func TestExplainOffLeavesNoEDE(t *testing.T) {
+	w := newWorld(t, false)
+	for _, from := range []netip.Addr{w.bob, w.alice} {
+		resp, err := w.engine.Resolve(context.Background(), &Query{Msg: query("fabrikam.blob.core.windows.net", dns.TypeA), Client: from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if texts := edeTexts(resp); len(texts) != 0 {
+			t.Errorf("from %s: EDE %q with explain off", from, texts)
+		}
+	}
+}
+
+func TestUnknownClientsNamesANetwork(t *testing.T) {
+	z := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	v, err := NewView(ViewOptions{
+		Networks:       []Network{{Name: "hub", Prefixes: prefixes(t, "127.0.1.0/24")}},
+		Links:          []Link{{Name: "l", Network: "hub", Zone: z}},
+		UnknownClients: "hub",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := resolveOne(t, NewEngine(EngineOptions{View: v}), "www.corp.example", dns.TypeA)
+	if err != nil || resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
+		t.Fatalf("unknown client resolved as hub: %v %v", resp, err)
+	}
+	if _, err := NewView(ViewOptions{UnknownClients: "nope"}); err == nil {
+		t.Error("unknownClients naming no network was accepted")
+	}
+}
+
+func TestLongestPrefixWins(t *testing.T) {
+	wide := mustZone(t, "wide.example", "www 60 IN A 10.0.0.1")
+	narrow := mustZone(t, "narrow.example", "www 60 IN A 10.0.0.2")
+	v, err := NewView(ViewOptions{
+		Networks: []Network{
+			{Name: "wide", Prefixes: prefixes(t, "127.0.0.0/8")},
+			{Name: "narrow", Prefixes: prefixes(t, "127.0.5.0/24")},
+		},
+		Links: []Link{{Name: "w", Network: "wide", Zone: wide}, {Name: "n", Network: "narrow", Zone: narrow}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(EngineOptions{View: v})
+	for _, tc := range []struct {
+		from, qname string
+		want        int
+	}{
+		{"127.0.5.1", "www.narrow.example", 1}, {"127.0.5.1", "www.wide.example", 0},
+		{"127.0.6.1", "www.wide.example", 1}, {"127.0.6.1", "www.narrow.example", 0},
+		{"::ffff:127.0.5.1", "www.narrow.example", 1},
+	} {
+		q := &Query{Msg: query(tc.qname, dns.TypeA), Client: netip.MustParseAddr(tc.from)}
+		resp, _ := e.Resolve(context.Background(), q)
+		// Names outside a network's zones go to the (absent) upstreams:
+		// an error, never the other network's private answer.
+		if got := 0; resp != nil {
+			got = len(resp.Answer)
+			if got != tc.want {
+				t.Errorf("%s asking %s: %d answers, want %d", tc.from, tc.qname, got, tc.want)
+			}
+		} else if tc.want != 0 {
+			t.Errorf("%s asking %s: no answer", tc.from, tc.qname)
+		}
+	}
+}
+
+func TestPublicAnswerKeepsOnlyTheChain(t *testing.T) {
+	stray := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		add := func(s string) dns.RR { rr, _ := dns.NewRR(s); return rr }
+		m.Answer = []dns.RR{
+			add("www.example.com. 60 IN CNAME edge.example.net."),
+			add("evil.example.com. 60 IN A 6.6.6.6"), // not on the chain
+			add("edge.example.net. 60 IN A 192.0.2.1"),
+			add("edge.example.net. 60 IN TXT \"other type\""),
+		}
+		m.Ns = []dns.RR{add("example.com. 60 IN NS ns.evil.example.")}
+		m.Extra = []dns.RR{add("ns.evil.example. 60 IN A 6.6.6.7")}
+		w.WriteMsg(m)
+	})
+	up := resolvertest.New(t, stray)
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	resp, err := resolveOne(t, e, "www.example.com", dns.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := parseLines(t, []string{"www.example.com. 60 IN CNAME edge.example.net.", "edge.example.net. 60 IN A 192.0.2.1"})
+	if got := rrStrings(resp.Answer); !slices.Equal(got, want) || len(resp.Ns) != 0 || len(resp.Extra) != 0 {
+		t.Errorf("answer %q ns %v extra %v, want only %q", got, resp.Ns, resp.Extra, want)
+	}
+}
+
+func TestPartialChainIsFollowed(t *testing.T) {
+	pub := resolvertest.MustPublic(
+		"a.example.com. 60 IN CNAME b.example.net.",
+		"b.example.net. 60 IN CNAME c.example.org.",
+		"c.example.org. 60 IN A 192.0.2.3",
+	)
+	pub.Partial = true // answers one CNAME at a time, like an authoritative server
+	up := resolvertest.New(t, pub)
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	resp, err := resolveOne(t, e, "a.example.com", dns.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := parseLines(t, []string{
+		"a.example.com. 60 IN CNAME b.example.net.", "b.example.net. 60 IN CNAME c.example.org.", "c.example.org. 60 IN A 192.0.2.3"})
+	if got := rrStrings(resp.Answer); !slices.Equal(got, want) {
+		t.Errorf("answer %q, want %q", got, want)
+	}
+	if up.Hits() != 3 {
+		t.Errorf("upstream asked %d times, want 3", up.Hits())
+	}
+}
+
+func TestPublicCNAMELoopIsServfail(t *testing.T) {
+	pub := resolvertest.MustPublic("a.example.com. 60 IN CNAME b.example.com.", "b.example.com. 60 IN CNAME a.example.com.")
+	pub.Partial = true
+	up := resolvertest.New(t, pub)
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	if _, err := resolveOne(t, e, "a.example.com", dns.TypeA); !errors.Is(err, ErrChainLimit) {
+		t.Errorf("err = %v, want ErrChainLimit", err)
+	}
+}
+
+func TestFallbackLoopThroughTheSameZoneIsServfail(t *testing.T) {
+	// Publicly x.private.example is a CNAME to y.private.example and back:
+	// each private NXDOMAIN falls back, and the chain must still end.
+	up := startPublic(t,
+		"x.private.example. 60 IN CNAME y.private.example.",
+		"y.private.example. 60 IN CNAME x.private.example.")
+	z := mustZone(t, "private.example", "other 60 IN A 10.0.0.1")
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr}, Link{Zone: z, Policy: PolicyNxDomainRedirect})})
+	if _, err := resolveOne(t, e, "x.private.example", dns.TypeA); !errors.Is(err, ErrChainLimit) {
+		t.Errorf("err = %v, want ErrChainLimit", err)
+	}
+}
+
+func TestFallbackTypesWidenTheList(t *testing.T) {
+	up := startPublic(t, "fabrikam.privatelink.example. 60 IN TXT \"public\"")
+	z := mustZone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
+	link := Link{Zone: z, Policy: PolicyNxDomainRedirect, FallbackTypes: []uint16{dns.TypeA, dns.TypeTXT}}
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr}, link)})
+	resp, err := resolveOne(t, e, "fabrikam.privatelink.example", dns.TypeTXT)
+	if err != nil || resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
+		t.Fatalf("TXT with TXT in fallbackTypes: %v %v", resp, err)
+	}
+	resp, err = resolveOne(t, e, "fabrikam.privatelink.example", dns.TypeAAAA)
+	if err != nil || resp.Rcode != dns.RcodeNameError {
+		t.Fatalf("AAAA not in fallbackTypes must stay NXDOMAIN: %v %v", resp, err)
+	}
+}
+
+func TestUpstreamFailureIsAnError(t *testing.T) {
+	refuse := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeRefused)
+		w.WriteMsg(m)
+	})
+	up := resolvertest.New(t, refuse)
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	if _, err := resolveOne(t, e, "www.example.com", dns.TypeA); err == nil {
+		t.Error("REFUSED upstream gave an answer, want an error (SERVFAIL)")
+	}
+}
+
+func TestSwapIsSeenByTheNextQuery(t *testing.T) {
+	old := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	e := NewEngine(EngineOptions{View: oneNetView(t, nil, Link{Zone: old})})
+	if resp, _ := resolveOne(t, e, "www.corp.example", dns.TypeA); resp.Answer[0].(*dns.A).A.String() != "10.0.0.1" {
+		t.Fatalf("before swap: %v", resp.Answer)
+	}
+	updated := mustZone(t, "corp.example", "www 60 IN A 10.0.0.2")
+	e.Swap(oneNetView(t, nil, Link{Zone: updated}))
+	if resp, _ := resolveOne(t, e, "www.corp.example", dns.TypeA); resp.Answer[0].(*dns.A).A.String() != "10.0.0.2" {
+		t.Fatalf("after swap: %v", resp.Answer)
+	}
+}
+
+func TestDNSSECSignaturesOnTheChainAreKept(t *testing.T) {
+	signed := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		add := func(s string) dns.RR { rr, _ := dns.NewRR(s); return rr }
+		m.Answer = []dns.RR{
+			add("www.example.com. 60 IN A 192.0.2.1"),
+			add("www.example.com. 60 IN RRSIG A 13 3 60 20300101000000 20200101000000 12345 example.com. c2lnbmF0dXJl"),
+			add("www.example.com. 60 IN RRSIG TXT 13 3 60 20300101000000 20200101000000 12345 example.com. c2lnbmF0dXJl"),
+		}
+		w.WriteMsg(m)
+	})
+	up := resolvertest.New(t, signed)
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	for _, do := range []bool{false, true} {
+		m := query("www.example.com", dns.TypeA)
+		m.IsEdns0().SetDo(do)
+		resp, err := e.Resolve(context.Background(), &Query{Msg: m, Client: netip.MustParseAddr("127.0.0.1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if do {
+			want = 2 // the A record and its RRSIG, not the TXT signature
+		}
+		if len(resp.Answer) != want {
+			t.Errorf("DO=%v: %d answer records, want %d: %v", do, len(resp.Answer), want, resp.Answer)
+		}
+	}
+}

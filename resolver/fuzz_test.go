@@ -1,0 +1,112 @@
+package resolver
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/resolvertest"
+)
+
+// publicExchanger answers from a Public in process: no sockets, so the
+// fuzzer runs fast and never waits.
+type publicExchanger struct{ p *resolvertest.Public }
+
+func (e publicExchanger) Exchange(_ context.Context, req *dns.Msg) (*dns.Msg, error) {
+	return e.p.Answer(req), nil
+}
+
+// recorder is a dns.ResponseWriter that keeps what is written.
+type recorder struct {
+	remote net.Addr
+	msgs   []*dns.Msg
+}
+
+func (r *recorder) LocalAddr() net.Addr         { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
+func (r *recorder) RemoteAddr() net.Addr        { return r.remote }
+func (r *recorder) WriteMsg(m *dns.Msg) error   { r.msgs = append(r.msgs, m); return nil }
+func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *recorder) Close() error                { return nil }
+func (r *recorder) TsigStatus() error           { return nil }
+func (r *recorder) TsigTimersOnly(bool)         {}
+func (r *recorder) Hijack()                     {}
+func (r *recorder) Network() string             { return "udp" }
+
+// serveBytes does what a listener does with a packet: the accept check,
+// parsing, then the handler. It returns the packed replies.
+func serveBytes(h *Handler, pkt []byte) [][]byte {
+	if len(pkt) < 12 {
+		return nil
+	}
+	var dh dns.Header
+	dh.Id = uint16(pkt[0])<<8 | uint16(pkt[1])
+	dh.Bits = uint16(pkt[2])<<8 | uint16(pkt[3])
+	dh.Qdcount = uint16(pkt[4])<<8 | uint16(pkt[5])
+	if MsgAcceptFunc(dh) != dns.MsgAccept {
+		return nil
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(pkt); err != nil {
+		return nil // the listener answers FORMERR itself
+	}
+	w := &recorder{remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 5300}}
+	h.ServeDNS(w, m)
+	var out [][]byte
+	for _, resp := range w.msgs {
+		b, err := resp.Pack()
+		if err != nil {
+			panic("handler wrote a message that does not pack: " + err.Error())
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func FuzzServe(f *testing.F) {
+	pub := resolvertest.MustPublic(
+		"a.blob.example. 60 IN CNAME a.privatelink.blob.example.",
+		"b.blob.example. 60 IN CNAME b.privatelink.blob.example.",
+		"b.privatelink.blob.example. 60 IN A 192.0.2.2",
+	)
+	z := mustZone(f, "privatelink.blob.example", "a 10 IN A 10.0.0.1", "*.w 10 IN TXT \"wild\"", "c 10 IN CNAME a")
+	view, err := NewView(ViewOptions{
+		Networks: []Network{{Name: "n", Prefixes: prefixes(f, "127.0.0.0/8")}},
+		Links:    []Link{{Name: "l", Network: "n", Zone: z, Policy: PolicyNxDomainRedirect}},
+		Default:  publicExchanger{pub}, Explain: true,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := NewHandler(HandlerOptions{Resolver: NewEngine(EngineOptions{View: view}), Identity: "fuzz"})
+	for _, m := range []*dns.Msg{
+		query("a.blob.example", dns.TypeA), query("b.blob.example", dns.TypeA),
+		query("x.w.privatelink.blob.example", dns.TypeTXT), query("c.privatelink.blob.example", dns.TypeANY),
+		query("id.server", dns.TypeTXT),
+	} {
+		b, _ := m.Pack()
+		f.Add(b)
+	}
+	f.Add([]byte{0, 1, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		for _, out := range serveBytes(h, pkt) {
+			resp := new(dns.Msg)
+			if err := resp.Unpack(out); err != nil {
+				t.Fatalf("reply does not parse: %v", err)
+			}
+			if !resp.Response || resp.Id != uint16(pkt[0])<<8|uint16(pkt[1]) {
+				t.Fatalf("reply is not a response to the query: %v", resp)
+			}
+			if len(out) > 512 && !hasOPT(pkt) {
+				t.Fatalf("a %d-byte UDP reply to a client without EDNS", len(out))
+			}
+		}
+	})
+}
+
+func hasOPT(pkt []byte) bool {
+	m := new(dns.Msg)
+	return m.Unpack(pkt) == nil && m.IsEdns0() != nil
+}
