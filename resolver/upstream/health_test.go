@@ -1,0 +1,223 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// gate holds every query until released, to keep attempts in flight.
+type gate struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func newGate() *gate {
+	g := &gate{entered: make(chan struct{}, 16), release: make(chan struct{})}
+	return g
+}
+
+func (g *gate) wrap(h dns.HandlerFunc) dns.HandlerFunc {
+	return func(w dns.ResponseWriter, r *dns.Msg) {
+		g.entered <- struct{}{}
+		<-g.release
+		h(w, r)
+	}
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+// switchable answers or fails depending on a flag the test flips.
+func switchable(ok *atomic.Bool, ip string) dns.HandlerFunc {
+	return func(w dns.ResponseWriter, r *dns.Msg) {
+		if ok.Load() {
+			answer(ip)(w, r)
+			return
+		}
+		rcode(dns.RcodeRefused)(w, r)
+	}
+}
+
+func TestTargetGoesDownIsSkippedProbedAndComesBackUp(t *testing.T) {
+	var aOK atomic.Bool
+	a, b := newFake(t, switchable(&aOK, "192.0.2.1")), newFake(t, answer("192.0.2.2"))
+	clk, obs := newClock(), &observer{}
+	g := newTestGroup(t, GroupOptions{
+		Targets: []string{a.addr, b.addr}, FailThreshold: 2,
+		Backoff: time.Second, MaxBackoff: 4 * time.Second, Now: clk.Now, Observer: obs,
+	})
+	steps := []struct {
+		name     string
+		advance  time.Duration
+		aHealthy bool
+		wantHits int64 // on a, after the query
+		wantIP   string
+	}{
+		{"first failure", 0, false, 1, "192.0.2.2"},
+		{"second failure marks down", 0, false, 2, "192.0.2.2"},
+		{"skipped while down", 0, false, 2, "192.0.2.2"},
+		{"skipped just before back-off ends", 999 * time.Millisecond, false, 2, "192.0.2.2"},
+		{"probed when back-off ends", time.Millisecond, false, 3, "192.0.2.2"},
+		{"failed probe doubled back-off to 2s", time.Second, false, 3, "192.0.2.2"},
+		{"probed after 2s", time.Second, false, 4, "192.0.2.2"},
+		{"probed after 4s", 4 * time.Second, false, 5, "192.0.2.2"},
+		{"back-off capped at MaxBackoff", 4 * time.Second, true, 6, "192.0.2.1"},
+		{"up again", 0, true, 7, "192.0.2.1"},
+	}
+	for _, s := range steps {
+		clk.advance(s.advance)
+		aOK.Store(s.aHealthy)
+		m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := a.hits.Load(); got != s.wantHits {
+			t.Fatalf("%s: hits on a = %d, want %d", s.name, got, s.wantHits)
+		}
+		wantA(t, m, s.wantIP)
+	}
+	_, health := obs.snapshot()
+	want := []string{a.addr + " up", b.addr + " up", a.addr + " down", a.addr + " up"}
+	if strings.Join(health, ",") != strings.Join(want, ",") {
+		t.Errorf("health reports %v, want %v", health, want)
+	}
+}
+
+func TestOnlyOneQueryProbesADownTarget(t *testing.T) {
+	var aOK, blocking atomic.Bool
+	gt := newGate()
+	a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		h := switchable(&aOK, "192.0.2.1")
+		if blocking.Load() {
+			h = gt.wrap(h)
+		}
+		h(w, r)
+	})
+	t.Cleanup(gt.open)
+	b := newFake(t, answer("192.0.2.2"))
+	clk := newClock()
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: clk.Now, Timeout: 2 * time.Second})
+
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
+		t.Fatal(err) // a fails and goes down, b answers
+	}
+	blocking.Store(true)
+	aOK.Store(true)
+	clk.advance(time.Second)
+
+	probe := make(chan *dns.Msg, 1)
+	go func() {
+		m, _ := g.Exchange(context.Background(), newReq("www.example.com"))
+		probe <- m
+	}()
+	<-gt.entered // the probe is waiting on a
+	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantA(t, m, "192.0.2.2")
+	if got := a.hits.Load(); got != 2 {
+		t.Errorf("hits on a = %d, want 2: a second query probed while one was in flight", got)
+	}
+	gt.open()
+	if m := <-probe; m == nil {
+		t.Fatal("probe got no answer")
+	} else {
+		wantA(t, m, "192.0.2.1")
+	}
+}
+
+func TestAllTargetsDownFailsFastUntilBackoffPasses(t *testing.T) {
+	a, b := newFake(t, rcode(dns.RcodeRefused)), newFake(t, rcode(dns.RcodeNotImplemented))
+	clk, obs := newClock(), &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: clk.Now, Observer: obs})
+
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); !errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrAllDown) {
+		t.Fatalf("first query: err = %v, want ErrNoAnswer after trying both", err)
+	}
+	_, err := g.Exchange(context.Background(), newReq("www.example.com"))
+	if !errors.Is(err, ErrAllDown) || !errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("all down: err = %v, want ErrAllDown and ErrNoAnswer", err)
+	}
+	if requests, _ := obs.snapshot(); len(requests) != 2 || a.hits.Load() != 1 || b.hits.Load() != 1 {
+		t.Errorf("attempts %v, hits %d/%d: want no attempt while all are down", requests, a.hits.Load(), b.hits.Load())
+	}
+
+	clk.advance(time.Second)
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); errors.Is(err, ErrAllDown) {
+		t.Fatalf("after back-off: err = %v, want probes to be sent", err)
+	}
+	if a.hits.Load() != 2 || b.hits.Load() != 2 {
+		t.Errorf("hits %d/%d after back-off, want both probed", a.hits.Load(), b.hits.Load())
+	}
+}
+
+func TestInFlightCap(t *testing.T) {
+	tests := []struct {
+		name      string
+		secondary bool
+		wantErr   error
+	}{
+		{"single target at cap is ErrOverloaded", false, ErrOverloaded},
+		{"query skips a target at cap", true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gt := newGate()
+			a := newFake(t, gt.wrap(answer("192.0.2.1")))
+			t.Cleanup(gt.open)
+			targets := []string{a.addr}
+			if tt.secondary {
+				targets = append(targets, newFake(t, answer("192.0.2.2")).addr)
+			}
+			g := newTestGroup(t, GroupOptions{Targets: targets, MaxInFlight: 1, Timeout: 2 * time.Second})
+
+			first := make(chan error, 1)
+			go func() {
+				_, err := g.Exchange(context.Background(), newReq("www.example.com"))
+				first <- err
+			}()
+			<-gt.entered
+			m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil {
+				wantA(t, m, "192.0.2.2")
+			}
+			if got := a.hits.Load(); got != 1 {
+				t.Errorf("hits on capped target = %d, want 1", got)
+			}
+			gt.open()
+			if err := <-first; err != nil {
+				t.Errorf("first query: %v", err)
+			}
+		})
+	}
+}
+
+func TestServfailFailsOverWithoutMarkingTheTargetDown(t *testing.T) {
+	a, b := newFake(t, rcode(dns.RcodeServerFailure)), newFake(t, answer("192.0.2.2"))
+	obs := &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: newClock().Now, Observer: obs})
+	for i := 0; i < 3; i++ {
+		m, err := g.Exchange(context.Background(), newReq("broken.example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantA(t, m, "192.0.2.2")
+	}
+	if got := a.hits.Load(); got != 3 {
+		t.Errorf("hits on a = %d, want 3: a SERVFAIL for one name must not take the target out", got)
+	}
+	if _, health := obs.snapshot(); strings.Contains(strings.Join(health, ","), "down") {
+		t.Errorf("health reports %v, want no target down", health)
+	}
+}
