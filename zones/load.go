@@ -1,0 +1,133 @@
+package zones
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Load builds a zone from a master file and/or inline records, which merge.
+//
+// origin is the zone name (any case, trailing dot optional). file is an RFC
+// 1035 master file ("" = none): $ORIGIN defaults to origin, $INCLUDE is
+// resolved relative to the file's folder, $TTL is honoured and records
+// without a TTL get 3600 (or, RFC 1035 style, the last TTL stated in the
+// file). inline holds one record per entry in master-file syntax relative to
+// the zone, default TTL 3600.
+//
+// Load reports every problem it finds as an Errors value, or returns nil.
+// Syntax errors stop a file's parser, so a file reports at most one.
+func Load(origin, file string, inline []string) (*Zone, error) {
+	apex := dns.CanonicalName(origin)
+	if _, ok := dns.IsDomainName(apex); !ok || origin == "" {
+		return nil, Errors{{Msg: fmt.Sprintf("bad zone name %q", origin)}}
+	}
+	b := newBuilder(apex)
+	if file != "" {
+		entries, err := parseFile(apex, file)
+		b.addAll(entries)
+		if err != nil {
+			b.errs = append(b.errs, err)
+		}
+	}
+	for i, text := range inline {
+		rr, msg := parseOne(apex, text)
+		if msg != "" {
+			b.errs = append(b.errs, &Error{Record: i + 1, Msg: msg})
+			continue
+		}
+		b.addAll([]entry{{rr: rr, loc: Error{Record: i + 1}}})
+	}
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	return b.finish(), nil
+}
+
+// builder accumulates records into nodes and collects validation errors.
+type builder struct {
+	z    *Zone
+	errs Errors
+}
+
+func newBuilder(apex string) *builder {
+	return &builder{z: &Zone{name: apex, nodes: map[string]*node{apex: {}}}}
+}
+
+func (b *builder) addAll(entries []entry) {
+	for _, e := range entries {
+		if msg := b.add(e.rr); msg != "" {
+			loc := e.loc
+			loc.Msg = msg
+			b.errs = append(b.errs, &loc)
+		}
+	}
+}
+
+// add validates one record and stores it, returning a problem or "".
+func (b *builder) add(rr dns.RR) string {
+	h := rr.Header()
+	h.Name = dns.CanonicalName(h.Name)
+	name, typ := h.Name, h.Rrtype
+	if h.Class != dns.ClassINET {
+		return fmt.Sprintf("%s: class %s not supported, only IN", name, dns.ClassToString[h.Class])
+	}
+	if !under(name, b.z.name) {
+		return fmt.Sprintf("%s: owner is outside zone %s", name, b.z.name)
+	}
+	atApex := name == b.z.name
+	switch {
+	case typ == dns.TypeSOA && !atApex:
+		return fmt.Sprintf("%s: SOA record not at the zone apex %s", name, b.z.name)
+	case typ == dns.TypeNS && !atApex:
+		return fmt.Sprintf("%s: NS record below the apex (delegations are not supported)", name)
+	case typ == dns.TypeCNAME && atApex:
+		return fmt.Sprintf("%s: CNAME record at the zone apex", name)
+	}
+	n := b.z.nodes[name]
+	if n == nil {
+		n = &node{}
+		b.z.nodes[name] = n
+	}
+	return b.addToNode(n, rr)
+}
+
+// addToNode stores rr in its RRset, merging exact duplicates and refusing a
+// second SOA and CNAMEs next to other data (RFC 1034 §3.6.2).
+func (b *builder) addToNode(n *node, rr dns.RR) string {
+	name, typ := rr.Header().Name, rr.Header().Rrtype
+	set := n.get(typ)
+	for _, old := range set {
+		if dns.IsDuplicate(old, rr) {
+			return ""
+		}
+	}
+	switch {
+	case typ == dns.TypeSOA && len(set) > 0:
+		return fmt.Sprintf("%s: more than one SOA record", name)
+	case typ == dns.TypeCNAME && len(set) > 0:
+		return fmt.Sprintf("%s: more than one CNAME record", name)
+	case typ == dns.TypeCNAME && len(n.sets) > 0:
+		return fmt.Sprintf("%s: CNAME record next to other records (%s)", name, typeList(n))
+	case typ != dns.TypeCNAME && n.get(dns.TypeCNAME) != nil:
+		return fmt.Sprintf("%s: %s record next to a CNAME record", name, dns.TypeToString[typ])
+	}
+	for i := range n.sets {
+		if n.sets[i].typ == typ {
+			n.sets[i].rrs = append(n.sets[i].rrs, rr)
+			return ""
+		}
+	}
+	n.sets = append(n.sets, rrset{typ: typ, rrs: []dns.RR{rr}})
+	return ""
+}
+
+// typeList names the types held at n, for error messages.
+func typeList(n *node) string {
+	names := make([]string, len(n.sets))
+	for i, s := range n.sets {
+		names[i] = dns.TypeToString[s.typ]
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,116 @@
+package zones
+
+import (
+	"github.com/miekg/dns"
+)
+
+// maxKey bounds the stack buffer for canonical query names. Presentation
+// format can exceed 255 bytes with escapes; longer names take a slower path.
+const maxKey = 512
+
+// Lookup answers qname/qtype from the zone by SPEC R3. qname may be in any
+// case, with or without the trailing dot; a name outside the zone is
+// NXDomain. qtype dns.TypeANY returns every RRset at the node as Answer.
+//
+// The cost is one map access per label of qname at most; exact matches and
+// negative answers do not allocate.
+func (z *Zone) Lookup(qname string, qtype uint16) Result {
+	var buf [maxKey]byte
+	key := canonicalKey(buf[:0], qname)
+	if !underKey(key, z.name) {
+		return z.nxdomain()
+	}
+	if n := z.nodes[string(key)]; n != nil {
+		return z.answer(n, qtype)
+	}
+	off := closestEncloser(z, key)
+	// Overwrite the label before the closest encloser with "*." to form the
+	// source of synthesis without allocating. off >= 2: qname has at least
+	// one label more than its closest encloser.
+	key[off-2], key[off-1] = '*', '.'
+	w := z.nodes[string(key[off-2:])]
+	if w == nil {
+		return z.nxdomain()
+	}
+	r := z.answer(w, qtype)
+	if r.Kind == Answer || r.Kind == CNAME {
+		r.Records = synthesise(r.Records, dns.Fqdn(qname))
+		r.Wildcard = true
+	}
+	return r
+}
+
+// answer is R3a–c for an existing node (or an existing wildcard node).
+func (z *Zone) answer(n *node, qtype uint16) Result {
+	if len(n.sets) == 0 {
+		return Result{Kind: NoData, SOA: z.negSOA}
+	}
+	if qtype == dns.TypeANY {
+		return Result{Kind: Answer, Records: n.all}
+	}
+	if rrs := n.get(qtype); rrs != nil {
+		return Result{Kind: Answer, Records: rrs}
+	}
+	if n.cname != nil {
+		return Result{Kind: CNAME, Records: n.all, Target: n.target}
+	}
+	return Result{Kind: NoData, SOA: z.negSOA}
+}
+
+func (z *Zone) nxdomain() Result { return Result{Kind: NXDomain, SOA: z.negSOA} }
+
+// closestEncloser returns the offset in key of the longest existing ancestor
+// of key (RFC 4592 §3.3.1); empty non-terminals exist. The apex always
+// exists, so the walk ends there at the latest.
+func closestEncloser(z *Zone, key []byte) int {
+	off, end := nextLabelBytes(key, 0)
+	for !end && len(key)-off > len(z.name) {
+		if z.nodes[string(key[off:])] != nil {
+			return off
+		}
+		off, end = nextLabelBytes(key, off)
+	}
+	return len(key) - len(z.name)
+}
+
+// synthesise copies wildcard records with the query name as owner (R3d).
+func synthesise(rrs []dns.RR, owner string) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+		out[i].Header().Name = owner
+	}
+	return out
+}
+
+// canonicalKey appends name in lower case (ASCII, as DNS compares) with a
+// trailing dot, the form of the zone's map keys.
+func canonicalKey(dst []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	if !dns.IsFqdn(name) {
+		dst = append(dst, '.')
+	}
+	return dst
+}
+
+// nextLabelBytes is nextLabel for a byte slice.
+func nextLabelBytes(name []byte, off int) (int, bool) {
+	if off >= len(name) || (len(name)-off == 1 && name[off] == '.') {
+		return len(name), true
+	}
+	for i := off; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++
+		case '.':
+			return i + 1, false
+		}
+	}
+	return len(name), false
+}

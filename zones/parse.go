@@ -1,0 +1,128 @@
+package zones
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// defaultTTL applies to records without a TTL when no $TTL is in effect.
+const defaultTTL = 3600
+
+// entry is one parsed record and where it came from.
+type entry struct {
+	rr  dns.RR
+	loc Error // location only; Msg is empty
+}
+
+// parseErrLine matches the position dns.ParseError appends to its text.
+var parseErrLine = regexp.MustCompile(` at line: (\d+):\d+$`)
+
+// parseFile reads a master file, following $INCLUDE relative to the file's
+// folder. dns.ZoneParser stops at the first syntax error, so a file yields at
+// most one syntax error (plus the records parsed before it).
+func parseFile(origin, file string) ([]entry, *Error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, &Error{File: file, Msg: err.Error()}
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("open zone file: %v", unwrapPath(err))}
+	}
+	defer f.Close()
+
+	t := &lineTracker{}
+	top := newLineReader(file, f, t)
+	zp := dns.NewZoneParser(top, origin, abs)
+	zp.SetDefaultTTL(defaultTTL)
+	zp.SetIncludeAllowed(true)
+	display := displayPath(file, abs)
+	zp.SetIncludeFS(includeFS{t: t, display: display})
+
+	var out []entry
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		cur := t.cur
+		out = append(out, entry{rr: rr, loc: Error{File: cur.name, Line: cur.recordLine()}})
+	}
+	if err := zp.Err(); err != nil {
+		e := &Error{File: file}
+		if t.cur != nil {
+			e.File = t.cur.name
+		}
+		e.Line, e.Msg = splitParseError(err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // a missing $INCLUDE: say so in the user's terms
+			e.Msg = fmt.Sprintf("$INCLUDE: open %s: %v", display(pe.Path), pe.Err)
+		}
+		return out, e
+	}
+	return out, nil
+}
+
+// displayPath returns a function that shows an included file's absolute path
+// relative to the folder the user named, so messages use familiar paths.
+func displayPath(file, abs string) func(string) string {
+	absDir, userDir := filepath.Dir(abs), filepath.Dir(file)
+	return func(p string) string {
+		rel, err := filepath.Rel(absDir, p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return p
+		}
+		return filepath.Join(userDir, rel)
+	}
+}
+
+// unwrapPath drops the path from an *os.PathError, which Error.File already
+// names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// splitParseError takes the line out of a dns.ParseError's text and strips
+// the file name and position, which Error carries on its own.
+func splitParseError(err error) (int, string) {
+	msg := err.Error()
+	if i := strings.Index(msg, "dns: "); i >= 0 {
+		msg = msg[i:]
+	}
+	m := parseErrLine.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return 0, msg
+	}
+	line, _ := strconv.Atoi(msg[m[2]:m[3]])
+	return line, msg[:m[0]]
+}
+
+// parseOne parses an inline entry, relative to the zone, that must hold
+// exactly one record. It stops at the second record, so a $GENERATE cannot
+// make it expand thousands.
+func parseOne(origin, text string) (dns.RR, string) {
+	zp := dns.NewZoneParser(strings.NewReader(text), origin, "")
+	zp.SetDefaultTTL(defaultTTL)
+	first, ok := zp.Next()
+	if ok {
+		if _, more := zp.Next(); more {
+			return nil, "want exactly one record, found more"
+		}
+	}
+	switch {
+	case zp.Err() != nil:
+		_, msg := splitParseError(zp.Err())
+		return nil, msg
+	case !ok:
+		return nil, "want exactly one record, found none"
+	}
+	return first, ""
+}

@@ -1,0 +1,139 @@
+package zones
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Kind says what a lookup found.
+type Kind uint8
+
+// The outcomes of Lookup, named after SPEC R3.
+const (
+	Answer   Kind = iota // R3a / R3d: records of the asked type (possibly from a wildcard)
+	CNAME                // R3b: name holds a CNAME and qtype != CNAME
+	NoData               // R3c: name exists or is an empty non-terminal, no such type
+	NXDomain             // R3e
+)
+
+// String names the kind for logs and test failures.
+func (k Kind) String() string {
+	switch k {
+	case Answer:
+		return "Answer"
+	case CNAME:
+		return "CNAME"
+	case NoData:
+		return "NoData"
+	case NXDomain:
+		return "NXDomain"
+	}
+	return "Kind(?)"
+}
+
+// Result is what Lookup found. Everything it points to belongs to the zone
+// (except synthesised wildcard records) and must not be modified.
+type Result struct {
+	Kind Kind
+	// Records is, for Answer, the RRset (owner = the query name as given,
+	// for wildcard synthesis); for CNAME, the single CNAME RR. Shared with
+	// the zone for exact matches: callers must not modify.
+	Records []dns.RR
+	// Target is, for CNAME, the target as a lower-case FQDN, where
+	// resolution restarts (R3b).
+	Target string
+	// SOA is, for NoData and NXDomain, the zone SOA with
+	// Hdr.Ttl = min(SOA TTL, SOA Minttl) (RFC 2308). Shared; do not modify.
+	SOA *dns.SOA
+	// Wildcard reports that the answer was synthesised from a wildcard.
+	Wildcard bool
+}
+
+// Zone is one loaded private zone. It is immutable after Load and safe for
+// concurrent lookups without locks.
+type Zone struct {
+	name   string           // lower-case FQDN apex
+	nodes  map[string]*node // canonical owner name → node, ENTs included
+	soa    *dns.SOA         // as configured, or the default
+	negSOA *dns.SOA         // soa with the negative TTL, for NoData/NXDomain
+	rrsets int
+}
+
+// node is one owner name. An empty non-terminal has no sets.
+type node struct {
+	sets   []rrset  // few per name, so a scan beats a map
+	all    []dns.RR // every record at the node, for qtype ANY
+	cname  dns.RR   // the CNAME, if the node holds one
+	target string   // its target, lower-case FQDN
+}
+
+// rrset is the records of one type at one name, in configured order.
+type rrset struct {
+	typ uint16
+	rrs []dns.RR
+}
+
+// get returns the RRset of type t, or nil.
+func (n *node) get(t uint16) []dns.RR {
+	for i := range n.sets {
+		if n.sets[i].typ == t {
+			return n.sets[i].rrs
+		}
+	}
+	return nil
+}
+
+// Name is the zone apex as a lower-case FQDN.
+func (z *Zone) Name() string { return z.name }
+
+// SOA is the zone SOA as configured, or Azure's default when the zone has
+// none. Shared with the zone: do not modify.
+func (z *Zone) SOA() *dns.SOA { return z.soa }
+
+// Len is the number of RRsets, the unit Azure's per-zone limit counts.
+func (z *Zone) Len() int { return z.rrsets }
+
+// Contains reports whether name is at or under the apex, case-insensitively
+// and on label boundaries ("xexample.com." is not under "example.com.").
+func (z *Zone) Contains(name string) bool {
+	apex := z.name
+	if !dns.IsFqdn(name) {
+		if apex == "." {
+			return true
+		}
+		apex = apex[:len(apex)-1]
+	}
+	return under(name, apex)
+}
+
+// under reports whether name equals the lower-case apex or lies below it
+// on a label boundary, ignoring ASCII case. It does not allocate.
+func under(name, apex string) bool {
+	if apex == "." {
+		return true
+	}
+	cut := len(name) - len(apex)
+	return cut >= 0 && strings.EqualFold(name[cut:], apex) &&
+		(cut == 0 || (name[cut-1] == '.' && !isEscapedDot(name, cut-1)))
+}
+
+// underKey is under for a lower-case key built by canonicalKey.
+func underKey(key []byte, apex string) bool {
+	if apex == "." {
+		return true
+	}
+	cut := len(key) - len(apex)
+	return cut >= 0 && string(key[cut:]) == apex &&
+		(cut == 0 || (key[cut-1] == '.' && !isEscapedDot(key, cut-1)))
+}
+
+// isEscapedDot reports whether the '.' at name[i] is escaped by an odd run
+// of backslashes, which makes it part of a label, not a separator.
+func isEscapedDot[T string | []byte](name T, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && name[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
+}
