@@ -1,0 +1,125 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// decode reads the settings tree into a Config, converting types. Values
+// are checked for meaning later, by validate.
+func decode(root node) *Config {
+	return &Config{
+		Server:             decodeServer(root.child("server")),
+		Upstreams:          decodeUpstreams(root.child("upstreams")),
+		Networks:           decodeNetworks(root.items("networks")),
+		Zones:              decodeZones(root.items("zones")),
+		ForwardingRulesets: decodeRulesets(root.items("forwardingRulesets")),
+		Cache:              decodeCache(root.child("cache")),
+	}
+}
+
+func decodeServer(n node) Server {
+	s := Server{
+		HTTP:           n.str("http"),
+		Identity:       n.str("identity"),
+		Explain:        n.boolean("explain"),
+		UnknownClients: n.str("unknownClients"),
+	}
+	for _, l := range n.items("listeners") {
+		s.Listeners = append(s.Listeners, Listener{Address: l.str("address"), Network: l.str("network")})
+	}
+	if len(s.Listeners) == 0 {
+		s.Listeners = []Listener{{Address: defaultListener}}
+	}
+	log := n.child("log")
+	s.Log = Log{
+		Level:         log.str("level"),
+		Format:        log.str("format"),
+		Queries:       log.boolean("queries"),
+		QuerySampling: log.number("querySampling"),
+	}
+	return s
+}
+
+func decodeUpstreams(n node) Upstreams {
+	return Upstreams{Servers: n.strs("servers"), Policy: n.str("policy"), Timeout: n.duration("timeout")}
+}
+
+func decodeNetworks(items []node) []Network {
+	out := make([]Network, len(items))
+	for i, n := range items {
+		out[i].Name = n.str("name")
+		for j, s := range n.strs("addressPrefixes") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(s))
+			if err != nil {
+				n.r.errorf(fmt.Sprintf("%s.addressPrefixes[%d]", n.path, j), "%q is not a CIDR prefix such as 10.1.0.0/16", s)
+			}
+			// A bad prefix stays as the zero Prefix, so indexes match the file.
+			out[i].AddressPrefixes = append(out[i].AddressPrefixes, p.Masked())
+		}
+	}
+	return out
+}
+
+func decodeZones(items []node) []Zone {
+	out := make([]Zone, len(items))
+	for i, n := range items {
+		out[i] = Zone{Name: n.str("name"), File: n.str("file"), Records: n.strs("records")}
+		for _, l := range n.items("links") {
+			out[i].Links = append(out[i].Links, decodeLink(l))
+		}
+	}
+	return out
+}
+
+func decodeLink(n node) Link {
+	l := Link{
+		Name:                n.str("name"),
+		Network:             n.str("network"),
+		ResolutionPolicy:    n.str("resolutionPolicy"),
+		RegistrationEnabled: n.boolean("registrationEnabled"),
+	}
+	key := joinPath(n.path, "fallbackTypes")
+	for j, s := range n.strs("fallbackTypes") {
+		t, ok := dns.StringToType[strings.ToUpper(strings.TrimSpace(s))]
+		if !ok {
+			n.r.errorf(fmt.Sprintf("%s[%d]", key, j), "%q is not a DNS record type", s)
+			continue
+		}
+		l.FallbackTypes = append(l.FallbackTypes, t)
+	}
+	if len(l.FallbackTypes) == 0 { // absent or [] (fallback for nothing would be a typo)
+		l.FallbackTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}
+	}
+	return l
+}
+
+func decodeRulesets(items []node) []Ruleset {
+	out := make([]Ruleset, len(items))
+	for i, n := range items {
+		out[i] = Ruleset{Name: n.str("name"), Networks: n.strs("networks")}
+		for _, r := range n.items("rules") {
+			out[i].Rules = append(out[i].Rules, Rule{Domain: r.str("domain"), Targets: r.strs("targets"), State: r.str("state")})
+		}
+	}
+	return out
+}
+
+func decodeCache(n node) Cache {
+	stale := n.child("serveStale")
+	return Cache{
+		MaxEntries:     n.integer("maxEntries"),
+		MinTTL:         n.duration("minTTL"),
+		MaxTTL:         n.duration("maxTTL"),
+		MaxNegativeTTL: n.duration("maxNegativeTTL"),
+		ServeStale: ServeStale{
+			Enabled:   stale.boolean("enabled"),
+			AnswerTTL: stale.duration("answerTTL"),
+			MaxAge:    stale.duration("maxAge"),
+		},
+		Prefetch: n.boolean("prefetch"),
+	}
+}

@@ -1,0 +1,116 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"go.yaml.in/yaml/v3"
+)
+
+// position is where a key was written: its exact spelling (viper folds
+// case) and its line.
+type position struct {
+	key  string // full key path as written, e.g. "zones[0].links[1].resolutionPolicy"
+	line int
+}
+
+// positions maps lower-cased key paths, as viper sees them, to where the
+// user wrote them. List items are paths too: "zones[0].records[2]".
+type positions map[string]position
+
+// yamlPositions parses YAML (or JSON, which YAML reads) a second time into
+// a node tree to learn the line and spelling of every key and list item.
+func yamlPositions(data []byte) (positions, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	ps := positions{}
+	for _, n := range doc.Content {
+		ps.walk(n, "")
+	}
+	return ps, nil
+}
+
+// walk records every key and item below n. Keys of "<<" merges are walked
+// after the mapping's own keys so that the keys written in place win.
+func (ps positions) walk(n *yaml.Node, path string) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		ps.walk(n.Alias, path)
+	case yaml.MappingNode:
+		var merges []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" {
+				merges = append(merges, v)
+				continue
+			}
+			p := joinPath(path, k.Value)
+			ps.add(p, k.Line)
+			ps.walk(v, p)
+		}
+		for _, m := range merges {
+			ps.walk(m, path)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			ps.add(p, item.Line)
+			ps.walk(item, p)
+		}
+	}
+}
+
+// add keeps the first position of a path; only merges write one twice.
+func (ps positions) add(path string, line int) {
+	lower := strings.ToLower(path)
+	if _, ok := ps[lower]; !ok {
+		ps[lower] = position{key: path, line: line}
+	}
+}
+
+var yamlErrLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// syntaxProblems turns a parser's error into problems, each with the line
+// where the parser says it stopped.
+func syntaxProblems(file string, data []byte, err error) Errors {
+	p := Problem{File: file, Msg: err.Error()}
+	var (
+		jsonErr *json.SyntaxError
+		tomlErr *toml.DecodeError
+		yamlErr *yaml.TypeError
+	)
+	switch {
+	case errors.As(err, &jsonErr):
+		p.Line = 1 + strings.Count(string(data[:min(int(jsonErr.Offset), len(data))]), "\n")
+		p.Msg = jsonErr.Error()
+	case errors.As(err, &tomlErr):
+		p.Line, _ = tomlErr.Position()
+		p.Msg = tomlErr.Error()
+	case errors.As(err, &yamlErr): // e.g. a key written twice
+		out := make(Errors, len(yamlErr.Errors))
+		for i, msg := range yamlErr.Errors {
+			out[i] = yamlProblem(file, msg)
+		}
+		return out
+	default:
+		return Errors{yamlProblem(file, p.Msg)}
+	}
+	return Errors{p}
+}
+
+// yamlProblem takes the line out of a YAML error message.
+func yamlProblem(file, msg string) Problem {
+	p := Problem{File: file, Msg: msg}
+	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Msg = m[2]
+	}
+	return p
+}

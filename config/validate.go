@@ -1,0 +1,115 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// validate checks what every value means, all at once, and normalises
+// names, enumerations and addresses in place.
+func validate(r *report, cfg *Config) {
+	nets := validateNetworks(r, cfg.Networks)
+	validateServer(r, &cfg.Server, nets)
+	validateUpstreams(r, &cfg.Upstreams)
+	validateZones(r, cfg.Zones, nets)
+	validateRulesets(r, cfg.ForwardingRulesets, nets)
+	validateCache(r, &cfg.Cache)
+}
+
+func validateServer(r *report, s *Server, nets networkIndex) {
+	seen := map[string]string{} // normalised address → key of its listener
+	for i := range s.Listeners {
+		l := &s.Listeners[i]
+		key := fmt.Sprintf("server.listeners[%d]", i)
+		addr, err := listenAddress(l.Address)
+		switch {
+		case err != nil:
+			r.errorf(key+".address", "%v", err)
+		case seen[addr] != "" && !strings.HasSuffix(addr, ":0"): // port 0 picks a fresh port each time
+			r.errorf(key+".address", "%q is already a listener (%s)", l.Address, seen[addr])
+		default:
+			seen[addr] = key
+			l.Address = addr
+		}
+		if l.Network != "" {
+			l.Network, _ = nets.ref(r, key+".network", l.Network)
+		}
+	}
+	if s.HTTP != "" {
+		if err := httpAddress(s.HTTP); err != nil {
+			r.errorf("server.http", "%v", err)
+		}
+	}
+	if strings.EqualFold(s.UnknownClients, "refuse") {
+		s.UnknownClients = "refuse"
+	} else if declared, ok := nets[strings.ToLower(s.UnknownClients)]; ok {
+		s.UnknownClients = declared
+	} else {
+		r.errorf("server.unknownClients", "%q is neither refuse nor a network", s.UnknownClients)
+	}
+	s.Log.Level = oneOf(r, "server.log.level", s.Log.Level, "debug", "info", "warn", "error")
+	s.Log.Format = oneOf(r, "server.log.format", s.Log.Format, "text", "json")
+	if s.Log.QuerySampling < 0 || s.Log.QuerySampling > 1 {
+		r.errorf("server.log.querySampling", "%v is outside [0, 1]", s.Log.QuerySampling)
+	}
+}
+
+func validateUpstreams(r *report, u *Upstreams) {
+	if len(u.Servers) == 0 {
+		r.errorf("upstreams.servers", "at least one upstream required")
+	}
+	seen := map[string]bool{}
+	for i, s := range u.Servers {
+		key := fmt.Sprintf("upstreams.servers[%d]", i)
+		addr, err := serverAddress(s)
+		switch {
+		case err != nil:
+			r.errorf(key, "%v", err)
+		case seen[addr]:
+			r.errorf(key, "%s is listed twice", addr)
+		default:
+			seen[addr] = true
+			u.Servers[i] = addr
+		}
+	}
+	u.Policy = oneOf(r, "upstreams.policy", u.Policy, "sequential", "random", "roundRobin")
+	if u.Timeout <= 0 {
+		r.errorf("upstreams.timeout", "must be positive")
+	}
+}
+
+func validateCache(r *report, c *Cache) {
+	if c.MaxEntries < 0 {
+		r.errorf("cache.maxEntries", "must not be negative")
+	}
+	for _, d := range []struct {
+		key   string
+		value time.Duration
+	}{
+		{"cache.minTTL", c.MinTTL},
+		{"cache.maxTTL", c.MaxTTL},
+		{"cache.maxNegativeTTL", c.MaxNegativeTTL},
+		{"cache.serveStale.answerTTL", c.ServeStale.AnswerTTL},
+		{"cache.serveStale.maxAge", c.ServeStale.MaxAge},
+	} {
+		if d.value < 0 {
+			r.errorf(d.key, "must not be negative")
+		}
+	}
+	if c.MinTTL > c.MaxTTL && !r.isBroken("cache.maxTTL") {
+		r.errorf("cache.minTTL", "%v is greater than cache.maxTTL %v", c.MinTTL, c.MaxTTL)
+	}
+}
+
+// oneOf returns the canonical spelling of v among choices, matched without
+// regard to case, and reports anything else at key.
+func oneOf(r *report, key, v string, choices ...string) string {
+	for _, c := range choices {
+		if strings.EqualFold(v, c) {
+			return c
+		}
+	}
+	r.errorf(key, "%q is not one of %s", v, strings.Join(choices, ", "))
+	return v
+}

@@ -1,0 +1,65 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/privdns/privdns/zones"
+)
+
+// loadZones loads every zone with a valid name, resolving relative zone
+// files against dir (the configuration file's folder), and reports the
+// zone's problems where they are: zone file lines under zones[i].file,
+// inline records at their entry in the configuration.
+func loadZones(r *report, cfg *Config, dir string) {
+	for i := range cfg.Zones {
+		z := &cfg.Zones[i]
+		key := fmt.Sprintf("zones[%d]", i)
+		if z.Name == "" || r.isBroken(key) {
+			continue // a bad name is already reported
+		}
+		file := z.File
+		if file != "" {
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(dir, file) // as the user would spell it
+			}
+			abs, err := filepath.Abs(file)
+			if err != nil {
+				r.errorf(key+".file", "absolute path of %q: %v", file, err)
+				continue
+			}
+			z.File = abs
+		}
+		data, err := zones.Load(z.Name, file, z.Records)
+		if err != nil {
+			r.zoneProblems(key, file, err)
+			continue
+		}
+		z.Data = data
+	}
+}
+
+// zoneProblems reports the errors of zones.Load for the zone at key, whose
+// master file is file.
+func (r *report) zoneProblems(key, file string, err error) {
+	var zerrs zones.Errors
+	if !errors.As(err, &zerrs) {
+		r.errorf(key, "%v", err)
+		return
+	}
+	for _, e := range zerrs {
+		switch {
+		case e.Record > 0:
+			r.errorf(fmt.Sprintf("%s.records[%d]", key, e.Record-1), "%s", e.Msg)
+		case e.File != "" || file != "":
+			p := Problem{File: e.File, Line: e.Line, Key: key + ".file", Msg: e.Msg}
+			if p.File == "" {
+				p.File = file
+			}
+			r.problems = append(r.problems, p)
+		default:
+			r.errorf(key, "%s", e.Msg)
+		}
+	}
+}
