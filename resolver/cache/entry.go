@@ -1,0 +1,162 @@
+package cache
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// entry is what the LRU holds. It is never changed once stored (only the prefetch latch
+// flips), so the hit path reads it without a lock; a refresh stores a new entry instead.
+type entry struct {
+	msg    *dns.Msg      // private copy without question and OPT; nil for a bare failure
+	stored time.Time     // when msg arrived; TTLs count down from here
+	ttl    time.Duration // how long msg is fresh, whole seconds
+
+	fail *failure // non-nil: the upstream failed for this key (rare, so kept out of line)
+
+	prefetched atomic.Bool // latch: one prefetch per entry, not one per hit
+}
+
+// failure is a remembered upstream error: replayed until, not asked again (RFC 9520).
+type failure struct {
+	err   error
+	until time.Time
+}
+
+// age is how long ago the entry's message arrived (never negative if the clock steps back).
+func (e *entry) age(now time.Time) time.Duration {
+	return max(now.Sub(e.stored), 0)
+}
+
+// fresh reports whether the message may be served as a normal hit.
+func (e *entry) fresh(now time.Time) bool {
+	return e.msg != nil && e.age(now) < e.ttl
+}
+
+// failing reports whether a remembered failure still holds.
+func (e *entry) failing(now time.Time) bool {
+	return e.fail != nil && now.Before(e.fail.until)
+}
+
+// needsPrefetch reports whether a hit should refresh the entry: under 10% of an original
+// TTL of at least 10s left, and the upstream not known to be failing.
+func (e *entry) needsPrefetch(now time.Time) bool {
+	if e.ttl < 10*time.Second || e.failing(now) {
+		return false
+	}
+	return e.ttl-e.age(now) < e.ttl/10
+}
+
+// storable turns an upstream reply into an entry, or returns nil when the reply must not
+// be cached: truncated, not NOERROR/NXDOMAIN, TTL 0, or negative without an SOA.
+func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
+	if reply == nil || reply.Truncated {
+		return nil
+	}
+	if reply.Rcode != dns.RcodeSuccess && reply.Rcode != dns.RcodeNameError {
+		return nil
+	}
+	m := privateCopy(reply)
+	var ttl uint32
+	if reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype) {
+		ttl = c.positiveTTL(m)
+	} else {
+		ttl = c.negativeTTL(m)
+	}
+	if ttl == 0 {
+		return nil
+	}
+	return &entry{msg: m, stored: now, ttl: time.Duration(ttl) * time.Second}
+}
+
+// answers reports whether the answer section holds the asked type (so it is not NODATA:
+// a CNAME chain that stops short of the type is a negative answer).
+func answers(rrs []dns.RR, qtype uint16) bool {
+	for _, rr := range rrs {
+		if t := rr.Header().Rrtype; t == qtype || (qtype == dns.TypeANY && t != dns.TypeOPT) {
+			return true
+		}
+	}
+	return false
+}
+
+// positiveTTL is the smallest answer TTL clamped to [MinTTL, MaxTTL]. Every stored RR TTL
+// is clamped the same way, so clients never see a TTL outliving the entry by MaxTTL, nor
+// one reaching 0 long before it expires by MinTTL. A TTL of 0 means "do not cache" and
+// wins over MinTTL.
+func (c *Cache) positiveTTL(m *dns.Msg) uint32 {
+	lo, hi := seconds(c.opts.MinTTL), seconds(c.opts.MaxTTL)
+	minTTL := ^uint32(0)
+	for _, rr := range m.Answer {
+		minTTL = min(minTTL, rr.Header().Ttl)
+	}
+	if minTTL == 0 {
+		return 0
+	}
+	for _, section := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range section {
+			h := rr.Header()
+			h.Ttl = max(h.Ttl, lo)
+			if hi > 0 {
+				h.Ttl = min(h.Ttl, hi)
+			}
+		}
+	}
+	return clamp(minTTL, lo, hi)
+}
+
+// negativeTTL is min(SOA TTL, SOA MINIMUM) capped by MaxNegativeTTL (RFC 2308 §5), or 0
+// when the authority section has no SOA. The SOA's TTL is set to it, as RFC 2308 §3 asks.
+func (c *Cache) negativeTTL(m *dns.Msg) uint32 {
+	for _, rr := range m.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			ttl := min(soa.Hdr.Ttl, soa.Minttl, seconds(c.opts.MaxNegativeTTL))
+			soa.Hdr.Ttl = ttl
+			return ttl
+		}
+	}
+	return 0
+}
+
+func clamp(v, lo, hi uint32) uint32 {
+	v = max(v, lo)
+	if hi > 0 {
+		v = min(v, hi)
+	}
+	return v
+}
+
+func seconds(d time.Duration) uint32 {
+	return uint32(min(d/time.Second, time.Duration(^uint32(0))))
+}
+
+// privateCopy deep-copies reply without its question (the key holds it) and OPT record
+// (the caller adds its own), so the stored message shares nothing with the upstream's.
+func privateCopy(reply *dns.Msg) *dns.Msg {
+	m := &dns.Msg{MsgHdr: reply.MsgHdr}
+	m.Answer = copyRRs(reply.Answer)
+	m.Ns = copyRRs(reply.Ns)
+	m.Extra = copyRRs(reply.Extra)
+	return m
+}
+
+func copyRRs(rrs []dns.RR) []dns.RR {
+	n := 0
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]dns.RR, 0, n)
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			out = append(out, dns.Copy(rr))
+		}
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// routed is the Exchanger returned by Wrap: the shared cache seen through one route.
+type routed struct {
+	c     *Cache
+	route string
+	next  Exchanger
+}
+
+var _ Exchanger = (*routed)(nil)
+
+// Exchange answers req from the cache when it can and asks next otherwise. Requests that
+// are not a single-question QUERY pass through uncached.
+func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
+	if len(req.Question) != 1 || req.Opcode != dns.OpcodeQuery {
+		return r.next.Exchange(ctx, req)
+	}
+	c := r.c
+	k := keyOf(r.route, req)
+	now := c.opts.Now()
+	e, _ := c.lru.Get(k)
+	if e != nil && e.fresh(now) {
+		c.hits.Add(1)
+		if c.opts.Prefetch && e.needsPrefetch(now) && e.prefetched.CompareAndSwap(false, true) {
+			c.prefetches.Add(1)
+			r.refresh(ctx, k, req)
+		}
+		return replyFrom(e.msg, req, countDown(e.age(now))), nil
+	}
+	c.misses.Add(1)
+	var stale *entry
+	if e != nil && c.staleServable(e, now) {
+		stale = e
+	}
+	if e != nil && e.failing(now) {
+		if stale != nil {
+			return c.serveStale(stale, req), nil
+		}
+		return nil, e.fail.err
+	}
+	return r.await(ctx, k, req, stale)
+}
+
+// await joins (or starts) the refresh for k and waits for it; with a stale entry it waits
+// at most StaleAfter and answers stale when the refresh is slow or fails (RFC 8767 §5).
+func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (*dns.Msg, error) {
+	cl := r.refresh(ctx, k, req)
+	var slow <-chan time.Time // nil without a stale entry: never fires
+	if stale != nil {
+		slow = r.c.opts.After(r.c.opts.StaleAfter)
+	}
+	select {
+	case <-cl.done:
+		if cl.err == nil {
+			return replyFrom(cl.msg, req, countDown(0)), nil
+		}
+		if stale != nil {
+			return r.c.serveStale(stale, req), nil
+		}
+		return nil, cl.err
+	case <-slow:
+		return r.c.serveStale(stale, req), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], ctx.Err())
+	}
+}
+
+// staleServable reports whether an expired entry may still answer (RFC 8767 §4).
+func (c *Cache) staleServable(e *entry, now time.Time) bool {
+	return c.opts.ServeStale && e.msg != nil && e.age(now) < e.ttl+c.opts.StaleMaxAge
+}
+
+func (c *Cache) serveStale(e *entry, req *dns.Msg) *dns.Msg {
+	c.stale.Add(1)
+	return c.staleReply(e, req)
+}
+
+// remember stores the outcome of an upstream exchange for k and returns the message the
+// waiters copy (nil on error). Results of exchanges started before a Purge are not stored.
+func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) *dns.Msg {
+	now := c.opts.Now()
+	if err != nil {
+		c.opts.Logger.Debug("cache: remembering upstream failure",
+			"name", k.name, "type", dns.TypeToString[k.qtype], "route", k.route,
+			"for", c.opts.FailureTTL, "err", err)
+		c.store(k, gen, c.failure(k, err, now))
+		return nil
+	}
+	e := c.storable(reply, k.qtype, now)
+	if e == nil {
+		return privateCopy(reply)
+	}
+	c.store(k, gen, e)
+	return e.msg
+}
+
+// failure builds the entry remembering err. It keeps the previous message while that can
+// still be served, fresh or stale, so a failed refresh never loses a usable answer.
+func (c *Cache) failure(k key, err error, now time.Time) *entry {
+	e := &entry{fail: &failure{
+		err:   fmt.Errorf("%w: %w", ErrFailureRemembered, err),
+		until: now.Add(c.opts.FailureTTL),
+	}}
+	if old, ok := c.lru.Peek(k); ok && (old.fresh(now) || c.staleServable(old, now)) {
+		e.msg, e.stored, e.ttl = old.msg, old.stored, old.ttl
+	}
+	return e
+}
+
+func (c *Cache) store(k key, gen uint64, e *entry) {
+	c.purgeMu.RLock()
+	defer c.purgeMu.RUnlock()
+	if c.gen.Load() == gen {
+		c.lru.Add(k, e)
+	}
+}

@@ -1,0 +1,78 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// call is one upstream exchange shared by every request for the same key that arrives
+// while it runs. msg and err are set before done is closed and never change after; msg is
+// a private copy without OPT that waiters copy again, never modify.
+type call struct {
+	done chan struct{}
+	msg  *dns.Msg
+	err  error
+}
+
+// flight collapses concurrent identical misses into one upstream exchange (a minimal
+// singleflight: the exchange runs on its own goroutine, so a waiter that gives up, or a
+// stale answer sent early, does not cancel it).
+type flight struct {
+	mu    sync.Mutex
+	calls map[key]*call
+
+	joined func() // test hook: a request joined a call already in flight
+}
+
+// join returns the call in flight for k, or registers a new one and hands it to start.
+func (f *flight) join(k key, start func(*call)) *call {
+	f.mu.Lock()
+	if cl, ok := f.calls[k]; ok {
+		f.mu.Unlock()
+		if f.joined != nil {
+			f.joined()
+		}
+		return cl
+	}
+	if f.calls == nil {
+		f.calls = make(map[key]*call)
+	}
+	cl := &call{done: make(chan struct{})}
+	f.calls[k] = cl
+	f.mu.Unlock()
+	start(cl)
+	return cl
+}
+
+// finish publishes the result and lets the next miss for k start a new call.
+func (f *flight) finish(k key, cl *call, msg *dns.Msg, err error) {
+	cl.msg, cl.err = msg, err
+	f.mu.Lock()
+	delete(f.calls, k)
+	f.mu.Unlock()
+	close(cl.done)
+}
+
+// refresh asks next for k unless a call for k is already running, and returns that call.
+// The exchange runs in the background, detached from ctx's cancellation (next must bound
+// its own time), and stores its result before waking the waiters, so a request that
+// arrives after them finds the new entry.
+func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
+	return r.c.flight.join(k, func(cl *call) {
+		upstreamReq := req.Copy() // the caller may reuse req once it has its answer
+		gen := r.c.gen.Load()
+		bg := context.WithoutCancel(ctx)
+		r.c.wg.Go(func() {
+			reply, err := r.next.Exchange(bg, upstreamReq)
+			if err == nil && reply == nil {
+				err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
+					k.name, dns.TypeToString[k.qtype])
+			}
+			msg := r.c.remember(k, gen, reply, err)
+			r.c.flight.finish(k, cl, msg, err)
+		})
+	})
+}

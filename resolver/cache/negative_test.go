@@ -1,0 +1,91 @@
+package cache
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func TestNegativeAnswersCachedForSOAMinimum(t *testing.T) {
+	const soa3600min300 = "example.com. 3600 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"
+	tests := []struct {
+		name      string
+		rcode     int
+		answer    []string
+		authority []string
+		maxNeg    time.Duration
+		cachedFor time.Duration // 0: not cached at all
+	}{
+		{"NXDOMAIN uses SOA MINIMUM below the SOA TTL", dns.RcodeNameError, nil,
+			[]string{soa3600min300}, 0, 300 * time.Second},
+		{"NXDOMAIN uses the SOA TTL below MINIMUM", dns.RcodeNameError, nil,
+			[]string{"example.com. 60 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"}, 0, 60 * time.Second},
+		{"MaxNegativeTTL caps it", dns.RcodeNameError, nil,
+			[]string{soa3600min300}, 100 * time.Second, 100 * time.Second},
+		{"NODATA with an empty answer", dns.RcodeSuccess, nil,
+			[]string{soa3600min300}, 0, 300 * time.Second},
+		{"NODATA after a CNAME chain", dns.RcodeSuccess,
+			[]string{"@ 3600 IN CNAME b.example.com."}, []string{soa3600min300}, 0, 300 * time.Second},
+		{"NXDOMAIN without SOA is not cached", dns.RcodeNameError, nil, nil, 0, 0},
+		{"NODATA without SOA is not cached", dns.RcodeSuccess, nil, nil, 0, 0},
+		{"SOA MINIMUM 0 is not cached", dns.RcodeNameError, nil,
+			[]string{"example.com. 3600 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 0"}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, clock := newTestCache(t, Options{MaxNegativeTTL: tt.maxNeg})
+			up := newUpstream(replyWith(t, tt.rcode, tt.answer, tt.authority...))
+			ex := c.Wrap("", up)
+
+			first := ask(t, ex, query("a.example.com.", dns.TypeA))
+			if first.Rcode != tt.rcode {
+				t.Fatalf("rcode %s, want %s", dns.RcodeToString[first.Rcode], dns.RcodeToString[tt.rcode])
+			}
+			if tt.cachedFor == 0 {
+				ask(t, ex, query("a.example.com.", dns.TypeA))
+				wantCalls(t, up, 2)
+				return
+			}
+			if got, want := first.Ns[0].Header().Ttl, uint32(tt.cachedFor/time.Second); got != want {
+				t.Errorf("SOA TTL %d, want the negative TTL %d (RFC 2308 §3)", got, want)
+			}
+			clock.advance(tt.cachedFor - time.Second)
+			resp := ask(t, ex, query("a.example.com.", dns.TypeA))
+			wantCalls(t, up, 1)
+			if resp.Rcode != tt.rcode || resp.Ns[0].Header().Ttl != 1 {
+				t.Errorf("cached reply rcode %s SOA TTL %d, want %s and 1",
+					dns.RcodeToString[resp.Rcode], resp.Ns[0].Header().Ttl, dns.RcodeToString[tt.rcode])
+			}
+			clock.advance(time.Second)
+			ask(t, ex, query("a.example.com.", dns.TypeA))
+			wantCalls(t, up, 2)
+		})
+	}
+}
+
+func TestFailureRememberedForFailureTTL(t *testing.T) {
+	c, clock := newTestCache(t, Options{FailureTTL: 5 * time.Second})
+	up := newUpstream(failing)
+	ex := c.Wrap("", up)
+
+	if _, err := ex.Exchange(t.Context(), query("a.example.", dns.TypeA)); !errors.Is(err, errUpstreamDown) {
+		t.Fatalf("first error %v, want the upstream's", err)
+	}
+	clock.advance(4 * time.Second)
+	_, err := ex.Exchange(t.Context(), query("a.example.", dns.TypeA))
+	if !errors.Is(err, ErrFailureRemembered) || !errors.Is(err, errUpstreamDown) {
+		t.Fatalf("error within FailureTTL %v, want ErrFailureRemembered wrapping the upstream's", err)
+	}
+	wantCalls(t, up, 1)
+
+	other := query("b.example.", dns.TypeA)
+	up.set(replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1"}))
+	ask(t, ex, other)
+	wantCalls(t, up, 2) // the failure is per key, not per upstream
+
+	clock.advance(time.Second)
+	ask(t, ex, query("a.example.", dns.TypeA))
+	wantCalls(t, up, 3)
+}
