@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -39,6 +40,14 @@ type HandlerOptions struct {
 type Handler struct {
 	opts HandlerOptions
 	log  *slog.Logger
+	set  atomic.Pointer[handlerSettings]
+}
+
+// handlerSettings are the parts of a Handler a reload may change while
+// the listener keeps running.
+type handlerSettings struct {
+	network  string
+	identity string
 }
 
 var _ dns.Handler = (*Handler)(nil)
@@ -52,7 +61,14 @@ func NewHandler(opts HandlerOptions) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.Configure(opts.Network, opts.Identity)
 	return h
+}
+
+// Configure changes the listener's network and the server identity for
+// the queries that arrive from now on (reload).
+func (h *Handler) Configure(network, identity string) {
+	h.set.Store(&handlerSettings{network: network, identity: identity})
 }
 
 // MsgAcceptFunc drops responses, answers NOTIMP to opcodes other than
@@ -76,7 +92,8 @@ func MsgAcceptFunc(dh dns.Header) dns.MsgAcceptAction {
 // SERVFAIL and logged; the server goes on.
 func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	start := time.Now()
-	q := &Query{Msg: r, Network: h.opts.Network, Proto: "udp"}
+	set := h.set.Load()
+	q := &Query{Msg: r, Network: set.network, Proto: "udp"}
 	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
 		q.Proto = "tcp"
 	}
@@ -86,14 +103,14 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("panic while answering a query", "panic", p, "client", q.Client, "question", questionString(r))
-			h.write(w, q, errorReply(r, dns.RcodeServerFailure), start)
+			h.write(w, q, set, errorReply(r, dns.RcodeServerFailure), start)
 		}
 	}()
-	h.write(w, q, h.answer(q), start)
+	h.write(w, q, set, h.answer(q, set), start)
 }
 
 // answer produces the reply before EDNS and size shaping.
-func (h *Handler) answer(q *Query) *dns.Msg {
+func (h *Handler) answer(q *Query, set *handlerSettings) *dns.Msg {
 	r := q.Msg
 	if r.Response {
 		return nil
@@ -110,7 +127,7 @@ func (h *Handler) answer(q *Query) *dns.Msg {
 	qs := r.Question[0]
 	switch {
 	case qs.Qclass == dns.ClassCHAOS:
-		return h.chaos(r)
+		return chaos(r, set.identity)
 	case qs.Qclass != dns.ClassINET:
 		return errorReply(r, dns.RcodeRefused)
 	case qs.Qtype == dns.TypeAXFR || qs.Qtype == dns.TypeIXFR:
@@ -128,17 +145,17 @@ func (h *Handler) answer(q *Query) *dns.Msg {
 
 // chaos answers CHAOS id.server and hostname.bind with the identity; other
 // CHAOS names (version.bind among them) are refused.
-func (h *Handler) chaos(r *dns.Msg) *dns.Msg {
+func chaos(r *dns.Msg, identity string) *dns.Msg {
 	qs := r.Question[0]
 	name := strings.ToLower(qs.Name)
-	if h.opts.Identity == "" || qs.Qtype != dns.TypeTXT || (name != "id.server." && name != "hostname.bind.") {
+	if identity == "" || qs.Qtype != dns.TypeTXT || (name != "id.server." && name != "hostname.bind.") {
 		return errorReply(r, dns.RcodeRefused)
 	}
 	resp := new(dns.Msg)
 	resp.SetReply(r)
 	resp.Answer = []dns.RR{&dns.TXT{
 		Hdr: dns.RR_Header{Name: qs.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS},
-		Txt: []string{h.opts.Identity},
+		Txt: []string{identity},
 	}}
 	return resp
 }

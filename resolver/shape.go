@@ -8,7 +8,7 @@ import (
 
 // write shapes resp for the client and sends it: RA set, AA clear, EDNS
 // answered in kind, truncated to the client's UDP size with TC (R7).
-func (h *Handler) write(w dns.ResponseWriter, q *Query, resp *dns.Msg, start time.Time) {
+func (h *Handler) write(w dns.ResponseWriter, q *Query, set *handlerSettings, resp *dns.Msg, start time.Time) {
 	if resp == nil {
 		return
 	}
@@ -22,7 +22,7 @@ func (h *Handler) write(w dns.ResponseWriter, q *Query, resp *dns.Msg, start tim
 	if resp.Rcode != dns.RcodeFormatError || len(r.Question) == 1 {
 		resp.Question = r.Question // echoed exactly as asked
 	}
-	size := h.edns(r, resp)
+	size := edns(r, resp, set.identity)
 	if q.Proto == "udp" {
 		resp.Truncate(size)
 	}
@@ -39,7 +39,7 @@ func (h *Handler) write(w dns.ResponseWriter, q *Query, resp *dns.Msg, start tim
 // size, the client's DO bit, the resolver's Extended DNS Errors and NSID
 // when asked. A client without EDNS gets no OPT (and no extended rcode).
 // It returns the largest UDP response the client accepts.
-func (h *Handler) edns(r, resp *dns.Msg) int {
+func edns(r, resp *dns.Msg, identity string) int {
 	var edes []dns.EDNS0
 	extra := resp.Extra[:0:0]
 	for _, rr := range resp.Extra {
@@ -65,8 +65,8 @@ func (h *Handler) edns(r, resp *dns.Msg) int {
 	opt.SetUDPSize(UDPSize)
 	opt.SetDo(ropt.Do())
 	opt.Option = edes
-	if h.opts.Identity != "" && hasOption(ropt, dns.EDNS0NSID) {
-		opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexString(h.opts.Identity)})
+	if identity != "" && hasOption(ropt, dns.EDNS0NSID) {
+		opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexString(identity)})
 	}
 	resp.Extra = append(resp.Extra, opt)
 	size := int(ropt.UDPSize())
