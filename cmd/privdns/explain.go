@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"github.com/privdns/privdns/resolver"
+)
+
+func newExplainCommand() *cobra.Command {
+	var file, from, network string
+	cmd := &cobra.Command{
+		Use:   "explain --config FILE --from IP NAME [TYPE]",
+		Short: "Resolve NAME as a client at IP would, printing every step",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := netip.ParseAddr(from)
+			if err != nil {
+				return fmt.Errorf("--from %q: not an IP address", from)
+			}
+			qtype := dns.TypeA
+			if len(args) == 2 {
+				t, ok := dns.StringToType[strings.ToUpper(args[1])]
+				if !ok {
+					return fmt.Errorf("unknown query type %q", args[1])
+				}
+				qtype = t
+			}
+			cfg, err := loadConfig(file, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			b, err := build(cfg, deps{log: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			engine := resolver.NewEngine(resolver.EngineOptions{View: b.view})
+			return explain(cmd.Context(), cmd.OutOrStdout(), engine, client, network, args[0], qtype)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (required)")
+	cmd.Flags().StringVar(&from, "from", "", "client source address (required)")
+	cmd.Flags().StringVar(&network, "network", "", "resolve as this network, like a listener bound to it")
+	cmd.MarkFlagRequired("config") //nolint:errcheck // the flag exists
+	cmd.MarkFlagRequired("from")   //nolint:errcheck // the flag exists
+	return cmd
+}
+
+// explain resolves one query with a tracer and prints the steps, then the
+// final answer as dig would show it.
+func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client netip.Addr, network, name string, qtype uint16) error {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.SetEdns0(resolver.UDPSize, false)
+	step := 0
+	q := &resolver.Query{Msg: m, Client: client, Network: network, Proto: "udp", Trace: func(format string, args ...any) {
+		step++
+		fmt.Fprintf(out, "%2d. %s\n", step, fmt.Sprintf(format, args...))
+	}}
+	fmt.Fprintf(out, "query: %s %s from %s\n", dns.Fqdn(name), dns.TypeToString[qtype], client)
+	resp, err := r.Resolve(ctx, q)
+	if err != nil {
+		fmt.Fprintf(out, "final: SERVFAIL (%v)\n", err)
+		return nil
+	}
+	fmt.Fprintf(out, "final: %s\n", dns.RcodeToString[resp.Rcode])
+	printSection(out, "answer", resp.Answer)
+	printSection(out, "authority", resp.Ns)
+	for _, rr := range resp.Extra {
+		if opt, ok := rr.(*dns.OPT); ok {
+			for _, o := range opt.Option {
+				if e, ok := o.(*dns.EDNS0_EDE); ok {
+					fmt.Fprintf(out, "  EDE %d (%s): %s\n", e.InfoCode, dns.ExtendedErrorCodeToString[e.InfoCode], e.ExtraText)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func printSection(out io.Writer, name string, rrs []dns.RR) {
+	if len(rrs) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "  %s:\n", name)
+	for _, rr := range rrs {
+		fmt.Fprintf(out, "    %s\n", strings.ReplaceAll(rr.String(), "\t", " "))
+	}
+}
