@@ -128,9 +128,9 @@ func withPort(s, defPort string) (string, error) {
 	}
 	port = strconv.FormatUint(p, 10)
 	if _, err := netip.ParseAddr(host); err != nil {
-		if _, err := domainName(host, false); err != nil {
-			return "", fmt.Errorf("bad host %q: neither an IP address nor a host name", host)
-		}
+		// A host name would have to be resolved, possibly through privdns
+		// itself; like Azure's forwarding rules, targets are IP addresses.
+		return "", fmt.Errorf("bad host %q: want an IP address (name a TLS server as tls://IP:port#name)", host)
 	}
 	return net.JoinHostPort(host, port), nil
 }

@@ -98,6 +98,8 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 		{name: "upstream with unclosed bracket", config: lines("upstreams:", "  servers: ['[2001:db8::1']"), line: 2, key: "upstreams.servers[0]", wantMsg: "not host:port"},
 		{name: "upstream TLS with bad server name", config: lines("upstreams:", "  servers: ['tls://192.0.2.1#bad name']"), line: 2, key: "upstreams.servers[0]", wantMsg: "bad TLS server name"},
 		{name: "duplicate upstream", config: lines("upstreams:", "  servers: [192.0.2.1, '192.0.2.1:53']"), line: 2, key: "upstreams.servers[1]", wantMsg: "listed twice"},
+		{name: "upstream given by host name", config: lines("upstreams:", "  servers: [dns.example.com]"), line: 2, key: "upstreams.servers[0]", wantMsg: "want an IP address"},
+		{name: "TLS upstream given by host name", config: lines("upstreams:", "  servers: ['tls://dns.example.com:853#dns.example.com']"), line: 2, key: "upstreams.servers[0]", wantMsg: "want an IP address"},
 		{name: "bad policy", config: lines("upstreams:", "  servers: [192.0.2.1]", "  policy: fastest"), line: 3, key: "upstreams.policy", wantMsg: "not one of sequential, random, roundRobin"},
 		{name: "zero timeout", config: lines("upstreams:", "  servers: [192.0.2.1]", "  timeout: 0s"), line: 3, key: "upstreams.timeout", wantMsg: "must be positive"},
 
