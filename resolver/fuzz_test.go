@@ -79,7 +79,7 @@ func FuzzServe(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := NewHandler(HandlerOptions{Resolver: NewEngine(EngineOptions{View: view}), Identity: "fuzz"})
+	h := NewHandler(HandlerOptions{Resolver: NewEngine(EngineOptions{View: view}), Settings: Settings{Identity: "fuzz"}})
 	for _, m := range []*dns.Msg{
 		query("a.blob.example", dns.TypeA), query("b.blob.example", dns.TypeA),
 		query("x.w.privatelink.blob.example", dns.TypeTXT), query("c.privatelink.blob.example", dns.TypeANY),

@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
 )
 
 // UDPSize is the EDNS0 UDP payload size privdns advertises and the most it
@@ -21,14 +24,24 @@ type RequestObserver interface {
 	Request(network, proto string, qtype uint16, rcode int, d time.Duration)
 }
 
-// HandlerOptions configures a Handler.
-type HandlerOptions struct {
-	Resolver Resolver
+// Settings are the parts of a Handler a reload may change while its
+// listener keeps running.
+type Settings struct {
 	// Network resolves every query as this network (a listener bound to a
 	// network, like an Azure inbound endpoint); "" chooses by source (R1).
 	Network string
 	// Identity answers NSID and CHAOS id.server / hostname.bind; "" = off.
 	Identity string
+	// QueryLog logs one line per query (at info level) for the fraction
+	// QuerySampling of queries.
+	QueryLog      bool
+	QuerySampling float64
+}
+
+// HandlerOptions configures a Handler.
+type HandlerOptions struct {
+	Settings
+	Resolver Resolver
 	// Timeout bounds one query's resolution; default 10s.
 	Timeout  time.Duration
 	Logger   *slog.Logger
@@ -40,17 +53,8 @@ type HandlerOptions struct {
 type Handler struct {
 	opts HandlerOptions
 	log  *slog.Logger
-	set  atomic.Pointer[handlerSettings]
+	set  atomic.Pointer[Settings]
 }
-
-// handlerSettings are the parts of a Handler a reload may change while
-// the listener keeps running.
-type handlerSettings struct {
-	network  string
-	identity string
-}
-
-var _ dns.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler; opts.Resolver is required.
 func NewHandler(opts HandlerOptions) *Handler {
@@ -61,15 +65,13 @@ func NewHandler(opts HandlerOptions) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.Configure(opts.Network, opts.Identity)
+	h.Configure(opts.Settings)
 	return h
 }
 
-// Configure changes the listener's network and the server identity for
-// the queries that arrive from now on (reload).
-func (h *Handler) Configure(network, identity string) {
-	h.set.Store(&handlerSettings{network: network, identity: identity})
-}
+// Configure changes the handler's settings for the queries that arrive
+// from now on (reload).
+func (h *Handler) Configure(s Settings) { h.set.Store(&s) }
 
 // MsgAcceptFunc drops responses, answers NOTIMP to opcodes other than
 // QUERY and FORMERR to anything without exactly one question, before the
@@ -93,7 +95,7 @@ func MsgAcceptFunc(dh dns.Header) dns.MsgAcceptAction {
 func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	start := time.Now()
 	set := h.set.Load()
-	q := &Query{Msg: r, Network: set.network, Proto: "udp"}
+	q := &Query{Msg: r, Network: set.Network, Proto: "udp"}
 	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
 		q.Proto = "tcp"
 	}
@@ -110,7 +112,7 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 }
 
 // answer produces the reply before EDNS and size shaping.
-func (h *Handler) answer(q *Query, set *handlerSettings) *dns.Msg {
+func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	r := q.Msg
 	if r.Response {
 		return nil
@@ -127,7 +129,7 @@ func (h *Handler) answer(q *Query, set *handlerSettings) *dns.Msg {
 	qs := r.Question[0]
 	switch {
 	case qs.Qclass == dns.ClassCHAOS:
-		return chaos(r, set.identity)
+		return chaos(r, set.Identity)
 	case qs.Qclass != dns.ClassINET:
 		return errorReply(r, dns.RcodeRefused)
 	case qs.Qtype == dns.TypeAXFR || qs.Qtype == dns.TypeIXFR:
@@ -135,6 +137,9 @@ func (h *Handler) answer(q *Query, set *handlerSettings) *dns.Msg {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
 	defer cancel()
+	if q.logged = set.QueryLog && rand.Float64() < set.QuerySampling; q.logged {
+		ctx = cache.WithOutcome(ctx, &q.cache)
+	}
 	resp, err := h.opts.Resolver.Resolve(ctx, q)
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", q.Network, "err", err)

@@ -68,7 +68,7 @@ func rawExchange(t *testing.T, addr string, pkt []byte) *dns.Msg {
 
 func TestHandlerResponseShape(t *testing.T) {
 	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Identity: "privdns-test-1"})
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Identity: "privdns-test-1"}})
 
 	t.Run("RA set, AA clear, question echoed as asked, EDNS answered", func(t *testing.T) {
 		m := query("CoNtOsO.PrivateLink.blob.core.windows.net", dns.TypeA)

@@ -14,6 +14,8 @@ import (
 // authoritative-only upstream) continues with the target.
 func (w *walk) public(name string) (next string, err error) {
 	route := w.v.routeFor(w.nv, name)
+	w.step("public")
+	w.q.Route = route.Name
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
 	if err != nil {
 		w.trace("public: %s %s via %s → no answer: %v", name, typeName(w.qtype), route.Name, err)

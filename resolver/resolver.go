@@ -15,6 +15,8 @@ import (
 	"net/netip"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
 )
 
 // Resolver answers one query. NXDOMAIN and NODATA are answers (err == nil);
@@ -37,6 +39,13 @@ type Query struct {
 	Network string     // the client network; set by R1 when empty
 	Proto   string     // "udp" or "tcp"
 	Trace   Tracer     // optional: records the resolution path (privdns explain)
+
+	// Filled in by the resolver for query logs.
+	Path  string // what produced the answer: private, public, fallback
+	Route string // the public route asked last, if any
+
+	logged bool          // this query is logged (sampled)
+	cache  cache.Outcome // how the cache answered the last public step
 }
 
 // Tracer receives one line per resolution step. Explain uses it; on the

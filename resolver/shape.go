@@ -8,7 +8,7 @@ import (
 
 // write shapes resp for the client and sends it: RA set, AA clear, EDNS
 // answered in kind, truncated to the client's UDP size with TC (R7).
-func (h *Handler) write(w dns.ResponseWriter, q *Query, set *handlerSettings, resp *dns.Msg, start time.Time) {
+func (h *Handler) write(w dns.ResponseWriter, q *Query, set *Settings, resp *dns.Msg, start time.Time) {
 	if resp == nil {
 		return
 	}
@@ -22,7 +22,7 @@ func (h *Handler) write(w dns.ResponseWriter, q *Query, set *handlerSettings, re
 	if resp.Rcode != dns.RcodeFormatError || len(r.Question) == 1 {
 		resp.Question = r.Question // echoed exactly as asked
 	}
-	size := edns(r, resp, set.identity)
+	size := edns(r, resp, set.Identity)
 	if q.Proto == "udp" {
 		resp.Truncate(size)
 	}
@@ -30,8 +30,12 @@ func (h *Handler) write(w dns.ResponseWriter, q *Query, set *handlerSettings, re
 	if err := w.WriteMsg(resp); err != nil {
 		h.log.Debug("writing a response failed", "client", q.Client, "err", err)
 	}
+	d := time.Since(start)
 	if h.opts.Observer != nil {
-		h.opts.Observer.Request(q.Network, q.Proto, questionType(r), resp.Rcode, time.Since(start))
+		h.opts.Observer.Request(q.Network, q.Proto, questionType(r), resp.Rcode, d)
+	}
+	if q.logged {
+		h.logQuery(q, resp, d)
 	}
 }
 

@@ -28,6 +28,7 @@ type walk struct {
 	auth   []dns.RR
 	ede    []dns.EDNS0_EDE
 	cnames int
+	path   string // the kind of the last step: private, public; fallback sticks
 }
 
 func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) *walk {
@@ -74,6 +75,7 @@ func (w *walk) run() error {
 func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, err error) {
 	l := &z.link
 	zone := l.Zone.Name()
+	w.step("private")
 	res := l.Zone.Lookup(name, w.qtype)
 	switch res.Kind {
 	case zones.Answer:
@@ -94,6 +96,7 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 			w.trace("private zone %s (link %s, %s): %s does not exist → fallback to the public path", zone, l.Name, l.Policy, name)
 			w.explain(fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s); answered from the public path", trimDot(zone), l.Name, l.Policy))
 			w.obs.PrivateAnswer(zone, l.Name, "fallback")
+			w.path = "fallback"
 			return "", true, nil
 		}
 		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, l.Policy, name)
@@ -106,6 +109,13 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 		w.obs.PrivateAnswer(zone, l.Name, "nxdomain")
 	}
 	return "", false, nil
+}
+
+// step records the kind of the step that is answering now.
+func (w *walk) step(kind string) {
+	if w.path != "fallback" {
+		w.path = kind
+	}
 }
 
 func (w *walk) countCNAME() error {
@@ -132,6 +142,7 @@ func (w *walk) finish() *dns.Msg {
 	resp.SetRcode(w.q.Msg, w.rcode)
 	resp.RecursionAvailable = true
 	resp.Answer, resp.Ns = w.answer, w.auth
+	w.q.Path = w.path
 	if len(w.ede) > 0 {
 		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
 		for i := range w.ede {

@@ -33,6 +33,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 			c.prefetches.Add(1)
 			r.refresh(ctx, k, req)
 		}
+		note(ctx, Hit)
 		return replyFrom(e.msg, req, countDown(e.age(now))), nil
 	}
 	c.misses.Add(1)
@@ -42,6 +43,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	}
 	if e != nil && e.failing(now) {
 		if stale != nil {
+			note(ctx, Stale)
 			return c.serveStale(stale, req), nil
 		}
 		return nil, e.fail.err
@@ -63,10 +65,12 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 			return replyFrom(cl.msg, req, countDown(0)), nil
 		}
 		if stale != nil {
+			note(ctx, Stale)
 			return r.c.serveStale(stale, req), nil
 		}
 		return nil, cl.err
 	case <-slow:
+		note(ctx, Stale)
 		return r.c.serveStale(stale, req), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], ctx.Err())

@@ -1,0 +1,80 @@
+package resolver
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
+)
+
+func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
+	up := startPublic(t,
+		"www.example.com. 300 IN A 192.0.2.1",
+		"fabrikam.privatelink.example. 300 IN A 192.0.2.2")
+	c, err := cache.New(cache.Options{MaxEntries: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := mustZone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
+	view, err := NewView(ViewOptions{
+		Networks: []Network{{Name: "vnet-a", Prefixes: prefixes(t, "127.0.1.0/24")}},
+		Links:    []Link{{Name: "a-link", Network: "vnet-a", Zone: z, Policy: PolicyNxDomainRedirect}},
+		Default:  c.Wrap("", clientExchanger{up.Addr}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	l := startHandler(t, HandlerOptions{
+		Resolver: NewEngine(EngineOptions{View: view}), Logger: log,
+		Settings: Settings{QueryLog: true, QuerySampling: 1},
+	})
+	steps := []struct{ src, qname, wantPath, wantRcode string }{
+		{"127.0.1.5", "www.example.com", "public", "NOERROR"},
+		{"127.0.1.5", "www.example.com", "cache", "NOERROR"},
+		{"127.0.1.5", "contoso.privatelink.example", "private", "NOERROR"},
+		{"127.0.1.5", "fabrikam.privatelink.example", "fallback", "NOERROR"},
+		{"127.0.9.5", "www.example.com", "local", "REFUSED"},
+	}
+	for _, s := range steps {
+		exchangeFrom(t, "udp", s.src, l.Addr, query(s.qname, dns.TypeA))
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != len(steps) {
+		t.Fatalf("%d log lines, want %d:\n%s", len(lines), len(steps), buf.String())
+	}
+	for i, s := range steps {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["msg"] != "query" || rec["path"] != s.wantPath || rec["rcode"] != s.wantRcode ||
+			rec["name"] != dns.Fqdn(s.qname) || rec["type"] != "A" || rec["client"] != netip.MustParseAddr(s.src).String() {
+			t.Errorf("line %d = %v, want path %s rcode %s for %s", i, rec, s.wantPath, s.wantRcode, s.qname)
+		}
+	}
+	if rec := lines[0]; !strings.Contains(rec, `"network":"vnet-a"`) || !strings.Contains(rec, `"upstream":"upstreams"`) {
+		t.Errorf("first line lacks network or upstream: %s", rec)
+	}
+}
+
+func TestQueryLogOffOrUnsampledWritesNothing(t *testing.T) {
+	w := newWorld(t, true)
+	for _, set := range []Settings{{QueryLog: false, QuerySampling: 1}, {QueryLog: true, QuerySampling: 0}} {
+		var buf bytes.Buffer
+		l := startHandler(t, HandlerOptions{Resolver: w.engine, Logger: slog.New(slog.NewTextHandler(&buf, nil)), Settings: set})
+		for i := 0; i < 5; i++ {
+			exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.corp.example", dns.TypeA))
+		}
+		if buf.Len() != 0 {
+			t.Errorf("%+v: logged %q", set, buf.String())
+		}
+	}
+}
