@@ -86,7 +86,7 @@ func startDemo(dir, level string, errOut io.Writer, ephemeral bool) (*demo, erro
 			cfg.Server.Listeners[i].Address = "127.0.0.1:0"
 		}
 	}
-	log, err := newLogger(cfg.Server.Log, level, errOut)
+	log, _, err := newLogger(cfg.Server.Log, level, errOut)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -95,7 +95,7 @@ func startDemo(dir, level string, errOut io.Writer, ephemeral bool) (*demo, erro
 		d.Close()
 		return nil, err
 	}
-	d.listen = d.server.listeners[0].Addr
+	d.listen = d.server.addrs()[0]
 	return d, nil
 }
 

@@ -93,7 +93,8 @@ func startE2E(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return &e2e{srv: srv, byNet: srv.listeners[0].Addr, asNet: srv.listeners[1].Addr, public: public}
+	addrs := srv.addrs()
+	return &e2e{srv: srv, byNet: addrs[0], asNet: addrs[1], public: public}
 }
 
 func ask(t *testing.T, proto, src, addr, name string, qtype uint16, edns bool) *dns.Msg {

@@ -37,12 +37,13 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := build(cfg, deps{log: slog.New(slog.DiscardHandler)})
+			txn := newGroupPool().begin()
+			defer txn.abort()
+			view, err := build(cfg, deps{log: slog.New(slog.DiscardHandler), groups: txn})
 			if err != nil {
 				return err
 			}
-			defer b.Close()
-			engine := resolver.NewEngine(resolver.EngineOptions{View: b.view})
+			engine := resolver.NewEngine(resolver.EngineOptions{View: view})
 			return explain(cmd.Context(), cmd.OutOrStdout(), engine, client, network, args[0], qtype)
 		},
 	}

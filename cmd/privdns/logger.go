@@ -10,19 +10,32 @@ import (
 )
 
 // newLogger builds the process logger from server.log; override (the
-// --log-level flag) wins over the configured level.
-func newLogger(c config.Log, override string, out io.Writer) (*slog.Logger, error) {
+// --log-level flag) wins over the configured level. The level can change
+// on reload through the returned LevelVar.
+func newLogger(c config.Log, override string, out io.Writer) (*slog.Logger, *slog.LevelVar, error) {
+	lv := new(slog.LevelVar)
 	name := c.Level
 	if override != "" {
 		name = override
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(strings.ToUpper(name))); err != nil && name != "" {
-		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", name)
+	if err := setLevel(lv, name); err != nil {
+		return nil, nil, err
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: lv}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(out, opts)), nil
+		return slog.New(slog.NewJSONHandler(out, opts)), lv, nil
 	}
-	return slog.New(slog.NewTextHandler(out, opts)), nil
+	return slog.New(slog.NewTextHandler(out, opts)), lv, nil
+}
+
+func setLevel(lv *slog.LevelVar, name string) error {
+	if name == "" {
+		return nil
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(name))); err != nil {
+		return fmt.Errorf("log level %q: want debug, info, warn or error", name)
+	}
+	lv.Set(level)
+	return nil
 }

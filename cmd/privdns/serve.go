@@ -3,18 +3,22 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/metrics"
 )
 
 func newServeCommand() *cobra.Command {
@@ -30,18 +34,30 @@ func newServeCommand() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			log, err := newLogger(cfg.Server.Log, level, cmd.ErrOrStderr())
+			log, lv, err := newLogger(cfg.Server.Log, level, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			s, err := startServer(cfg, log)
+			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level})
 			if err != nil {
 				log.Error("cannot start", "err", err)
 				return exitError{1}
 			}
-			<-ctx.Done()
-			log.Info("shutting down")
-			return s.Close()
+			if err := s.watch(ctx); err != nil {
+				log.Warn("watching configuration files failed; reload with SIGHUP", "err", err)
+			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			for {
+				select {
+				case <-hup:
+					s.Reload("SIGHUP")
+				case <-ctx.Done():
+					log.Info("shutting down")
+					return s.Close()
+				}
+			}
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (default ./privdns.yaml, else the embedded default)")
@@ -49,53 +65,121 @@ func newServeCommand() *cobra.Command {
 	return cmd
 }
 
-// server is a running privdns: the engine with its current configuration,
-// and the listeners that feed it.
-type server struct {
-	log       *slog.Logger
-	engine    *resolver.Engine
-	cache     *cache.Cache
-	cur       *built
-	listeners []*resolver.Listener
+// serverOptions are the process-wide parts of a server.
+type serverOptions struct {
+	Log           *slog.Logger
+	Level         *slog.LevelVar // set from server.log.level on every load, unless LevelOverride
+	LevelOverride string
 }
 
-// startServer builds cfg and binds every listener; on error nothing is left
-// running.
+// server is a running privdns: the engine, the listeners that feed it and
+// the HTTP endpoints, all rebuilt from the configuration on reload.
+type server struct {
+	opts     serverOptions
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	metrics  *metrics.Metrics
+	engine   *resolver.Engine
+	notReady atomic.Pointer[string] // nil when ready, else why not
+
+	mu        sync.Mutex // one load at a time; guards everything below
+	cfg       *config.Config
+	cache     *cache.Cache
+	groups    *groupPool
+	listeners map[string]*listener
+	http      *httpServer
+	attempted string // fingerprint of the files last loaded (or tried)
+	closed    bool
+}
+
+type listener struct {
+	ln *resolver.Listener
+	h  *resolver.Handler
+}
+
+// startServer starts a server for cfg with default process options.
 func startServer(cfg *config.Config, log *slog.Logger) (*server, error) {
-	c, err := cache.New(cacheOptions(cfg.Cache, log))
-	if err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+	return start(cfg, serverOptions{Log: log})
+}
+
+// start builds cfg, binds every listener and the HTTP endpoints; on error
+// nothing is left running.
+func start(cfg *config.Config, opts serverOptions) (*server, error) {
+	s := &server{
+		opts: opts, log: opts.Log, reg: prometheus.NewRegistry(),
+		cfg: &config.Config{}, groups: newGroupPool(), listeners: map[string]*listener{},
 	}
-	b, err := build(cfg, deps{log: log, cache: c})
+	s.setNotReady("starting")
+	if err := s.reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := s.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.metrics, err = metrics.New(s.reg); err != nil {
+		return nil, err
+	}
+	// Until the first configuration is applied the engine refuses every
+	// client; no listener is bound before then anyway.
+	empty, err := resolver.NewView(resolver.ViewOptions{})
 	if err != nil {
 		return nil, err
 	}
-	s := &server{log: log, cache: c, cur: b, engine: resolver.NewEngine(resolver.EngineOptions{View: b.view, Logger: log})}
-	for _, l := range cfg.Server.Listeners {
-		h := resolver.NewHandler(resolver.HandlerOptions{Resolver: s.engine, Network: l.Network, Identity: cfg.Server.Identity, Logger: log})
-		ln, err := resolver.Listen(l.Address, h)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.listeners = append(s.listeners, ln)
-		log.Info("listening", "address", ln.Addr, "network", l.Network)
+	s.engine = resolver.NewEngine(resolver.EngineOptions{View: empty, Logger: s.log, Observer: s.metrics})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.apply(cfg); err != nil {
+		s.shutdown()
+		return nil, err
 	}
-	logConfig(log, cfg)
+	s.metrics.Reload(true, time.Now())
+	s.attempted = fingerprint(cfg)
+	s.notReady.Store(nil)
+	logConfig(s.log, cfg)
 	return s, nil
+}
+
+func (s *server) setNotReady(why string) { s.notReady.Store(&why) }
+
+// addrs returns the bound listener addresses in configuration order.
+func (s *server) addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, key := range listenerKeys(s.cfg) {
+		out = append(out, s.listeners[key].ln.Addr)
+	}
+	return out
 }
 
 // Close stops the listeners (letting queries in flight finish for up to
 // five seconds) and releases upstream connections.
 func (s *server) Close() error {
+	s.setNotReady("shutting down")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown()
+}
+
+func (s *server) shutdown() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var errs []error
 	for _, l := range s.listeners {
-		errs = append(errs, l.Shutdown(ctx))
+		errs = append(errs, l.ln.Shutdown(ctx))
 	}
-	s.cache.Wait()
-	errs = append(errs, s.cur.Close())
+	if s.http != nil {
+		errs = append(errs, s.http.close(ctx))
+	}
+	if s.cache != nil {
+		s.cache.Wait()
+	}
+	errs = append(errs, s.groups.close())
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/privdns/privdns/resolver/upstream"
+)
+
+// groupPool keeps upstream groups alive across reloads: a route whose
+// targets and settings did not change keeps its group, so its health and
+// pooled connections survive the reload.
+type groupPool struct {
+	live map[string]*upstream.Group
+}
+
+// groupTxn collects the groups one configuration uses; commit makes them
+// the pool's, abort closes the ones it created.
+type groupTxn struct {
+	pool    *groupPool
+	used    map[string]*upstream.Group
+	created []*upstream.Group
+}
+
+// closeDelay lets queries that started on a replaced configuration finish
+// with its groups before their connections are closed.
+const closeDelay = 30 * time.Second
+
+func newGroupPool() *groupPool { return &groupPool{live: map[string]*upstream.Group{}} }
+
+func (p *groupPool) begin() *groupTxn {
+	return &groupTxn{pool: p, used: map[string]*upstream.Group{}}
+}
+
+func groupKey(o upstream.GroupOptions) string {
+	return fmt.Sprintf("%s|%q|%v|%v", o.Name, o.Targets, o.Policy, o.Timeout)
+}
+
+// get returns the pool's group for opts, or a new one.
+func (t *groupTxn) get(opts upstream.GroupOptions) (*upstream.Group, error) {
+	key := groupKey(opts)
+	if g := t.used[key]; g != nil {
+		return g, nil
+	}
+	g := t.pool.live[key]
+	if g == nil {
+		var err error
+		if g, err = upstream.NewGroup(opts); err != nil {
+			return nil, err
+		}
+		t.created = append(t.created, g)
+	}
+	t.used[key] = g
+	return g, nil
+}
+
+// abort closes the groups this transaction created.
+func (t *groupTxn) abort() error {
+	var errs []error
+	for _, g := range t.created {
+		errs = append(errs, g.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// commit makes the used groups the live ones and closes the others after
+// closeDelay (now, with delay 0).
+func (t *groupTxn) commit(delay time.Duration) {
+	for key, g := range t.pool.live {
+		if t.used[key] == nil {
+			if delay == 0 {
+				g.Close()
+			} else {
+				time.AfterFunc(delay, func() { g.Close() })
+			}
+		}
+	}
+	t.pool.live = t.used
+}
+
+// close closes every live group.
+func (p *groupPool) close() error {
+	var errs []error
+	for _, g := range p.live {
+		errs = append(errs, g.Close())
+	}
+	p.live = map[string]*upstream.Group{}
+	return errors.Join(errs...)
+}

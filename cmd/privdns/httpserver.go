@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// httpServer serves /metrics, /healthz and /readyz.
+type httpServer struct {
+	addr string // as configured
+	srv  *http.Server
+	ln   net.Listener
+}
+
+// startHTTP binds addr (so a bad address fails the load that asked for it)
+// and serves in the background.
+func (s *server) startHTTP(addr string) (*httpServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server.http %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if why := s.notReady.Load(); why != nil {
+			http.Error(w, "not ready: "+*why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	h := &httpServer{addr: addr, ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	go func() {
+		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("HTTP server stopped", "address", addr, "err", err)
+		}
+	}()
+	s.log.Info("serving HTTP", "address", ln.Addr().String(), "paths", "/metrics /healthz /readyz")
+	return h, nil
+}
+
+func (h *httpServer) close(ctx context.Context) error { return h.srv.Shutdown(ctx) }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/privdns/privdns/config"
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/cache"
+)
+
+// Reload loads the configuration file again and swaps it in as a whole.
+// If anything is wrong the running configuration keeps serving; the error
+// is logged (every problem with its place) and counted.
+func (s *server) Reload(reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("server is closed")
+	}
+	err := s.reload()
+	s.metrics.Reload(err == nil, time.Now())
+	if err != nil {
+		var problems config.Errors
+		if errors.As(err, &problems) {
+			for _, p := range problems {
+				s.log.Error("configuration problem", "problem", p.Error())
+			}
+		}
+		s.log.Error("reload failed; the running configuration keeps serving", "trigger", reason, "err", err)
+		return err
+	}
+	s.log.Info("configuration reloaded", "trigger", reason)
+	logConfig(s.log, s.cfg)
+	return nil
+}
+
+func (s *server) reload() error {
+	file := s.cfg.File
+	var cfg *config.Config
+	var err error
+	if file == "" {
+		cfg, err = config.Default()
+	} else {
+		cfg, err = config.Load(file)
+	}
+	s.attempted = fingerprintFiles(file, cfg, s.cfg)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		s.log.Warn("configuration warning", "warning", w)
+	}
+	return s.apply(cfg)
+}
+
+// apply builds cfg and makes it current in one step: everything that can
+// fail (building, binding new listeners and HTTP) happens first; the swap
+// and the release of what the old configuration held come after.
+func (s *server) apply(cfg *config.Config) error {
+	c := s.cache
+	if c == nil || cfg.Cache != s.cfg.Cache {
+		var err error
+		if c, err = cache.New(cacheOptions(cfg.Cache, s.log)); err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+	}
+	txn := s.groups.begin()
+	view, err := build(cfg, deps{log: s.log, groups: txn, cache: c, observer: s.metrics.Upstreams()})
+	if err != nil {
+		txn.abort()
+		return err
+	}
+	added, err := s.bindNew(cfg)
+	if err != nil {
+		txn.abort()
+		return err
+	}
+	var newHTTP *httpServer
+	if cfg.Server.HTTP != s.cfg.Server.HTTP && cfg.Server.HTTP != "" {
+		if newHTTP, err = s.startHTTP(cfg.Server.HTTP); err != nil {
+			closeListeners(added)
+			txn.abort()
+			return err
+		}
+	}
+
+	// Commit: nothing below fails.
+	s.engine.Swap(view)
+	s.swapListeners(cfg, added)
+	if cfg.Server.HTTP != s.cfg.Server.HTTP {
+		if s.http != nil {
+			s.http.close(context.Background())
+		}
+		s.http = newHTTP
+	}
+	txn.commit(closeDelay)
+	if c != s.cache {
+		s.cache = c
+		s.metrics.ObserveCache(c.Stats)
+	}
+	if s.opts.Level != nil && s.opts.LevelOverride == "" {
+		setLevel(s.opts.Level, cfg.Server.Log.Level)
+	}
+	s.cfg = cfg
+	return nil
+}
+
+// listenerKeys names each configured listener: its address, numbered
+// among listeners with the same address (only port 0 may repeat).
+func listenerKeys(cfg *config.Config) []string {
+	seen := map[string]int{}
+	keys := make([]string, len(cfg.Server.Listeners))
+	for i, l := range cfg.Server.Listeners {
+		keys[i] = l.Address + "#" + strconv.Itoa(seen[l.Address])
+		seen[l.Address]++
+	}
+	return keys
+}
+
+func settingsFor(cfg *config.Config, l config.Listener) resolver.Settings {
+	return resolver.Settings{
+		Network: l.Network, Identity: cfg.Server.Identity,
+		QueryLog: cfg.Server.Log.Queries, QuerySampling: cfg.Server.Log.QuerySampling,
+	}
+}
+
+// bindNew binds the listeners cfg has and the server has not; all or none.
+func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
+	added := map[string]*listener{}
+	for i, key := range listenerKeys(cfg) {
+		if s.listeners[key] != nil {
+			continue
+		}
+		l := cfg.Server.Listeners[i]
+		h := resolver.NewHandler(resolver.HandlerOptions{
+			Settings: settingsFor(cfg, l), Resolver: s.engine, Logger: s.log, Observer: s.metrics,
+		})
+		ln, err := resolver.Listen(l.Address, h)
+		if err != nil {
+			closeListeners(added)
+			return nil, err
+		}
+		added[key] = &listener{ln: ln, h: h}
+	}
+	return added, nil
+}
+
+// swapListeners keeps the listeners cfg still has (with its settings),
+// adds the new ones and closes the rest.
+func (s *server) swapListeners(cfg *config.Config, added map[string]*listener) {
+	next := map[string]*listener{}
+	for i, key := range listenerKeys(cfg) {
+		l := s.listeners[key]
+		if l == nil {
+			l = added[key]
+			s.log.Info("listening", "address", l.ln.Addr, "network", cfg.Server.Listeners[i].Network)
+		} else {
+			l.h.Configure(settingsFor(cfg, cfg.Server.Listeners[i]))
+		}
+		next[key] = l
+	}
+	var gone map[string]*listener
+	for key, l := range s.listeners {
+		if next[key] == nil {
+			if gone == nil {
+				gone = map[string]*listener{}
+			}
+			gone[key] = l
+			s.log.Info("closing listener", "address", l.ln.Addr)
+		}
+	}
+	s.listeners = next
+	go closeListeners(gone)
+}
+
+func closeListeners(ls map[string]*listener) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, l := range ls {
+		l.ln.Shutdown(ctx)
+	}
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/privdns/privdns/config"
+)
+
+// reloadConfig is a configuration whose answers say which version of it
+// produced them: one.example's v is a CNAME to v<N>.two.example, which
+// only version N's two.example holds. An answer mixing two versions is an
+// NXDOMAIN, never a silent mixture.
+const reloadConfig = `
+server:
+  listeners: [%s]
+  http: ""
+upstreams: { servers: ["127.0.0.1:9"] }
+networks:
+  - { name: net-a, addressPrefixes: ["127.0.1.0/24"] }
+  - { name: net-b, addressPrefixes: ["127.0.2.0/24"] }
+zones:
+  - name: one.example
+    file: one.zone
+    links: [{ name: a1, network: net-a }, { name: b1, network: net-b }]
+  - name: two.example
+    file: two.zone
+    links: [{ name: a2, network: net-a }, { name: b2, network: net-b }]
+`
+
+type reloadFixture struct {
+	dir  string
+	file string
+	srv  *server
+}
+
+// writeAtomic writes like careful editors and Kubernetes do: a new file
+// renamed over the old one.
+func writeAtomic(t *testing.T, path, text string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *reloadFixture) writeVersion(t *testing.T, n int, listeners string) {
+	t.Helper()
+	writeAtomic(t, filepath.Join(f.dir, "one.zone"), fmt.Sprintf("$ORIGIN one.example.\nv 60 IN CNAME v%d.two.example.\n", n))
+	writeAtomic(t, filepath.Join(f.dir, "two.zone"), fmt.Sprintf("$ORIGIN two.example.\nv%d 60 IN A 10.0.%d.%d\n", n, n/256, n%256))
+	writeAtomic(t, f.file, fmt.Sprintf(reloadConfig, listeners))
+}
+
+func startReloadFixture(t *testing.T, listeners string) *reloadFixture {
+	t.Helper()
+	f := &reloadFixture{dir: t.TempDir()}
+	f.file = filepath.Join(f.dir, "privdns.yaml")
+	f.writeVersion(t, 0, listeners)
+	cfg, err := config.Load(f.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.srv, err = startServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.srv.Close() })
+	return f
+}
+
+func reloads(t *testing.T, s *server, result string) float64 {
+	t.Helper()
+	n, err := testutil.GatherAndCount(s.reg, "privdns_config_reloads_total")
+	if err != nil || n == 0 {
+		t.Fatalf("reload counter not exported: %v", err)
+	}
+	mfs, _ := s.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "privdns_config_reloads_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// answerVersion reads which configuration version answered, or an error.
+func answerVersion(m *dns.Msg) (int, error) {
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 2 {
+		return 0, fmt.Errorf("rcode %s with %d answers", dns.RcodeToString[m.Rcode], len(m.Answer))
+	}
+	cname, ok1 := m.Answer[0].(*dns.CNAME)
+	a, ok2 := m.Answer[1].(*dns.A)
+	if !ok1 || !ok2 {
+		return 0, fmt.Errorf("answer %v", m.Answer)
+	}
+	var n int
+	if _, err := fmt.Sscanf(cname.Target, "v%d.two.example.", &n); err != nil {
+		return 0, err
+	}
+	if want := fmt.Sprintf("10.0.%d.%d", n/256, n%256); a.A.String() != want {
+		return 0, fmt.Errorf("mixture: CNAME to version %d but A %s", n, a.A)
+	}
+	return n, nil
+}
+
+func TestReloadUnderLoadNeverMixesOrDrops(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	var stop atomic.Bool
+	var failures, answered atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for _, src := range []string{"127.0.1.7", "127.0.2.7"} {
+		for _, proto := range []string{"udp", "tcp"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				last := -1
+				for !stop.Load() {
+					m, err := askErr(proto, src, addr, "v.one.example", dns.TypeA, true)
+					var n int
+					if err == nil {
+						n, err = answerVersion(m)
+					}
+					if err == nil && n < last {
+						err = fmt.Errorf("went back from version %d to %d", last, n)
+					}
+					if err != nil {
+						failures.Add(1)
+						firstErr.CompareAndSwap(nil, fmt.Sprintf("%s/%s: %v", proto, src, err))
+						continue
+					}
+					last = n
+					answered.Add(1)
+				}
+			}()
+		}
+	}
+	good := 0
+	for i := 1; i <= 100; i++ {
+		if i%2 == 0 { // a bad edit: the running configuration must keep serving
+			writeAtomic(t, f.file, "server: [this is not a mapping\n")
+			if err := f.srv.Reload("test"); err == nil {
+				t.Fatalf("edit %d: a broken file was accepted", i)
+			}
+			continue
+		}
+		f.writeVersion(t, i, `{address: "127.0.0.1:0"}`)
+		if err := f.srv.Reload("test"); err != nil {
+			t.Fatalf("edit %d: %v", i, err)
+		}
+		good++
+	}
+	stop.Store(true)
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Errorf("%d failed or inconsistent answers (of %d); first: %v", failures.Load(), failures.Load()+answered.Load(), firstErr.Load())
+	}
+	if answered.Load() < 100 {
+		t.Errorf("only %d answers during 100 reloads", answered.Load())
+	}
+	if got := reloads(t, f.srv, "success"); got != float64(good+1) {
+		t.Errorf("reloads success = %v, want %d (start + good edits)", got, good+1)
+	}
+	if got := reloads(t, f.srv, "failure"); got != 50 {
+		t.Errorf("reloads failure = %v, want 50", got)
+	}
+	m := ask(t, "udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
+	if n, err := answerVersion(m); err != nil || n != 99 {
+		t.Errorf("after the edits: version %d (%v), want 99", n, err)
+	}
+	t.Logf("%d answers during 100 reloads", answered.Load())
+}
+
+func TestBadZoneFileEditKeepsServing(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	writeAtomic(t, filepath.Join(f.dir, "two.zone"), "$ORIGIN two.example.\nv0 60 IN A not-an-address\n")
+	err := f.srv.Reload("test")
+	if err == nil || !strings.Contains(err.Error(), "two.zone:2") {
+		t.Fatalf("reload error %v, want one naming two.zone:2", err)
+	}
+	if n, err := answerVersion(ask(t, "udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)); err != nil || n != 0 {
+		t.Fatalf("after a bad zone edit: version %d (%v), want 0 still served", n, err)
+	}
+	f.writeVersion(t, 7, `{address: "127.0.0.1:0"}`)
+	if err := f.srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := answerVersion(ask(t, "tcp", "127.0.2.7", addr, "v.one.example", dns.TypeA, true)); n != 7 {
+		t.Errorf("next good edit: version %d, want 7", n)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
+}
+
+func TestReloadChangesListeners(t *testing.T) {
+	first, second := freePort(t), freePort(t)
+	f := startReloadFixture(t, fmt.Sprintf("{address: %q}", first))
+	// Add a second address bound to net-b: bound before the swap.
+	f.writeVersion(t, 1, fmt.Sprintf("{address: %q}, {address: %q, network: net-b}", first, second))
+	if err := f.srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	// From net-a's source, the net-b listener still answers (as net-b).
+	if _, err := answerVersion(ask(t, "udp", "127.0.1.7", second, "v.one.example", dns.TypeA, true)); err != nil {
+		t.Fatalf("new listener: %v", err)
+	}
+	// An address that cannot be bound fails the reload; the old listeners stay.
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	f.writeVersion(t, 2, fmt.Sprintf("{address: %q}, {address: %q}", first, busy.LocalAddr().String()))
+	if err := f.srv.Reload("test"); err == nil {
+		t.Fatal("reload with an address in use succeeded")
+	}
+	for _, a := range []string{first, second} {
+		if n, err := answerVersion(ask(t, "udp", "127.0.1.7", a, "v.one.example", dns.TypeA, true)); err != nil || n != 1 {
+			t.Errorf("%s after the failed reload: version %d (%v), want 1", a, n, err)
+		}
+	}
+	// Removing the second listener closes it.
+	f.writeVersion(t, 3, fmt.Sprintf("{address: %q}", first))
+	if err := f.srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := answerVersion(ask(t, "tcp", "127.0.1.7", first, "v.one.example", dns.TypeA, true)); n != 3 {
+		t.Errorf("first listener: version %d, want 3", n)
+	}
+	if got := f.srv.addrs(); len(got) != 1 || got[0] != first {
+		t.Errorf("listeners %v, want only %s", got, first)
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/privdns/privdns/config"
+)
+
+// settle is how long the watcher waits after the last file event before
+// it looks at the files: editors and Kubernetes write in several steps.
+const settle = 300 * time.Millisecond
+
+// watch reloads when the configuration file or a zone file it names
+// changes. It watches their folders, not the files, so that editors that
+// write a new file and rename it over the old one, and Kubernetes
+// ConfigMap updates (a symlink swap), are seen; it reloads only when the
+// files' contents differ from what was last loaded or tried.
+func (s *server) watch(ctx context.Context) error {
+	s.mu.Lock()
+	file := s.cfg.File
+	s.mu.Unlock()
+	if file == "" {
+		return nil // the embedded default has no file to watch
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	s.rewatch(w)
+	go func() {
+		defer w.Close()
+		var timer <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.Events:
+				timer = time.After(settle)
+			case err := <-w.Errors:
+				s.log.Warn("file watch error", "err", err)
+			case <-timer:
+				timer = nil
+				s.reloadIfChanged()
+				s.rewatch(w)
+			}
+		}
+	}()
+	return nil
+}
+
+// rewatch makes w watch the folders of the current configuration's files.
+func (s *server) rewatch(w *fsnotify.Watcher) {
+	s.mu.Lock()
+	dirs := map[string]bool{}
+	for _, f := range configFiles(s.cfg.File, s.cfg) {
+		dirs[filepath.Dir(f)] = true
+	}
+	s.mu.Unlock()
+	watched := map[string]bool{}
+	for _, d := range w.WatchList() {
+		watched[d] = true
+	}
+	for d := range dirs {
+		if !watched[d] {
+			if err := w.Add(d); err != nil {
+				s.log.Warn("cannot watch folder", "folder", d, "err", err)
+			}
+		}
+	}
+	for d := range watched {
+		if !dirs[d] {
+			w.Remove(d)
+		}
+	}
+}
+
+func (s *server) reloadIfChanged() {
+	s.mu.Lock()
+	changed := fingerprintFiles(s.cfg.File, nil, s.cfg) != s.attempted
+	s.mu.Unlock()
+	if changed {
+		s.Reload("file change")
+	}
+}
+
+// configFiles lists the configuration file and the zone files it names.
+func configFiles(file string, cfg *config.Config) []string {
+	if file == "" {
+		return nil
+	}
+	files := []string{file}
+	if cfg != nil {
+		for _, z := range cfg.Zones {
+			if z.File != "" {
+				files = append(files, z.File)
+			}
+		}
+	}
+	return files
+}
+
+// fingerprint hashes the files a loaded configuration came from.
+func fingerprint(cfg *config.Config) string { return fingerprintFiles(cfg.File, cfg, nil) }
+
+// fingerprintFiles hashes the configuration file and the zone files named
+// by cfg, or by old when cfg is nil (a load that failed).
+func fingerprintFiles(file string, cfg, old *config.Config) string {
+	if cfg == nil {
+		cfg = old
+	}
+	files := configFiles(file, cfg)
+	sort.Strings(files[min(1, len(files)):])
+	h := sha256.New()
+	for _, f := range files {
+		io.WriteString(h, f+"\x00")
+		if data, err := os.ReadFile(f); err == nil {
+			h.Write(data)
+		} else {
+			io.WriteString(h, "missing")
+		}
+		io.WriteString(h, "\x00")
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
