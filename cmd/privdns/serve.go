@@ -153,6 +153,16 @@ func (s *server) addrs() []string {
 	return out
 }
 
+// httpAddr returns the bound HTTP address, "" when HTTP is off.
+func (s *server) httpAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.http == nil {
+		return ""
+	}
+	return s.http.ln.Addr().String()
+}
+
 // Close stops the listeners (letting queries in flight finish for up to
 // five seconds) and releases upstream connections.
 func (s *server) Close() error {

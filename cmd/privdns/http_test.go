@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/privdns/privdns/config"
+	"github.com/privdns/privdns/resolver/resolvertest"
+)
+
+const metricsConfig = `
+server:
+  listeners: [{address: "127.0.0.1:0"}]
+  http: "127.0.0.1:0"
+upstreams: { servers: ["%s"], timeout: 500ms }
+networks:
+  - { name: vnet-bob, addressPrefixes: ["127.0.1.0/24"] }
+  - { name: vnet-alice, addressPrefixes: ["127.0.2.0/24"] }
+zones:
+  - name: privatelink.blob.core.windows.net
+    records: ["contoso 10 IN A 10.1.0.5"]
+    links:
+      - { name: bob-link, network: vnet-bob }
+      - { name: alice-link, network: vnet-alice, resolutionPolicy: NxDomainRedirect }
+forwardingRulesets:
+  - name: broken
+    networks: [vnet-bob]
+    rules: [{ domain: broken.example., targets: ["%s"] }]
+`
+
+// metricValue sums the samples of name whose labels include want.
+func metricValue(t *testing.T, reg prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if labels[k] != v {
+					continue metric
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				sum += m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return sum
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
+	public := resolvertest.New(t, resolvertest.MustPublic(
+		"contoso.blob.core.windows.net. 60 IN CNAME contoso.privatelink.blob.core.windows.net.",
+		"fabrikam.blob.core.windows.net. 60 IN CNAME fabrikam.privatelink.blob.core.windows.net.",
+		"fabrikam.privatelink.blob.core.windows.net. 60 IN A 20.60.222.33",
+		"www.example.com. 300 IN A 93.184.215.14",
+	))
+	refusing := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeRefused)
+		w.WriteMsg(m)
+	}))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(metricsConfig, public.Addr, refusing.Addr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := startServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dnsAddr, base := s.addrs()[0], "http://"+s.httpAddr()
+
+	blob := "privatelink.blob.core.windows.net."
+	type delta struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}
+	steps := []struct {
+		what, src, qname string
+		qtype            uint16
+		deltas           []delta
+	}{
+		{"private answer through a public CNAME", "127.0.1.5", "contoso.blob.core.windows.net", dns.TypeA, []delta{
+			{"privdns_private_answers_total", map[string]string{"zone": blob, "link": "bob-link", "outcome": "answer"}, 1},
+			{"privdns_cname_into_private_total", map[string]string{"zone": blob}, 1},
+			{"privdns_cache_misses_total", nil, 1},
+			// The public chain ends in NXDOMAIN: the privatelink name is not public here.
+			{"privdns_upstream_requests_total", map[string]string{"upstream": public.Addr, "rcode": "NXDOMAIN"}, 1},
+			{"privdns_requests_total", map[string]string{"network": "vnet-bob", "proto": "udp", "type": "A"}, 1},
+			{"privdns_responses_total", map[string]string{"network": "vnet-bob", "rcode": "NOERROR"}, 1},
+			{"privdns_request_duration_seconds", map[string]string{"network": "vnet-bob"}, 1},
+		}},
+		{"NODATA", "127.0.1.5", "contoso.privatelink.blob.core.windows.net", dns.TypeAAAA, []delta{
+			{"privdns_private_answers_total", map[string]string{"outcome": "nodata"}, 1},
+			{"privdns_requests_total", map[string]string{"type": "AAAA"}, 1},
+		}},
+		{"Default NXDOMAIN", "127.0.1.5", "fabrikam.blob.core.windows.net", dns.TypeA, []delta{
+			{"privdns_private_answers_total", map[string]string{"link": "bob-link", "outcome": "nxdomain"}, 1},
+			{"privdns_responses_total", map[string]string{"network": "vnet-bob", "rcode": "NXDOMAIN"}, 1},
+		}},
+		{"fallback", "127.0.2.5", "fabrikam.blob.core.windows.net", dns.TypeA, []delta{
+			{"privdns_private_answers_total", map[string]string{"link": "alice-link", "outcome": "fallback"}, 1},
+			{"privdns_responses_total", map[string]string{"network": "vnet-alice", "rcode": "NOERROR"}, 1},
+		}},
+		{"cache miss", "127.0.2.5", "www.example.com", dns.TypeA, []delta{
+			{"privdns_cache_misses_total", nil, 1}, {"privdns_cache_hits_total", nil, 0}, {"privdns_cache_entries", nil, 1},
+		}},
+		{"cache hit", "127.0.1.5", "www.example.com", dns.TypeA, []delta{
+			{"privdns_cache_hits_total", nil, 1}, {"privdns_cache_misses_total", nil, 0},
+			{"privdns_upstream_requests_total", nil, 0},
+		}},
+		{"upstream error", "127.0.1.5", "x.broken.example", dns.TypeA, []delta{
+			{"privdns_upstream_requests_total", map[string]string{"upstream": refusing.Addr, "rcode": "REFUSED"}, 1},
+			{"privdns_responses_total", map[string]string{"network": "vnet-bob", "rcode": "SERVFAIL"}, 1},
+		}},
+		{"refused client", "127.0.3.5", "www.example.com", dns.TypeA, []delta{
+			{"privdns_responses_total", map[string]string{"network": "unknown", "rcode": "REFUSED"}, 1},
+			{"privdns_cache_hits_total", nil, 0},
+		}},
+	}
+	for _, st := range steps {
+		before := make([]float64, len(st.deltas))
+		for i, d := range st.deltas {
+			before[i] = metricValue(t, s.reg, d.name, d.labels)
+		}
+		ask(t, "udp", st.src, dnsAddr, st.qname, st.qtype, true)
+		for i, d := range st.deltas {
+			if got := metricValue(t, s.reg, d.name, d.labels) - before[i]; got != d.want {
+				t.Errorf("%s: %s%v moved by %v, want %v", st.what, d.name, d.labels, got, d.want)
+			}
+		}
+	}
+
+	code, body := httpGet(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, name := range []string{
+		"privdns_requests_total", "privdns_responses_total", "privdns_request_duration_seconds", "privdns_private_answers_total",
+		"privdns_cname_into_private_total", "privdns_cache_hits_total", "privdns_cache_misses_total", "privdns_cache_entries",
+		"privdns_cache_stale_served_total", "privdns_upstream_requests_total", "privdns_upstream_duration_seconds",
+		"privdns_upstream_healthy", "privdns_config_reloads_total", "privdns_config_last_reload_success_timestamp_seconds",
+		"go_goroutines", "process_cpu_seconds_total",
+	} {
+		if !strings.Contains(body, "\n"+name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	for _, private := range []string{"127.0.1.5", "www.example.com", "fabrikam"} {
+		if strings.Contains(body, private) {
+			t.Errorf("/metrics carries a client address or query name: %q", private)
+		}
+	}
+	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	if code, body := httpGet(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz: %d %s", code, body)
+	}
+	s.setNotReady("shutting down")
+	if code, body := httpGet(t, base+"/readyz"); code != 503 || !strings.Contains(body, "shutting down") {
+		t.Errorf("/readyz while not ready: %d %q, want 503 with the reason", code, body)
+	}
+}
