@@ -49,20 +49,25 @@ func newServeCommand() *cobra.Command {
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
-			for {
-				select {
-				case <-hup:
-					s.Reload("SIGHUP")
-				case <-ctx.Done():
-					log.Info("shutting down")
-					return s.Close()
-				}
-			}
+			return s.run(ctx, hup)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (default ./privdns.yaml, else the embedded default)")
 	cmd.Flags().StringVar(&level, "log-level", "", "log level: debug, info, warn or error (overrides server.log.level)")
 	return cmd
+}
+
+// run reloads on every signal from hup until ctx ends, then shuts down.
+func (s *server) run(ctx context.Context, hup <-chan os.Signal) error {
+	for {
+		select {
+		case <-hup:
+			s.Reload("SIGHUP")
+		case <-ctx.Done():
+			s.log.Info("shutting down")
+			return s.Close()
+		}
+	}
 }
 
 // serverOptions are the process-wide parts of a server.
