@@ -60,9 +60,15 @@ func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
 	}
 	m := privateCopy(reply)
 	var ttl uint32
-	if reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype) {
+	switch {
+	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype):
 		ttl = c.positiveTTL(m)
-	} else {
+	case reply.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && !hasSOA(m.Ns):
+		// A CNAME chain that stops without data or SOA: an authoritative
+		// server that does not chase chains. The chain is what it knows;
+		// keep it for its TTL like any positive answer.
+		ttl = c.positiveTTL(m)
+	default:
 		ttl = c.negativeTTL(m)
 	}
 	if ttl == 0 {
@@ -159,4 +165,13 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 		}
 	}
 	return out
+}
+
+func hasSOA(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			return true
+		}
+	}
+	return false
 }

@@ -89,3 +89,20 @@ func TestFailureRememberedForFailureTTL(t *testing.T) {
 	ask(t, ex, query("a.example.", dns.TypeA))
 	wantCalls(t, up, 3)
 }
+
+func TestCNAMEChainWithoutDataOrSOAIsCachedForItsTTL(t *testing.T) {
+	// An authoritative server that does not chase chains answers just the
+	// CNAME: a positive answer for the CNAME's TTL, not an uncacheable
+	// negative one.
+	c, clock := newTestCache(t, Options{})
+	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 120 IN CNAME b.example.net."}))
+	ex := c.Wrap("", up)
+	ask(t, ex, query("a.example.com.", dns.TypeA))
+	clock.advance(119 * time.Second)
+	resp := ask(t, ex, query("a.example.com.", dns.TypeA))
+	wantCalls(t, up, 1)
+	wantTTLs(t, resp, 1)
+	clock.advance(time.Second)
+	ask(t, ex, query("a.example.com.", dns.TypeA))
+	wantCalls(t, up, 2)
+}
