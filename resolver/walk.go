@@ -99,12 +99,12 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 			w.path = "fallback"
 			return "", true, nil
 		}
-		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, l.Policy, name)
-		w.rcode, w.auth = dns.RcodeNameError, []dns.RR{res.SOA}
 		why := l.Policy.String()
 		if l.Policy == PolicyNxDomainRedirect {
 			why += "; " + typeName(w.qtype) + " does not fall back"
 		}
+		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, why, name)
+		w.rcode, w.auth = dns.RcodeNameError, []dns.RR{res.SOA}
 		w.explain(fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(zone), l.Name, why))
 		w.obs.PrivateAnswer(zone, l.Name, "nxdomain")
 	}
