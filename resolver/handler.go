@@ -90,25 +90,38 @@ func MsgAcceptFunc(dh dns.Header) dns.MsgAcceptAction {
 	return dns.MsgAccept
 }
 
-// ServeDNS answers one request. A panic while resolving is answered
-// SERVFAIL and logged; the server goes on.
+// ServeDNS answers one request (the TCP path, and UDP on wildcard
+// addresses).
 func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	proto := "udp"
+	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
+		proto = "tcp"
+	}
+	var client netip.Addr
+	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
+		client = ap.Addr()
+	}
+	if resp := h.Answer(r, client, proto); resp != nil {
+		if err := w.WriteMsg(resp); err != nil {
+			h.log.Debug("writing a response failed", "client", client, "err", err)
+		}
+	}
+}
+
+// Answer resolves r, asked by client over proto ("udp" or "tcp"), and
+// returns the response shaped for the wire, or nil when none is due. A
+// panic while resolving is answered SERVFAIL and logged; the server goes on.
+func (h *Handler) Answer(r *dns.Msg, client netip.Addr, proto string) (resp *dns.Msg) {
 	start := time.Now()
 	set := h.set.Load()
-	q := &Query{Msg: r, Network: set.Network, Proto: "udp"}
-	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
-		q.Proto = "tcp"
-	}
-	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
-		q.Client = ap.Addr().Unmap()
-	}
+	q := &Query{Msg: r, Network: set.Network, Proto: proto, Client: client.Unmap()}
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("panic while answering a query", "panic", p, "client", q.Client, "question", questionString(r))
-			h.write(w, q, set, errorReply(r, dns.RcodeServerFailure), start)
+			resp = h.finish(q, set, errorReply(r, dns.RcodeServerFailure), start)
 		}
 	}()
-	h.write(w, q, set, h.answer(q, set), start)
+	return h.finish(q, set, h.answer(q, set), start)
 }
 
 // answer produces the reply before EDNS and size shaping.

@@ -13,31 +13,41 @@ import (
 // Listener serves one address over UDP and TCP with the checks of R7
 // (MsgAcceptFunc) and room for EDNS-sized queries.
 type Listener struct {
-	Addr string // the bound address (port resolved when ":0" was asked)
-	udp  *dns.Server
+	Addr string      // the bound address (port resolved when ":0" was asked)
+	udp  *udpServer  // a specific address: inline readers
+	udpW *dns.Server // a wildcard address: miekg's server, which answers from the address asked
 	tcp  *dns.Server
 }
 
 // Listen binds addr for UDP and TCP (both or neither) and starts serving h.
-func Listen(addr string, h dns.Handler) (*Listener, error) {
-	pc, err := net.ListenPacket("udp", addr)
+func Listen(addr string, h *Handler) (*Listener, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	conn, err := net.ListenUDP("udp", ua)
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %s: %w", addr, err)
 	}
-	tcpAddr := addr
-	if _, port, _ := net.SplitHostPort(addr); port == "0" {
-		tcpAddr = pc.LocalAddr().String()
-	}
-	ln, err := net.Listen("tcp", tcpAddr)
+	bound := conn.LocalAddr().String()
+	ln, err := net.Listen("tcp", bound)
 	if err != nil {
-		pc.Close()
+		conn.Close()
 		return nil, fmt.Errorf("listen tcp %s: %w", addr, err)
 	}
-	l := &Listener{Addr: pc.LocalAddr().String()}
-	l.udp = &dns.Server{PacketConn: pc, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize}
+	l := &Listener{Addr: bound}
 	l.tcp = &dns.Server{Listener: ln, Handler: h, MsgAcceptFunc: MsgAcceptFunc,
 		ReadTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }}
-	for _, s := range []*dns.Server{l.udp, l.tcp} {
+	servers := []*dns.Server{l.tcp}
+	if ua.IP == nil || ua.IP.IsUnspecified() {
+		// Replies must leave from the address each query was sent to;
+		// miekg's server does that with IP_PKTINFO on wildcard sockets.
+		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize}
+		servers = append(servers, l.udpW)
+	} else {
+		l.udp = serveUDP(conn, h)
+	}
+	for _, s := range servers {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
 		go s.ActivateAndServe() //nolint:errcheck // returns when shut down
@@ -49,5 +59,11 @@ func Listen(addr string, h dns.Handler) (*Listener, error) {
 // Shutdown stops accepting queries and waits (until ctx ends) for the ones
 // in flight.
 func (l *Listener) Shutdown(ctx context.Context) error {
-	return errors.Join(l.udp.ShutdownContext(ctx), l.tcp.ShutdownContext(ctx))
+	errs := []error{l.tcp.ShutdownContext(ctx)}
+	if l.udp != nil {
+		errs = append(errs, l.udp.shutdown(ctx))
+	} else {
+		errs = append(errs, l.udpW.ShutdownContext(ctx))
+	}
+	return errors.Join(errs...)
 }

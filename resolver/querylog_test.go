@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -30,7 +31,7 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
+	var buf lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	l := startHandler(t, HandlerOptions{
 		Resolver: NewEngine(EngineOptions{View: view}), Logger: log,
@@ -68,7 +69,7 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 func TestQueryLogOffOrUnsampledWritesNothing(t *testing.T) {
 	w := newWorld(t, true)
 	for _, set := range []Settings{{QueryLog: false, QuerySampling: 1}, {QueryLog: true, QuerySampling: 0}} {
-		var buf bytes.Buffer
+		var buf lockedBuffer
 		l := startHandler(t, HandlerOptions{Resolver: w.engine, Logger: slog.New(slog.NewTextHandler(&buf, nil)), Settings: set})
 		for i := 0; i < 5; i++ {
 			exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.corp.example", dns.TypeA))
@@ -78,3 +79,24 @@ func TestQueryLogOffOrUnsampledWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// lockedBuffer is a log sink the test may read while servers write: the
+// race detector cannot see that a reply on the wire orders the two.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Len() int { return len(b.String()) }

@@ -6,11 +6,12 @@ import (
 	"github.com/miekg/dns"
 )
 
-// write shapes resp for the client and sends it: RA set, AA clear, EDNS
-// answered in kind, truncated to the client's UDP size with TC (R7).
-func (h *Handler) write(w dns.ResponseWriter, q *Query, set *Settings, resp *dns.Msg, start time.Time) {
+// finish shapes resp for the client: RA set, AA clear, EDNS answered in
+// kind, truncated to the client's UDP size with TC (R7); then counts and
+// logs the query, before the response leaves.
+func (h *Handler) finish(q *Query, set *Settings, resp *dns.Msg, start time.Time) *dns.Msg {
 	if resp == nil {
-		return
+		return nil
 	}
 	r := q.Msg
 	resp.Id = r.Id
@@ -27,9 +28,6 @@ func (h *Handler) write(w dns.ResponseWriter, q *Query, set *Settings, resp *dns
 		resp.Truncate(size)
 	}
 	resp.Compress = true
-	if err := w.WriteMsg(resp); err != nil {
-		h.log.Debug("writing a response failed", "client", q.Client, "err", err)
-	}
 	d := time.Since(start)
 	if h.opts.Observer != nil {
 		h.opts.Observer.Request(q.Network, q.Proto, questionType(r), resp.Rcode, d)
@@ -37,6 +35,7 @@ func (h *Handler) write(w dns.ResponseWriter, q *Query, set *Settings, resp *dns
 	if q.logged {
 		h.logQuery(q, resp, d)
 	}
+	return resp
 }
 
 // edns replaces any OPT in resp by one answering the client's: our UDP

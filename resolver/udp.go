@@ -1,0 +1,178 @@
+package resolver
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// udpServer answers UDP queries on a socket bound to one address. A fixed
+// set of readers resolve each packet inline, as Unbound's threads do,
+// instead of starting a goroutine per packet. A reader held up by a slow
+// upstream for longer than stuckAfter is replaced by a new one, so slow
+// names never hold up the others; a replaced reader ends after its query.
+type udpServer struct {
+	conn *net.UDPConn
+	h    *Handler
+	keep int // readers that are not stuck
+	wg   sync.WaitGroup
+	done chan struct{}
+
+	mu      sync.Mutex
+	readers map[*udpReader]struct{}
+}
+
+type udpReader struct {
+	busySince atomic.Int64 // unix nanoseconds; 0 while waiting for a packet
+	replaced  atomic.Bool  // a new reader took this one's place
+}
+
+const (
+	// stuckAfter is how long a query may hold a reader before another
+	// reader is started in its place.
+	stuckAfter = 5 * time.Millisecond
+	// maxUDPReaders bounds the readers, so a flood of queries to a dead
+	// upstream cannot start goroutines without end.
+	maxUDPReaders = 4096
+)
+
+func serveUDP(conn *net.UDPConn, h *Handler) *udpServer {
+	u := &udpServer{conn: conn, h: h, keep: max(4, 2*runtime.GOMAXPROCS(0)),
+		done: make(chan struct{}), readers: map[*udpReader]struct{}{}}
+	for range u.keep {
+		u.spawn()
+	}
+	go u.watch()
+	return u
+}
+
+func (u *udpServer) spawn() {
+	r := &udpReader{}
+	u.mu.Lock()
+	u.readers[r] = struct{}{}
+	u.mu.Unlock()
+	u.wg.Add(1)
+	go u.read(r)
+}
+
+// watch replaces stuck readers until the server shuts down.
+func (u *udpServer) watch() {
+	tick := time.NewTicker(stuckAfter)
+	defer tick.Stop()
+	for {
+		select {
+		case <-u.done:
+			return
+		case now := <-tick.C:
+			u.mu.Lock()
+			var stuck []*udpReader
+			for r := range u.readers {
+				if t := r.busySince.Load(); t != 0 && now.UnixNano()-t > int64(stuckAfter) && !r.replaced.Load() {
+					stuck = append(stuck, r)
+				}
+			}
+			room := maxUDPReaders - len(u.readers)
+			u.mu.Unlock()
+			for _, r := range stuck[:min(len(stuck), max(room, 0))] {
+				r.replaced.Store(true)
+				u.spawn()
+			}
+		}
+	}
+}
+
+func (u *udpServer) read(r *udpReader) {
+	defer u.wg.Done()
+	defer func() {
+		u.mu.Lock()
+		delete(u.readers, r)
+		u.mu.Unlock()
+	}()
+	in := make([]byte, dns.MaxMsgSize)
+	out := make([]byte, dns.MaxMsgSize)
+	for {
+		n, from, err := u.conn.ReadFromUDPAddrPort(in)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			continue
+		}
+		r.busySince.Store(time.Now().UnixNano())
+		u.answer(in[:n], from, out)
+		r.busySince.Store(0)
+		if r.replaced.Load() {
+			return // another reader took this one's place
+		}
+	}
+}
+
+// answer replies to one packet: nothing for responses and runts, FORMERR
+// or NOTIMP for what MsgAcceptFunc rejects or what does not parse (R7).
+func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out []byte) {
+	if len(pkt) < 12 {
+		return
+	}
+	dh := dns.Header{
+		Id:      binary.BigEndian.Uint16(pkt),
+		Bits:    binary.BigEndian.Uint16(pkt[2:]),
+		Qdcount: binary.BigEndian.Uint16(pkt[4:]),
+	}
+	var resp *dns.Msg
+	switch MsgAcceptFunc(dh) {
+	case dns.MsgIgnore:
+		return
+	case dns.MsgReject:
+		resp = headerReply(dh, dns.RcodeFormatError)
+	case dns.MsgRejectNotImplemented:
+		resp = headerReply(dh, dns.RcodeNotImplemented)
+	default:
+		req := new(dns.Msg)
+		if err := req.Unpack(pkt); err != nil {
+			resp = headerReply(dh, dns.RcodeFormatError)
+		} else if resp = u.h.Answer(req, from.Addr(), "udp"); resp == nil {
+			return
+		}
+	}
+	wire, err := resp.PackBuffer(out)
+	if err != nil {
+		u.h.log.Error("packing a response failed", "client", from, "err", err)
+		return
+	}
+	if _, err := u.conn.WriteToUDPAddrPort(wire, from); err != nil {
+		u.h.log.Debug("writing a response failed", "client", from, "err", err)
+	}
+}
+
+// headerReply answers a packet known only by its header.
+func headerReply(dh dns.Header, rcode int) *dns.Msg {
+	m := new(dns.Msg)
+	m.Id = dh.Id
+	m.Response = true
+	m.Opcode = int(dh.Bits>>11) & 0xF
+	m.Rcode = rcode
+	return m
+}
+
+// shutdown closes the socket and waits (until ctx ends) for the readers
+// to finish the queries they hold.
+func (u *udpServer) shutdown(ctx context.Context) error {
+	close(u.done)
+	err := u.conn.Close()
+	done := make(chan struct{})
+	go func() { u.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
