@@ -126,10 +126,18 @@ func (w *walk) countCNAME() error {
 	return nil
 }
 
+// explain adds an R8 text, once: a chain that falls back twice through
+// the same link says so once.
 func (w *walk) explain(text string) {
-	if w.v.explain {
-		w.ede = append(w.ede, dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: text})
+	if !w.v.explain {
+		return
 	}
+	for _, e := range w.ede {
+		if e.ExtraText == text {
+			return
+		}
+	}
+	w.ede = append(w.ede, dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: text})
 }
 
 func (w *walk) trace(format string, args ...any) { w.q.trace(format, args...) }
