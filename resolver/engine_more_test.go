@@ -180,17 +180,43 @@ func TestFallbackLoopThroughTheSameZoneIsServfail(t *testing.T) {
 }
 
 func TestFallbackTypesWidenTheList(t *testing.T) {
-	up := startPublic(t, "fabrikam.privatelink.example. 60 IN TXT \"public\"")
+	up := startPublic(t,
+		"fabrikam.privatelink.example. 60 IN TXT \"public\"",
+		"fabrikam.privatelink.example. 60 IN A 192.0.2.1",
+		"fabrikam.privatelink.example. 60 IN MX 10 mail.example.")
 	z := mustZone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
-	link := Link{Zone: z, Policy: PolicyNxDomainRedirect, FallbackTypes: []uint16{dns.TypeA, dns.TypeTXT}}
+	link := Link{Zone: z, Policy: PolicyNxDomainRedirect, FallbackTypes: []uint16{dns.TypeTXT}}
 	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr}, link)})
-	resp, err := resolveOne(t, e, "fabrikam.privatelink.example", dns.TypeTXT)
-	if err != nil || resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
-		t.Fatalf("TXT with TXT in fallbackTypes: %v %v", resp, err)
+	for qtype, want := range map[uint16]int{dns.TypeTXT: dns.RcodeSuccess, dns.TypeA: dns.RcodeSuccess, dns.TypeMX: dns.RcodeNameError} {
+		resp, err := resolveOne(t, e, "fabrikam.privatelink.example", qtype)
+		if err != nil || resp.Rcode != want {
+			t.Errorf("%s with fallbackTypes [TXT]: %v %v, want %s", dns.TypeToString[qtype], resp, err, dns.RcodeToString[want])
+		}
 	}
-	resp, err = resolveOne(t, e, "fabrikam.privatelink.example", dns.TypeAAAA)
-	if err != nil || resp.Rcode != dns.RcodeNameError {
-		t.Fatalf("AAAA not in fallbackTypes must stay NXDOMAIN: %v %v", resp, err)
+}
+
+func TestFallbackSkipsRulesForTheZonesOwnNamespace(t *testing.T) {
+	public := startPublic(t, "x.corp.example. 60 IN A 192.0.2.10")
+	onprem := startPublic(t, "x.corp.example. 60 IN A 10.9.9.9", "y.other.example. 60 IN A 10.9.9.8")
+	z := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	v, err := NewView(ViewOptions{
+		Networks: []Network{{Name: "n", Prefixes: prefixes(t, "127.0.0.0/8")}},
+		Links:    []Link{{Name: "l", Network: "n", Zone: z, Policy: PolicyNxDomainRedirect}},
+		Rules: []Route{
+			{Name: "same", Domain: "corp.example.", Networks: []string{"n"}, Upstream: clientExchanger{onprem.Addr}},
+			{Name: "under", Domain: "x.corp.example.", Networks: []string{"n"}, Upstream: clientExchanger{onprem.Addr}},
+		},
+		Default: clientExchanger{public.Addr},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := resolveOne(t, NewEngine(EngineOptions{View: v}), "x.corp.example", dns.TypeA)
+	if err != nil || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != "192.0.2.10" {
+		t.Fatalf("fallback answered %v (%v), want the public 192.0.2.10: the zone's misses never reach its namespace's rules", resp, err)
+	}
+	if onprem.Hits() != 0 {
+		t.Errorf("the rule for the zone's namespace was asked %d times", onprem.Hits())
 	}
 }
 

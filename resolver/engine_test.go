@@ -185,7 +185,7 @@ func TestResolvePrivateAndPublic(t *testing.T) {
 				"fabrikam.blob.core.windows.net. 60 IN CNAME fabrikam.privatelink.blob.core.windows.net.",
 				"fabrikam.privatelink.blob.core.windows.net. 60 IN CNAME blob.xyz01prdstr02a.store.core.windows.net.",
 				"blob.xyz01prdstr02a.store.core.windows.net. 60 IN A 20.60.2.2"},
-			wantEDE: "(link alice-link, NxDomainRedirect)"},
+			wantEDE: "privdns: NXDOMAIN from private zone privatelink.blob.core.windows.net (link alice-link, NxDomainRedirect)"},
 		{name: "R4 NxDomainRedirect: own account still answers privately", from: w.alice,
 			qname: "contoso.blob.core.windows.net", qtype: A, wantRcode: dns.RcodeSuccess,
 			wantAnswer: []string{
@@ -197,7 +197,7 @@ func TestResolvePrivateAndPublic(t *testing.T) {
 			wantNs:     []string{blobSOA}},
 		{name: "R4 TXT is not a fallback type: NXDOMAIN under NxDomainRedirect", from: w.alice,
 			qname: "fabrikam.privatelink.blob.core.windows.net", qtype: TXT, wantRcode: dns.RcodeNameError,
-			wantNs: []string{blobSOA}, wantEDE: "(link alice-link, NxDomainRedirect; TXT does not fall back)"},
+			wantNs: []string{blobSOA}, wantEDE: "privdns: NXDOMAIN from private zone privatelink.blob.core.windows.net (link alice-link, NxDomainRedirect)"},
 		{name: "R4 fallback that ends in a public NXDOMAIN keeps the public rcode and SOA", from: w.alice,
 			qname: "gone.blob.core.windows.net", qtype: A, wantRcode: dns.RcodeNameError,
 			wantAnswer: []string{"gone.blob.core.windows.net. 60 IN CNAME gone.privatelink.blob.core.windows.net."},

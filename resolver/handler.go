@@ -73,19 +73,14 @@ func NewHandler(opts HandlerOptions) *Handler {
 // from now on (reload).
 func (h *Handler) Configure(s Settings) { h.set.Store(&s) }
 
-// MsgAcceptFunc drops responses, answers NOTIMP to opcodes other than
-// QUERY and FORMERR to anything without exactly one question, before the
-// packet is parsed (R7). Servers must use it instead of miekg's default,
-// which also accepts NOTIFY.
+// MsgAcceptFunc drops responses before they are parsed and lets every
+// request through to the Handler, which answers NOTIMP and FORMERR itself
+// with the response shape of R7 (miekg's default rejects them with RA
+// clear, and accepts NOTIFY).
 func MsgAcceptFunc(dh dns.Header) dns.MsgAcceptAction {
 	const qrBit = 1 << 15
-	switch {
-	case dh.Bits&qrBit != 0:
+	if dh.Bits&qrBit != 0 {
 		return dns.MsgIgnore
-	case int(dh.Bits>>11)&0xF != dns.OpcodeQuery:
-		return dns.MsgRejectNotImplemented
-	case dh.Qdcount != 1:
-		return dns.MsgReject
 	}
 	return dns.MsgAccept
 }

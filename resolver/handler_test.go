@@ -179,7 +179,8 @@ func TestHandlerTruncation(t *testing.T) {
 	}{
 		{"UDP without EDNS is cut to 512 bytes", "udp", plain, true, 512},
 		{"UDP with EDNS 1232 is cut to 1232 bytes", "udp", query("big.big.example", dns.TypeTXT), true, UDPSize},
-		{"UDP with EDNS 4096 is still cut to 1232 bytes", "udp", withUDPSize(query("big.big.example", dns.TypeTXT), 4096), true, UDPSize},
+		{"UDP with EDNS 4096 carries up to 4096 bytes", "udp", withUDPSize(query("big.big.example", dns.TypeTXT), 4096), false, 4096},
+		{"UDP with EDNS 2048 is cut to 2048 bytes", "udp", withUDPSize(query("big.big.example", dns.TypeTXT), 2048), true, 2048},
 		{"TCP carries the whole answer", "tcp", plain, false, 65535},
 	}
 	for _, tc := range cases {
@@ -242,6 +243,8 @@ func TestHandlerBadInput(t *testing.T) {
 				t.Errorf("no reply, want %s", dns.RcodeToString[tc.wantRcode])
 			case tc.wantRcode >= 0 && resp.Rcode != tc.wantRcode:
 				t.Errorf("rcode %s, want %s", dns.RcodeToString[resp.Rcode], dns.RcodeToString[tc.wantRcode])
+			case tc.wantRcode >= 0 && (!resp.RecursionAvailable || resp.Authoritative || resp.Id != binary.BigEndian.Uint16(tc.pkt)):
+				t.Errorf("RA=%v AA=%v id=%d: an error reply has the R7 shape too", resp.RecursionAvailable, resp.Authoritative, resp.Id)
 			}
 		})
 	}

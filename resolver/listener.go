@@ -25,17 +25,11 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	conn, err := net.ListenUDP("udp", ua)
+	conn, ln, err := bindBoth(ua)
 	if err != nil {
-		return nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		return nil, err
 	}
-	bound := conn.LocalAddr().String()
-	ln, err := net.Listen("tcp", bound)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("listen tcp %s: %w", addr, err)
-	}
-	l := &Listener{Addr: bound}
+	l := &Listener{Addr: conn.LocalAddr().String()}
 	l.tcp = &dns.Server{Listener: ln, Handler: h, MsgAcceptFunc: MsgAcceptFunc,
 		ReadTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }}
 	servers := []*dns.Server{l.tcp}
@@ -66,4 +60,23 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		errs = append(errs, l.udpW.ShutdownContext(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// bindBoth binds UDP and TCP on one port. For port 0 the UDP port the
+// kernel picks may be taken for TCP; another is tried then.
+func bindBoth(ua *net.UDPAddr) (*net.UDPConn, net.Listener, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := net.ListenUDP("udp", ua)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen udp %s: %w", ua, err)
+		}
+		ln, err := net.Listen("tcp", conn.LocalAddr().String())
+		if err == nil {
+			return conn, ln, nil
+		}
+		conn.Close()
+		if ua.Port != 0 || attempt == 10 {
+			return nil, nil, fmt.Errorf("listen tcp %s: %w", conn.LocalAddr(), err)
+		}
+	}
 }

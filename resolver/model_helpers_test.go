@@ -155,6 +155,21 @@ func (r *modelRun) routeFor(name string) *modelRule {
 	return best
 }
 
+// routeOutside is routeFor among the rules that are not at or under the
+// zone apex.
+func (r *modelRun) routeOutside(name, apex string) *modelRule {
+	var best *modelRule
+	for _, rule := range r.w.rules {
+		if rule.disabled || !slices.Contains(rule.nets, r.net) || !modelUnder(name, rule.domain) || modelUnder(rule.domain, apex) {
+			continue
+		}
+		if best == nil || modelLabels(rule.domain) > modelLabels(best.domain) {
+			best = rule
+		}
+	}
+	return best
+}
+
 // addCNAME puts a CNAME on the answer; false when the chain is now longer
 // than 11 or loops (R3b), which is SERVFAIL.
 func (r *modelRun) addCNAME(rr dns.RR) bool {
@@ -210,15 +225,14 @@ func (r *modelRun) private(l *modelLink, name string) {
 
 // nxdomain is R4 for a name missing from l's zone.
 func (r *modelRun) nxdomain(l *modelLink, name string) {
-	types := l.fallback
-	if types == nil {
-		types = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}
-	}
+	// fallbackTypes widen the list A, AAAA, CNAME (R4).
+	types := append([]uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}, l.fallback...)
 	if l.redirect && slices.Contains(types, r.qtype) {
 		r.exp.note("fallback")
 		r.exp.edeMust = true
 		r.explain(l)
-		r.public(r.routeFor(name), name)
+		// R2: a rule for the zone's own namespace never sees its misses.
+		r.public(r.routeOutside(name, l.zone.name), name)
 		return
 	}
 	r.exp.note("private nxdomain")

@@ -12,8 +12,7 @@ import (
 // linked zone or another forwarding rule (R5); next is then the name to
 // resolve there. A chain that ends in a CNAME without data or SOA (an
 // authoritative-only upstream) continues with the target.
-func (w *walk) public(name string) (next string, err error) {
-	route := w.v.routeFor(w.nv, name)
+func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.step("public")
 	w.q.Route = route.Name
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
@@ -43,7 +42,7 @@ func (w *walk) public(name string) (next string, err error) {
 		target := dns.CanonicalName(cname[0].(*dns.CNAME).Target)
 		if z := w.nv.zoneFor(target); z != nil {
 			w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.link.Zone.Name())
-			w.obs.CNAMEIntoPrivate(z.link.Zone.Name())
+			w.obs.CNAMEIntoPrivate(trimDot(z.link.Zone.Name()))
 			return target, nil
 		}
 		if r := w.v.routeFor(w.nv, target); r != route && r != w.v.def {

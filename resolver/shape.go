@@ -72,9 +72,9 @@ func edns(r, resp *dns.Msg, identity string) int {
 		opt.Option = append(opt.Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID, Nsid: hexString(identity)})
 	}
 	resp.Extra = append(resp.Extra, opt)
-	size := int(ropt.UDPSize())
-	size = max(size, dns.MinMsgSize)
-	return min(size, UDPSize)
+	// R7: truncate what is larger than the client's UDP size (never
+	// below 512), not what is larger than ours.
+	return max(int(ropt.UDPSize()), dns.MinMsgSize)
 }
 
 func hasOption(opt *dns.OPT, code uint16) bool {

@@ -126,21 +126,20 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out []byte) {
 		Bits:    binary.BigEndian.Uint16(pkt[2:]),
 		Qdcount: binary.BigEndian.Uint16(pkt[4:]),
 	}
-	var resp *dns.Msg
-	switch MsgAcceptFunc(dh) {
-	case dns.MsgIgnore:
+	if MsgAcceptFunc(dh) != dns.MsgAccept {
 		return
-	case dns.MsgReject:
-		resp = headerReply(dh, dns.RcodeFormatError)
-	case dns.MsgRejectNotImplemented:
-		resp = headerReply(dh, dns.RcodeNotImplemented)
-	default:
-		req := new(dns.Msg)
-		if err := req.Unpack(pkt); err != nil {
-			resp = headerReply(dh, dns.RcodeFormatError)
-		} else if resp = u.h.Answer(req, from.Addr(), "udp"); resp == nil {
-			return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			u.h.log.Error("panic while reading a query", "panic", p, "client", from)
 		}
+	}()
+	var resp *dns.Msg
+	req := new(dns.Msg)
+	if err := req.Unpack(pkt); err != nil {
+		resp = headerReply(dh, dns.RcodeFormatError)
+	} else if resp = u.h.Answer(req, from.Addr(), "udp"); resp == nil {
+		return
 	}
 	wire, err := resp.PackBuffer(out)
 	if err != nil {
@@ -152,12 +151,16 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out []byte) {
 	}
 }
 
-// headerReply answers a packet known only by its header.
+// headerReply answers a packet known only by its header: its ID, opcode
+// and RD bit, RA set (R7).
 func headerReply(dh dns.Header, rcode int) *dns.Msg {
+	const rdBit = 1 << 8
 	m := new(dns.Msg)
 	m.Id = dh.Id
 	m.Response = true
 	m.Opcode = int(dh.Bits>>11) & 0xF
+	m.RecursionDesired = dh.Bits&rdBit != 0
+	m.RecursionAvailable = true
 	m.Rcode = rcode
 	return m
 }

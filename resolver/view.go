@@ -55,7 +55,7 @@ type Link struct {
 	Network       string
 	Zone          *zones.Zone
 	Policy        Policy
-	FallbackTypes []uint16 // nil: DefaultFallbackTypes
+	FallbackTypes []uint16 // types that fall back besides DefaultFallbackTypes
 }
 
 // Route is a public path: the default upstreams (Domain "") or one
@@ -106,8 +106,7 @@ type netView struct {
 }
 
 type linkedZone struct {
-	link     Link
-	fallback []uint16
+	link Link
 }
 
 // NewView checks the options for references that do not resolve and
@@ -157,11 +156,7 @@ func (v *View) addLinks(links []Link) error {
 		if _, dup := nv.zones[name]; dup {
 			return fmt.Errorf("link %s: network %s is already linked to a zone named %s", l.Name, l.Network, name)
 		}
-		fb := l.FallbackTypes
-		if fb == nil {
-			fb = DefaultFallbackTypes
-		}
-		nv.zones[name] = &linkedZone{link: l, fallback: fb}
+		nv.zones[name] = &linkedZone{link: l}
 	}
 	return nil
 }
@@ -240,8 +235,29 @@ func (v *View) routeFor(n *netView, name string) *Route {
 	return v.def
 }
 
+// routeAbove is the route of a fallback from the zone at apex: the
+// longest enabled rule strictly above the zone's namespace, or the default
+// upstreams. Rules for the zone's own namespace never see its misses (R2).
+func (v *View) routeAbove(n *netView, apex string) *Route {
+	if len(n.rules) > 0 && apex != "." {
+		for off, end := dns.NextLabel(apex, 0); !end; off, end = dns.NextLabel(apex, off) {
+			if r := n.rules[apex[off:]]; r != nil {
+				return r
+			}
+		}
+		if r := n.rules["."]; r != nil {
+			return r
+		}
+	}
+	return v.def
+}
+
+// fallsBack says whether a private NXDOMAIN for qtype resolves publicly:
+// NxDomainRedirect, and qtype among A, AAAA, CNAME or the link's
+// fallbackTypes, which widen that list (R4).
 func (z *linkedZone) fallsBack(qtype uint16) bool {
-	return z.link.Policy == PolicyNxDomainRedirect && slices.Contains(z.fallback, qtype)
+	return z.link.Policy == PolicyNxDomainRedirect &&
+		(slices.Contains(DefaultFallbackTypes, qtype) || slices.Contains(z.link.FallbackTypes, qtype))
 }
 
 // noUpstream is the public route of a View built without upstreams.

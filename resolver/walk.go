@@ -46,21 +46,28 @@ func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) 
 // negative answer or an error.
 func (w *walk) run() error {
 	name := dns.CanonicalName(w.q.Msg.Question[0].Name)
-	skipPrivate := false // R4 fallback: this name goes public although a zone covers it
+	var fellBack *linkedZone // R4: this name goes public although this zone covers it
 	for {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
 		var next string
 		var err error
-		if z := w.nv.zoneFor(name); z != nil && !skipPrivate {
-			next, skipPrivate, err = w.private(z, name)
-			if skipPrivate {
+		z := w.nv.zoneFor(name)
+		switch {
+		case z != nil && fellBack == nil:
+			var fallback bool
+			if next, fallback, err = w.private(z, name); fallback {
+				fellBack = z
 				continue
 			}
-		} else {
-			skipPrivate = false
-			next, err = w.public(name)
+		case fellBack != nil:
+			// The zone beats any forwarding rule for its own namespace
+			// (R2): the fallback takes the public path above it.
+			next, err = w.public(name, w.v.routeAbove(w.nv, fellBack.link.Zone.Name()))
+			fellBack = nil
+		default:
+			next, err = w.public(name, w.v.routeFor(w.nv, name))
 		}
 		if err != nil || next == "" {
 			return err
@@ -81,21 +88,20 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	case zones.Answer:
 		w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
 		w.answer = append(w.answer, res.Records...)
-		w.obs.PrivateAnswer(zone, l.Name, "answer")
+		w.obs.PrivateAnswer(trimDot(zone), l.Name, "answer")
 	case zones.CNAME:
 		w.trace("private zone %s (link %s, %s): %s is a CNAME to %s", zone, l.Name, l.Policy, name, res.Target)
 		w.answer = append(w.answer, res.Records...)
-		w.obs.PrivateAnswer(zone, l.Name, "answer")
 		return res.Target, false, w.countCNAME()
 	case zones.NoData:
 		w.trace("private zone %s (link %s, %s): %s has no %s records → NODATA (never falls back)", zone, l.Name, l.Policy, name, typeName(w.qtype))
 		w.rcode, w.auth = dns.RcodeSuccess, []dns.RR{res.SOA}
-		w.obs.PrivateAnswer(zone, l.Name, "nodata")
+		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nodata")
 	case zones.NXDomain:
 		if z.fallsBack(w.qtype) {
 			w.trace("private zone %s (link %s, %s): %s does not exist → fallback to the public path", zone, l.Name, l.Policy, name)
-			w.explain(fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s); answered from the public path", trimDot(zone), l.Name, l.Policy))
-			w.obs.PrivateAnswer(zone, l.Name, "fallback")
+			w.explain(l)
+			w.obs.PrivateAnswer(trimDot(zone), l.Name, "fallback")
 			w.path = "fallback"
 			return "", true, nil
 		}
@@ -105,8 +111,8 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 		}
 		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, why, name)
 		w.rcode, w.auth = dns.RcodeNameError, []dns.RR{res.SOA}
-		w.explain(fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(zone), l.Name, why))
-		w.obs.PrivateAnswer(zone, l.Name, "nxdomain")
+		w.explain(l)
+		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nxdomain")
 	}
 	return "", false, nil
 }
@@ -126,12 +132,13 @@ func (w *walk) countCNAME() error {
 	return nil
 }
 
-// explain adds an R8 text, once: a chain that falls back twice through
-// the same link says so once.
-func (w *walk) explain(text string) {
+// explain adds the R8 text for a private NXDOMAIN of l's zone, once: a
+// chain that falls back twice through the same link says so once.
+func (w *walk) explain(l *Link) {
 	if !w.v.explain {
 		return
 	}
+	text := fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(l.Zone.Name()), l.Name, l.Policy)
 	for _, e := range w.ede {
 		if e.ExtraText == text {
 			return

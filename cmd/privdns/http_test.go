@@ -86,8 +86,8 @@ func httpGet(t *testing.T, url string) (int, string) {
 
 func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
 	public := resolvertest.New(t, resolvertest.MustPublic(
-		"contoso.blob.core.windows.net. 60 IN CNAME contoso.privatelink.blob.core.windows.net.",
-		"fabrikam.blob.core.windows.net. 60 IN CNAME fabrikam.privatelink.blob.core.windows.net.",
+		"contoso.blob.core.windows.net. 60 IN CNAME contoso.privatelink.blob.core.windows.net",
+		"fabrikam.blob.core.windows.net. 60 IN CNAME fabrikam.privatelink.blob.core.windows.net",
 		"fabrikam.privatelink.blob.core.windows.net. 60 IN A 20.60.222.33",
 		"www.example.com. 300 IN A 93.184.215.14",
 	))
@@ -112,7 +112,7 @@ func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
 	defer s.Close()
 	dnsAddr, base := s.addrs()[0], "http://"+s.httpAddr()
 
-	blob := "privatelink.blob.core.windows.net."
+	blob := "privatelink.blob.core.windows.net"
 	type delta struct {
 		name   string
 		labels map[string]string

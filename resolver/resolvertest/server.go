@@ -38,13 +38,8 @@ func StartOn(addr string, h dns.Handler) (*Server, error) {
 		s.hits.Add(1)
 		h.ServeDNS(w, r)
 	})
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := bind(addr)
 	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		return nil, err
 	}
 	s.Addr = pc.LocalAddr().String()
@@ -83,3 +78,22 @@ func (s *Server) Close() {
 
 // String returns the address, so a Server prints as an upstream.
 func (s *Server) String() string { return fmt.Sprint(s.Addr) }
+
+// bind binds UDP and TCP on one port, trying again when port 0 gave a UDP
+// port that is taken for TCP.
+func bind(addr string) (net.PacketConn, net.Listener, error) {
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if _, port, _ := net.SplitHostPort(addr); port != "0" || attempt == 10 {
+			return nil, nil, err
+		}
+	}
+}
