@@ -2,8 +2,10 @@ package config
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,5 +83,29 @@ func TestParseUsesTheGivenFormat(t *testing.T) {
 	}
 	if _, err := Parse([]byte("a: 1"), "ini", "x.ini"); err == nil || !strings.Contains(err.Error(), "unsupported configuration format") {
 		t.Errorf("Parse(ini) error = %v, want unsupported format", err)
+	}
+}
+
+func TestConfigWithoutUpstreamsForwardsToResolvConf(t *testing.T) {
+	dir := t.TempDir()
+	resolv := filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver 192.0.2.53\nnameserver 2001:db8::53\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := "networks:\n  - name: n\n    addressPrefixes: [10.0.0.0/8]\n"
+	cfg, err := parseWith([]byte(text), "yaml", filepath.Join(dir, "privdns.yaml"), resolv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"192.0.2.53:53", "[2001:db8::53]:53"}; !slices.Equal(cfg.Upstreams.Servers, want) {
+		t.Errorf("servers %v, want %v", cfg.Upstreams.Servers, want)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "upstreams.servers: not set; forwarding to the nameservers of "+resolv) {
+		t.Errorf("warnings %q", cfg.Warnings)
+	}
+	// Servers given in the file: no default, no warning.
+	cfg, err = parseWith([]byte(text+"upstreams: {servers: [192.0.2.1]}\n"), "yaml", filepath.Join(dir, "privdns.yaml"), resolv)
+	if err != nil || len(cfg.Warnings) != 0 || !slices.Equal(cfg.Upstreams.Servers, []string{"192.0.2.1:53"}) {
+		t.Errorf("explicit servers: %v %q %v", cfg.Upstreams.Servers, cfg.Warnings, err)
 	}
 }

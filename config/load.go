@@ -57,12 +57,33 @@ func Load(path string) (*Config, error) {
 // Parse is Load for text already in memory. format is "yaml", "json" or
 // "toml" ("" = from the extension of path). path names the file in
 // problems and anchors relative zone files ("" = the working directory).
+//
+// A configuration without upstreams.servers forwards to the nameservers of
+// /etc/resolv.conf, with a warning, as the embedded default does.
 func Parse(data []byte, format, path string) (*Config, error) {
-	return parse(data, format, path, nil)
+	return parseWith(data, format, path, "/etc/resolv.conf")
 }
 
-// parse is Parse with the default of upstreams.servers, which only the
-// embedded default sets (from resolv.conf).
+// parseWith is Parse with the resolv.conf that supplies the default
+// upstreams (injectable for tests).
+func parseWith(data []byte, format, path, resolvConf string) (*Config, error) {
+	servers, why := nameservers(resolvConf)
+	cfg, err := parse(data, format, path, servers)
+	if err != nil || !cfg.serversDefaulted {
+		return cfg, err
+	}
+	msg := fmt.Sprintf("upstreams.servers: not set; forwarding to the nameservers of %s: %s", resolvConf, strings.Join(cfg.Upstreams.Servers, ", "))
+	if why != "" {
+		msg = "upstreams.servers: not set; " + why
+	}
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	cfg.Warnings = append(cfg.Warnings, msg)
+	return cfg, nil
+}
+
+// parse is Parse with the default of upstreams.servers.
 func parse(data []byte, format, path string, servers []string) (*Config, error) {
 	if format == "" {
 		format = formatOf(path)
@@ -83,6 +104,7 @@ func parse(data []byte, format, path string, servers []string) (*Config, error) 
 		return nil, r.sorted()
 	}
 	cfg.Warnings = r.warnings
+	cfg.serversDefaulted = r.serversDefaulted && os.Getenv(envPrefix+"_UPSTREAMS_SERVERS") == ""
 	if path != "" {
 		if cfg.File, err = filepath.Abs(path); err != nil {
 			return nil, Errors{{File: path, Msg: fmt.Sprintf("absolute path: %v", err)}}
@@ -111,6 +133,7 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 		return nil, syntaxProblems(r.file, data, err)
 	}
 	tree := v.AllSettings() // the file alone: the environment applies to scalars only
+	r.serversDefaulted = !v.IsSet("upstreams.servers")
 
 	v.SetEnvPrefix(envPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))

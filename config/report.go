@@ -11,8 +11,9 @@ import (
 // report collects the problems and warnings of one load and knows where
 // each key was written, so every check can name a key and get its line.
 type report struct {
-	file      string    // the configuration file as the user named it
-	positions positions // where the YAML text wrote each key; nil for TOML
+	serversDefaulted bool      // upstreams.servers came from the default, not the file
+	file             string    // the configuration file as the user named it
+	positions        positions // where the YAML text wrote each key; nil for TOML
 	// known maps the lower-cased path of every key the decoder read to its
 	// canonical spelling; keys outside it are unknown.
 	known map[string]string

@@ -32,6 +32,8 @@ type Config struct {
 	// NxDomainRedirect on a zone without a "privatelink" label (Azure refuses
 	// it), each formatted like a Problem: "file:line: key: msg".
 	Warnings []string
+
+	serversDefaulted bool // upstreams.servers came from resolv.conf
 }
 
 // Server holds the process-wide settings of the DNS and HTTP servers.

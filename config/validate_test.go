@@ -92,7 +92,7 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 		{name: "query sampling above 1", config: withMinimal("server:", "  log:", "    querySampling: 1.5"), line: 10, key: "server.log.querySampling", wantMsg: "outside [0, 1]"},
 
 		// upstreams
-		{name: "no upstreams", config: lines("networks: []"), key: "upstreams.servers", wantMsg: "at least one upstream required"},
+		{name: "an empty upstream list", config: lines("upstreams:", "  servers: []"), line: 2, key: "upstreams.servers", wantMsg: "at least one upstream required"},
 		{name: "upstream with unsupported scheme", config: lines("upstreams:", "  servers:", "    - 192.0.2.1", "    - https://dns.example/dns-query"), line: 4, key: "upstreams.servers[1]", wantMsg: "only plain host:port"},
 		{name: "upstream with bad port", config: lines("upstreams:", "  servers: [192.0.2.1:65536]"), line: 2, key: "upstreams.servers[0]", wantMsg: "bad port"},
 		{name: "upstream with unclosed bracket", config: lines("upstreams:", "  servers: ['[2001:db8::1']"), line: 2, key: "upstreams.servers[0]", wantMsg: "not host:port"},

@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
@@ -47,6 +48,15 @@ func NewEngine(opts EngineOptions) *Engine {
 	}
 	e.view.Store(opts.View)
 	return e
+}
+
+// NetworkOf names the network of a client as R1 chooses it ("" when the
+// client is in none), for queries answered before resolution.
+func (e *Engine) NetworkOf(listenerNet string, client netip.Addr) string {
+	if nv, _ := e.view.Load().network(listenerNet, client); nv != nil {
+		return nv.name
+	}
+	return ""
 }
 
 // Swap makes v the View for every query that starts from now on and

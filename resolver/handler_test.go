@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,5 +267,34 @@ func TestHandlerPanicIsServfail(t *testing.T) {
 		if resp.Rcode != dns.RcodeServerFailure {
 			t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[resp.Rcode])
 		}
+	}
+}
+
+type recordingObserver struct {
+	mu       sync.Mutex
+	networks []string
+}
+
+func (o *recordingObserver) Request(network, _ string, _ uint16, _ int, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.networks = append(o.networks, network)
+}
+
+func TestQueriesAnsweredBeforeResolutionCountUnderTheClientsNetwork(t *testing.T) {
+	w := newWorld(t, true)
+	obs := &recordingObserver{}
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Observer: obs})
+	chaos := new(dns.Msg)
+	chaos.SetQuestion("version.bind.", dns.TypeTXT)
+	chaos.Question[0].Qclass = dns.ClassCHAOS
+	exchangeFrom(t, "udp", "127.0.2.9", l.Addr, chaos)
+	axfr := query("corp.example", dns.TypeAXFR)
+	exchangeFrom(t, "tcp", "127.0.1.9", l.Addr, axfr)
+	exchangeFrom(t, "udp", "127.0.9.9", l.Addr, chaos)
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if want := []string{"vnet-alice", "vnet-bob", ""}; !slices.Equal(obs.networks, want) {
+		t.Errorf("networks %q, want %q", obs.networks, want)
 	}
 }

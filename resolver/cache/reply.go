@@ -67,13 +67,14 @@ func copyWithTTL(dst, src []dns.RR, ttl ttlFunc) {
 }
 
 // staleReply answers from an expired entry: every TTL is StaleAnswerTTL and an OPT record
-// carries the Extended DNS Error "Stale Answer" (RFC 8914 code 3; code 19, "Stale NXDOMAIN
-// Answer", for NXDOMAIN) for the caller to merge into its final reply.
+// carries the Extended DNS Error "Stale Answer" (RFC 8914 code 3, as SPEC R9 asks; a stale
+// NXDOMAIN also carries code 19, "Stale NXDOMAIN Answer") for the caller to merge into its
+// final reply.
 func (c *Cache) staleReply(e *entry, req *dns.Msg) *dns.Msg {
 	m := replyFrom(e.msg, req, fixed(seconds(c.opts.StaleAnswerTTL)))
-	code := dns.ExtendedErrorCodeStaleAnswer
+	codes := []uint16{dns.ExtendedErrorCodeStaleAnswer}
 	if m.Rcode == dns.RcodeNameError {
-		code = dns.ExtendedErrorCodeStaleNXDOMAINAnswer
+		codes = append(codes, dns.ExtendedErrorCodeStaleNXDOMAINAnswer)
 	}
 	do := false
 	if opt := req.IsEdns0(); opt != nil {
@@ -81,6 +82,8 @@ func (c *Cache) staleReply(e *entry, req *dns.Msg) *dns.Msg {
 	}
 	m.SetEdns0(ednsSize, do)
 	opt := m.IsEdns0()
-	opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code})
+	for _, code := range codes {
+		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code})
+	}
 	return m
 }

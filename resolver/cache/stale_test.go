@@ -77,7 +77,7 @@ func TestServeStaleWhenUpstreamIsSlow(t *testing.T) {
 	}
 }
 
-func TestStaleNXDOMAINCarriesStaleNXDOMAINCode(t *testing.T) {
+func TestStaleNXDOMAINCarriesBothStaleCodes(t *testing.T) {
 	c, clock := newTestCache(t, Options{ServeStale: true})
 	up := newUpstream(replyWith(t, dns.RcodeNameError, nil,
 		"example. 60 IN SOA ns.example. host.example. 1 3600 600 86400 60"))
@@ -89,8 +89,8 @@ func TestStaleNXDOMAINCarriesStaleNXDOMAINCode(t *testing.T) {
 	if resp.Rcode != dns.RcodeNameError {
 		t.Errorf("rcode %s, want NXDOMAIN", dns.RcodeToString[resp.Rcode])
 	}
-	if got := edeCodes(resp); !slices.Equal(got, []uint16{dns.ExtendedErrorCodeStaleNXDOMAINAnswer}) {
-		t.Errorf("EDE codes %v, want [19] (Stale NXDOMAIN Answer)", got)
+	if got := edeCodes(resp); !slices.Equal(got, []uint16{dns.ExtendedErrorCodeStaleAnswer, dns.ExtendedErrorCodeStaleNXDOMAINAnswer}) {
+		t.Errorf("EDE codes %v, want [3 19] (Stale Answer, Stale NXDOMAIN Answer)", got)
 	}
 }
 

@@ -40,7 +40,12 @@ func typeLabel(key int32) string {
 }
 
 // rcodeLabel names an rcode, or spells its number when it has no name.
+// 16 is BADVERS in responses (BADSIG only exists inside TSIG records,
+// which privdns never answers), although miekg names it BADSIG.
 func rcodeLabel(rcode int) string {
+	if rcode == dns.RcodeBadVers {
+		return "BADVERS"
+	}
 	if name, ok := dns.RcodeToString[rcode]; ok {
 		return name
 	}

@@ -77,6 +77,16 @@ func TestEachMethodMovesOnlyItsSeries(t *testing.T) {
 			`privdns_request_duration_seconds_count{network="hub"}`:      1,
 		},
 	}, {
+		name: "rcode 16 in a response is BADVERS",
+		act: func(m *Metrics) {
+			m.Request("hub", "udp", dns.TypeA, dns.RcodeBadVers, 0)
+		},
+		want: map[string]float64{
+			`privdns_requests_total{network="hub",proto="udp",type="A"}`: 1,
+			`privdns_responses_total{network="hub",rcode="BADVERS"}`:     1,
+			`privdns_request_duration_seconds_count{network="hub"}`:      1,
+		},
+	}, {
 		name: "private answer counts zone, link and outcome",
 		act: func(m *Metrics) {
 			m.PrivateAnswer(blob, "prod-link", "fallback")
