@@ -40,6 +40,9 @@ func (s *server) Reload(reason string) error {
 
 func (s *server) reload() error {
 	file := s.cfg.File
+	// Fingerprint first: an edit landing during the load is seen as a
+	// change by the watcher and loaded again.
+	s.attempted = fingerprint(file)
 	var cfg *config.Config
 	var err error
 	if file == "" {
@@ -47,7 +50,6 @@ func (s *server) reload() error {
 	} else {
 		cfg, err = config.Load(file)
 	}
-	s.attempted = fingerprintFiles(file, cfg, s.cfg)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,7 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 		return nil, err
 	}
 	s.metrics.Reload(true, time.Now())
-	s.attempted = fingerprint(cfg)
+	s.attempted = fingerprint(cfg.File)
 	s.notReady.Store(nil)
 	logConfig(s.log, cfg)
 	return s, nil

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -57,14 +56,17 @@ func (s *server) watch(ctx context.Context) error {
 	return nil
 }
 
-// rewatch makes w watch the folders of the current configuration's files.
+// rewatch makes w watch the folders of the configuration's files: those
+// the file on disk names now (even if it does not load) and those of the
+// running configuration.
 func (s *server) rewatch(w *fsnotify.Watcher) {
 	s.mu.Lock()
+	files := append(config.Files(s.cfg.File), zoneFiles(s.cfg)...)
+	s.mu.Unlock()
 	dirs := map[string]bool{}
-	for _, f := range configFiles(s.cfg.File, s.cfg) {
+	for _, f := range files {
 		dirs[filepath.Dir(f)] = true
 	}
-	s.mu.Unlock()
 	watched := map[string]bool{}
 	for _, d := range w.WatchList() {
 		watched[d] = true
@@ -85,42 +87,31 @@ func (s *server) rewatch(w *fsnotify.Watcher) {
 
 func (s *server) reloadIfChanged() {
 	s.mu.Lock()
-	changed := fingerprintFiles(s.cfg.File, nil, s.cfg) != s.attempted
+	changed := fingerprint(s.cfg.File) != s.attempted
 	s.mu.Unlock()
 	if changed {
 		s.Reload("file change")
 	}
 }
 
-// configFiles lists the configuration file and the zone files it names.
-func configFiles(file string, cfg *config.Config) []string {
-	if file == "" {
-		return nil
-	}
-	files := []string{file}
-	if cfg != nil {
-		for _, z := range cfg.Zones {
-			if z.File != "" {
-				files = append(files, z.File)
-			}
+func zoneFiles(cfg *config.Config) []string {
+	var files []string
+	for _, z := range cfg.Zones {
+		if z.File != "" {
+			files = append(files, z.File)
 		}
 	}
 	return files
 }
 
-// fingerprint hashes the files a loaded configuration came from.
-func fingerprint(cfg *config.Config) string { return fingerprintFiles(cfg.File, cfg, nil) }
-
-// fingerprintFiles hashes the configuration file and the zone files named
-// by cfg, or by old when cfg is nil (a load that failed).
-func fingerprintFiles(file string, cfg, old *config.Config) string {
-	if cfg == nil {
-		cfg = old
+// fingerprint hashes the configuration file at file and the zone files it
+// names, as they are on disk now ("" for the embedded default).
+func fingerprint(file string) string {
+	if file == "" {
+		return ""
 	}
-	files := configFiles(file, cfg)
-	sort.Strings(files[min(1, len(files)):])
 	h := sha256.New()
-	for _, f := range files {
+	for _, f := range config.Files(file) {
 		io.WriteString(h, f+"\x00")
 		if data, err := os.ReadFile(f); err == nil {
 			h.Write(data)

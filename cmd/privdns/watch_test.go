@@ -101,3 +101,35 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+func TestWatcherPicksUpTheFixOfAZoneFileAddedBroken(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := f.srv.watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A new zone, in a folder nothing watched before, whose file is broken.
+	if err := os.Mkdir(filepath.Join(f.dir, "more"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	three := filepath.Join(f.dir, "more", "three.zone")
+	writeAtomic(t, three, "$ORIGIN three.example.\nc 60 IN A not-an-address\n")
+	failures := reloads(t, f.srv, "failure")
+	text, err := os.ReadFile(f.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, f.file, string(text)+`  - name: three.example
+    file: more/three.zone
+    links: [{ name: a3, network: net-a }]
+`)
+	eventually(t, "the failed reload", func() bool { return reloads(t, f.srv, "failure") == failures+1 })
+	// Fixing only the zone file is enough.
+	writeAtomic(t, three, "$ORIGIN three.example.\nc 60 IN A 10.3.3.3\n")
+	eventually(t, "the fixed zone", func() bool {
+		m, err := askErr("udp", "127.0.1.7", addr, "c.three.example", dns.TypeA, true)
+		return err == nil && len(m.Answer) == 1
+	})
+}
