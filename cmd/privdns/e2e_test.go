@@ -93,6 +93,9 @@ func startE2E(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	if a := srv.httpAddr(); a != "" {
+		t.Fatalf("server.http \"\" must turn HTTP off; it listens on %s", a)
+	}
 	addrs := srv.addrs()
 	return &e2e{srv: srv, byNet: addrs[0], asNet: addrs[1], public: public}
 }

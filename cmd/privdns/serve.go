@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -206,17 +207,30 @@ func cacheOptions(c config.Cache, log *slog.Logger) cache.Options {
 	}
 }
 
-// logConfig says in a few lines what was loaded.
+// logConfig says in a few lines what was loaded: the networks, each zone
+// with its links, the rulesets and the upstreams (listeners are logged as
+// they are bound).
 func logConfig(log *slog.Logger, cfg *config.Config) {
 	source := cfg.File
 	if source == "" {
 		source = "embedded default"
 	}
+	var networks, rulesets []string
+	for _, n := range cfg.Networks {
+		networks = append(networks, fmt.Sprintf("%s %v", n.Name, n.AddressPrefixes))
+	}
+	for _, rs := range cfg.ForwardingRulesets {
+		rulesets = append(rulesets, fmt.Sprintf("%s (%d rules) → %v", rs.Name, len(rs.Rules), rs.Networks))
+	}
 	links := 0
 	for _, z := range cfg.Zones {
+		var ls []string
+		for _, l := range z.Links {
+			ls = append(ls, l.Name+"→"+l.Network+" "+l.ResolutionPolicy)
+		}
 		links += len(z.Links)
-		log.Info("zone", "name", z.Name, "rrsets", z.Data.Len(), "links", len(z.Links))
+		log.Info("zone", "name", z.Name, "rrsets", z.Data.Len(), "links", ls)
 	}
-	log.Info("configuration loaded", "source", source, "networks", len(cfg.Networks), "zones", len(cfg.Zones),
-		"links", links, "rulesets", len(cfg.ForwardingRulesets), "upstreams", cfg.Upstreams.Servers)
+	log.Info("configuration loaded", "source", source, "networks", networks, "zones", len(cfg.Zones), "links", links,
+		"rulesets", rulesets, "upstreams", cfg.Upstreams.Servers)
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/resolvertest"
+)
+
+// TestMain lets the tests run this binary as privdns itself: with
+// PRIVDNS_TEST_RUN_MAIN=1 it is the command, not the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("PRIVDNS_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// privdnsProcess starts privdns as its own process with args.
+func privdnsProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *lockedOutput) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PRIVDNS_TEST_RUN_MAIN=1")
+	out := &lockedOutput{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, out
+}
+
+func TestServeProcessAnswersReloadsOnSIGHUPAndStopsOnSIGTERM(t *testing.T) {
+	public := resolvertest.New(t, resolvertest.MustPublic("www.example.com. 60 IN A 192.0.2.1"))
+	addr := freePort(t)
+	dir := t.TempDir()
+	conf := func(ip string) string {
+		return fmt.Sprintf(`server:
+  listeners: [{address: %q}]
+  http: ""
+upstreams: {servers: [%q]}
+networks: [{name: n, addressPrefixes: ["127.0.0.0/8"]}]
+zones:
+  - name: corp.example
+    records: ["www 60 IN A %s"]
+    links: [{name: l, network: n}]
+`, addr, public.Addr, ip)
+	}
+	file := filepath.Join(dir, "privdns.yaml")
+	writeAtomic(t, file, conf("10.0.0.1"))
+	cmd, out := privdnsProcess(t, dir, "serve", "--config", file)
+	answer := func() string {
+		m, err := askErr("udp", "127.0.0.1", addr, "www.corp.example", dns.TypeA, true)
+		if err != nil || len(m.Answer) != 1 {
+			return ""
+		}
+		return m.Answer[0].(*dns.A).A.String()
+	}
+	eventually(t, "privdns to answer", func() bool { return answer() == "10.0.0.1" })
+	if m := ask(t, "tcp", "127.0.0.1", addr, "www.example.com", dns.TypeA, true); lastA(m) != "192.0.2.1" {
+		t.Errorf("public name over TCP: %v", m)
+	}
+
+	// serve also watches the file; SIGHUP reloads at once either way.
+	writeAtomic(t, file, conf("10.0.0.2"))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reload", func() bool { return answer() == "10.0.0.2" })
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, out)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("privdns did not stop after SIGTERM\n%s", out)
+	}
+	for _, want := range []string{"listening", "configuration loaded", "configuration reloaded\" trigger=SIGHUP", "shutting down"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckProcessExitCodes(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"good.yaml": "upstreams: {servers: [192.0.2.1]}\nnetworks: [{name: n, addressPrefixes: [10.0.0.0/8]}]\n",
+		"bad.yaml":  "upstreams: {servers: [192.0.2.1]}\nnetworks: [{name: n, addressPrefixes: [10.0.0.0/8]}]\nzones: [{name: z.example, links: [{name: l, network: nope}]}]\n",
+	})
+	for file, want := range map[string]int{"good.yaml": 0, "bad.yaml": 1} {
+		cmd := exec.Command(os.Args[0], "check", "--config", filepath.Join(dir, file))
+		cmd.Env = append(os.Environ(), "PRIVDNS_TEST_RUN_MAIN=1")
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != want {
+			t.Errorf("check %s: exit %d, want %d\n%s", file, code, want, out)
+		}
+	}
+}
+
+// lockedOutput collects a process's output for reading while it runs.
+type lockedOutput struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (o *lockedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *lockedOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
