@@ -17,10 +17,10 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.q.Route = route.Name
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
 	if err != nil {
-		w.trace("public: %s %s via %s → no answer: %v", name, typeName(w.qtype), route.Name, err)
+		w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)
 		return "", fmt.Errorf("%s via %s: %w", name, route.Name, err)
 	}
-	w.trace("public: %s %s via %s → %s, %d answer records", name, typeName(w.qtype), route.Name,
+	w.trace("public: %s %s via %s %v → %s, %d answer records", name, typeName(w.qtype), route.Name, route.Targets,
 		dns.RcodeToString[reply.Rcode], len(reply.Answer))
 	w.keepEDE(reply)
 

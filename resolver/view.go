@@ -66,6 +66,7 @@ type Route struct {
 	Domain   string   // the rule's domain, lower-case FQDN; "" for the default route
 	Networks []string // the networks the rule's ruleset is linked to
 	Disabled bool
+	Targets  []string // for traces: the servers behind Upstream
 	Upstream Exchanger
 }
 
@@ -75,6 +76,8 @@ type ViewOptions struct {
 	Links    []Link
 	Rules    []Route   // forwarding rules; disabled ones are kept for explain but never used
 	Default  Exchanger // the default upstreams
+	// DefaultTargets names the servers behind Default, for traces.
+	DefaultTargets []string
 	// UnknownClients names the network for sources in no network's prefixes;
 	// "" or "refuse" refuses them (R1).
 	UnknownClients string
@@ -119,7 +122,7 @@ func NewView(opts ViewOptions) (*View, error) {
 	v := &View{
 		nets:    make(map[string]*netView, len(opts.Networks)),
 		explain: opts.Explain,
-		def:     &Route{Name: "upstreams", Upstream: def},
+		def:     &Route{Name: "upstreams", Targets: opts.DefaultTargets, Upstream: def},
 	}
 	for _, n := range opts.Networks {
 		if _, dup := v.nets[n.Name]; dup {
@@ -190,7 +193,7 @@ func (v *View) addRules(rules []Route) error {
 // is in no network and unknown clients are refused.
 func (v *View) network(listenerNet string, client netip.Addr) (*netView, string) {
 	if listenerNet != "" {
-		return v.nets[listenerNet], "the listener is bound to it"
+		return v.nets[listenerNet], "chosen by the listener the query came through"
 	}
 	client = client.Unmap()
 	for _, p := range v.prefixes {

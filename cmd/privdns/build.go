@@ -42,7 +42,7 @@ func build(cfg *config.Config, d deps) (*resolver.View, error) {
 		// a rule elsewhere never serves the old targets' answers.
 		return d.cache.Wrap(name+"@"+strings.Join(targets, ","), g), nil
 	}
-	opts := resolver.ViewOptions{UnknownClients: cfg.Server.UnknownClients, Explain: cfg.Server.Explain}
+	opts := resolver.ViewOptions{UnknownClients: cfg.Server.UnknownClients, Explain: cfg.Server.Explain, DefaultTargets: cfg.Upstreams.Servers}
 	if opts.Default, err = route("upstreams", cfg.Upstreams.Servers); err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func build(cfg *config.Config, d deps) (*resolver.View, error) {
 	for _, rs := range cfg.ForwardingRulesets {
 		for _, r := range rs.Rules {
 			name := rs.Name + "/" + r.Domain
-			rt := resolver.Route{Name: name, Domain: r.Domain, Networks: rs.Networks, Disabled: r.State == "Disabled"}
+			rt := resolver.Route{Name: name, Domain: r.Domain, Networks: rs.Networks, Disabled: r.State == "Disabled", Targets: r.Targets}
 			if !rt.Disabled {
 				if rt.Upstream, err = route(name, r.Targets); err != nil {
 					return nil, err
