@@ -83,8 +83,8 @@ func (n *node) prepare() {
 // nextLabel returns the offset of the label after the one starting at off in
 // the FQDN name, and whether off was already at the root. Escaped dots
 // ("a\.b") stay inside their label.
-func nextLabel(name string, off int) (int, bool) {
-	if off >= len(name) || name[off:] == "." {
+func nextLabel[T string | []byte](name T, off int) (int, bool) {
+	if off >= len(name) || (len(name)-off == 1 && name[off] == '.') {
 		return len(name), true
 	}
 	for i := off; i < len(name); i++ {

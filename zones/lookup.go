@@ -63,12 +63,12 @@ func (z *Zone) nxdomain() Result { return Result{Kind: NXDomain, SOA: z.negSOA} 
 // of key (RFC 4592 §3.3.1); empty non-terminals exist. The apex always
 // exists, so the walk ends there at the latest.
 func closestEncloser(z *Zone, key []byte) int {
-	off, end := nextLabelBytes(key, 0)
+	off, end := nextLabel(key, 0)
 	for !end && len(key)-off > len(z.name) {
 		if z.nodes[string(key[off:])] != nil {
 			return off
 		}
-		off, end = nextLabelBytes(key, off)
+		off, end = nextLabel(key, off)
 	}
 	return len(key) - len(z.name)
 }
@@ -97,20 +97,4 @@ func canonicalKey(dst []byte, name string) []byte {
 		dst = append(dst, '.')
 	}
 	return dst
-}
-
-// nextLabelBytes is nextLabel for a byte slice.
-func nextLabelBytes(name []byte, off int) (int, bool) {
-	if off >= len(name) || (len(name)-off == 1 && name[off] == '.') {
-		return len(name), true
-	}
-	for i := off; i < len(name); i++ {
-		switch name[i] {
-		case '\\':
-			i++
-		case '.':
-			return i + 1, false
-		}
-	}
-	return len(name), false
 }
