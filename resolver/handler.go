@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -32,6 +33,9 @@ type Settings struct {
 	Network string
 	// Identity answers NSID and CHAOS id.server / hostname.bind; "" = off.
 	Identity string
+	// Explain adds an Extended DNS Error saying why to SERVFAIL answers
+	// (server.explain, like the R8 texts).
+	Explain bool
 	// QueryLog logs one line per query (at info level) for the fraction
 	// QuerySampling of queries.
 	QueryLog      bool
@@ -152,8 +156,28 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", q.Network, "err", err)
 		resp = errorReply(r, dns.RcodeServerFailure)
+		if set.Explain {
+			resp.Extra = append(resp.Extra, servfailEDE(err))
+		}
 	}
 	return resp
+}
+
+// servfailEDE says why there is no answer (RFC 8914): the chain limit, or
+// what the upstreams did. The server merges it into the reply's OPT.
+func servfailEDE(err error) *dns.OPT {
+	code := dns.ExtendedErrorCodeNoReachableAuthority
+	if errors.Is(err, ErrChainLimit) {
+		code = dns.ExtendedErrorCodeOther
+	}
+	text := "privdns: " + err.Error()
+	if len(text) > 300 {
+		text = text[:297] + "..."
+	}
+	return &dns.OPT{
+		Hdr:    dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT},
+		Option: []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: code, ExtraText: text}},
+	}
 }
 
 // chaos answers CHAOS id.server and hostname.bind with the identity; other

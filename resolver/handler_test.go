@@ -298,3 +298,22 @@ func TestQueriesAnsweredBeforeResolutionCountUnderTheClientsNetwork(t *testing.T
 		t.Errorf("networks %q, want %q", obs.networks, want)
 	}
 }
+
+func TestServfailSaysWhyWhenExplaining(t *testing.T) {
+	w := newWorld(t, true)
+	for _, explain := range []bool{true, false} {
+		l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: explain}})
+		loop := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, query("loop1.privatelink.blob.core.windows.net", dns.TypeA))
+		w.public.Close() // the public path now has no answer
+		dead := exchangeFrom(t, "udp", "127.0.3.7", l.Addr, query("nowhere.example.org", dns.TypeA))
+		for name, m := range map[string]*dns.Msg{"loop": loop, "dead upstream": dead} {
+			if m.Rcode != dns.RcodeServerFailure {
+				t.Fatalf("%s: rcode %s", name, dns.RcodeToString[m.Rcode])
+			}
+			texts := edeTexts(m)
+			if explain != (len(texts) == 1 && strings.HasPrefix(texts[0], "privdns: ")) {
+				t.Errorf("%s with explain %v: EDE %q", name, explain, texts)
+			}
+		}
+	}
+}

@@ -125,7 +125,7 @@ func listenerKeys(cfg *config.Config) []string {
 
 func settingsFor(cfg *config.Config, l config.Listener) resolver.Settings {
 	return resolver.Settings{
-		Network: l.Network, Identity: cfg.Server.Identity,
+		Network: l.Network, Identity: cfg.Server.Identity, Explain: cfg.Server.Explain,
 		QueryLog: cfg.Server.Log.Queries, QuerySampling: cfg.Server.Log.QuerySampling,
 	}
 }
