@@ -73,15 +73,17 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 		return nil, ErrNoQuestion
 	}
 	v := e.view.Load()
-	nv, why := v.network(q.Network, q.Client)
+	nv, matched := v.network(q.Network, q.Client)
 	if nv == nil {
 		q.trace("network: none (source %s is in no network's addressPrefixes) → REFUSED", q.Client)
 		resp := new(dns.Msg)
 		resp.SetRcode(q.Msg, dns.RcodeRefused)
 		return resp, nil
 	}
+	if q.Trace != nil {
+		q.trace("network: %s (%s)", nv.name, why(q.Network, q.Client, matched))
+	}
 	q.Network = nv.name
-	q.trace("network: %s (%s)", nv.name, why)
 
 	w := newWalk(ctx, v, nv, q, e.obs)
 	if err := w.run(); err != nil {

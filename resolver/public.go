@@ -26,20 +26,18 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 
 	cur := name
 	for {
-		data, cname := w.pick(reply.Answer, cur)
-		if len(data) > 0 {
-			w.answer = append(w.answer, data...)
+		found, target := w.pick(reply.Answer, cur)
+		if found {
 			w.rcode = reply.Rcode
 			return "", nil
 		}
-		if cname == nil {
+		if target == "" {
 			break
 		}
-		w.answer = append(w.answer, cname...)
 		if err := w.countCNAME(); err != nil {
 			return "", err
 		}
-		target := dns.CanonicalName(cname[0].(*dns.CNAME).Target)
+		target = dns.CanonicalName(target)
 		if z := w.nv.zoneFor(target); z != nil {
 			w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.link.Zone.Name())
 			w.obs.CNAMEIntoPrivate(trimDot(z.link.Zone.Name()))
@@ -80,41 +78,45 @@ func (w *walk) upstreamQuery(name string) *dns.Msg {
 	return m
 }
 
-// pick returns the records at owner of the asked type (with their
-// signatures when DO is set), or else owner's CNAME record (and its
-// signatures).
-func (w *walk) pick(answer []dns.RR, owner string) (data, cname []dns.RR) {
-	var sigs []dns.RR
+// pick appends to the answer the records at owner of the asked type
+// (with their signatures when DO is set) and reports found; else it
+// appends owner's CNAME record (and its signatures) and returns the
+// CNAME's target; else neither.
+func (w *walk) pick(answer []dns.RR, owner string) (found bool, target string) {
+	var cname dns.RR
 	for _, rr := range answer {
 		h := rr.Header()
 		if !strings.EqualFold(h.Name, owner) {
 			continue
 		}
 		switch t := h.Rrtype; {
-		case t == dns.TypeRRSIG:
-			if w.do {
-				sigs = append(sigs, rr)
-			}
-		case t == w.qtype || w.qtype == dns.TypeANY:
-			data = append(data, rr)
+		case t == w.qtype || (w.qtype == dns.TypeANY && t != dns.TypeRRSIG):
+			w.answer = append(w.answer, rr)
+			found = true
 		case t == dns.TypeCNAME && cname == nil:
-			cname = []dns.RR{rr}
+			cname = rr
 		}
 	}
 	covered := w.qtype
-	if len(data) == 0 {
+	if !found {
+		if cname == nil {
+			return false, ""
+		}
+		w.answer = append(w.answer, cname)
 		covered = dns.TypeCNAME
 	}
-	for _, rr := range sigs {
-		if sig := rr.(*dns.RRSIG); sig.TypeCovered == covered || w.qtype == dns.TypeANY {
-			if len(data) > 0 {
-				data = append(data, rr)
-			} else if cname != nil {
-				cname = append(cname, rr)
+	if w.do {
+		for _, rr := range answer {
+			if sig, ok := rr.(*dns.RRSIG); ok && strings.EqualFold(sig.Hdr.Name, owner) &&
+				(sig.TypeCovered == covered || w.qtype == dns.TypeANY) {
+				w.answer = append(w.answer, rr)
 			}
 		}
 	}
-	return data, cname
+	if found {
+		return true, ""
+	}
+	return false, cname.(*dns.CNAME).Target
 }
 
 // keepEDE carries extended errors from a public reply (a cache's stale

@@ -191,20 +191,28 @@ func (v *View) addRules(rules []Route) error {
 
 // network chooses the client network (R1). It returns nil when the client
 // is in no network and unknown clients are refused.
-func (v *View) network(listenerNet string, client netip.Addr) (*netView, string) {
+func (v *View) network(listenerNet string, client netip.Addr) (*netView, netip.Prefix) {
 	if listenerNet != "" {
-		return v.nets[listenerNet], "chosen by the listener the query came through"
+		return v.nets[listenerNet], netip.Prefix{}
 	}
 	client = client.Unmap()
 	for _, p := range v.prefixes {
 		if p.prefix.Contains(client) {
-			return p.net, "source " + client.String() + " is in " + p.prefix.String() + " (longest prefix)"
+			return p.net, p.prefix
 		}
 	}
-	if v.unknown != nil {
-		return v.unknown, "source " + client.String() + " is in no network; server.unknownClients names it"
+	return v.unknown, netip.Prefix{}
+}
+
+// why explains a network choice for traces; only explain pays for it.
+func why(listenerNet string, client netip.Addr, matched netip.Prefix) string {
+	switch {
+	case listenerNet != "":
+		return "chosen by the listener the query came through"
+	case matched.IsValid():
+		return "source " + client.Unmap().String() + " is in " + matched.String() + " (longest prefix)"
 	}
-	return nil, ""
+	return "source " + client.Unmap().String() + " is in no network; server.unknownClients names it"
 }
 
 // zoneFor returns the linked zone with the longest label-wise suffix of
