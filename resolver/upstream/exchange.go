@@ -91,9 +91,24 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 	return m, answered, nil
 }
 
-// exchange runs one attempt: DNS over TLS, or UDP with a TCP retry when the
-// reply is truncated.
+// exchange runs one attempt. A FORMERR without OPT is how a server that
+// does not know EDNS answers (RFC 6891 §7): the query goes again without.
 func (t *target) exchange(ctx context.Context, q *query, deadline time.Time) (*dns.Msg, error) {
+	m, err := t.exchangeOnce(ctx, q, deadline)
+	if err != nil || m.Rcode != dns.RcodeFormatError || m.IsEdns0() != nil {
+		return m, err
+	}
+	plain, perr := q.withoutEDNS()
+	if perr != nil {
+		return m, err
+	}
+	defer plain.free()
+	return t.exchangeOnce(ctx, plain, deadline)
+}
+
+// exchangeOnce sends q over DNS over TLS, or UDP with a TCP retry when the
+// reply is truncated.
+func (t *target) exchangeOnce(ctx context.Context, q *query, deadline time.Time) (*dns.Msg, error) {
 	if t.tls != nil {
 		return t.tls.exchange(ctx, q, deadline)
 	}

@@ -29,12 +29,14 @@ func TestSequentialFailsOverToNextTarget(t *testing.T) {
 		name      string
 		first     dns.HandlerFunc
 		wantLabel string
+		wantHits  int64 // on the first target
 	}{
-		{"SERVFAIL", rcode(dns.RcodeServerFailure), "SERVFAIL"},
-		{"REFUSED", rcode(dns.RcodeRefused), "REFUSED"},
-		{"FORMERR", rcode(dns.RcodeFormatError), "FORMERR"},
-		{"NOTIMP", rcode(dns.RcodeNotImplemented), "NOTIMP"},
-		{"timeout", silent, "timeout"},
+		{"SERVFAIL", rcode(dns.RcodeServerFailure), "SERVFAIL", 1},
+		{"REFUSED", rcode(dns.RcodeRefused), "REFUSED", 1},
+		// FORMERR without OPT: asked again without EDNS first (RFC 6891 §7).
+		{"FORMERR", rcode(dns.RcodeFormatError), "FORMERR", 2},
+		{"NOTIMP", rcode(dns.RcodeNotImplemented), "NOTIMP", 1},
+		{"timeout", silent, "timeout", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,8 +49,8 @@ func TestSequentialFailsOverToNextTarget(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantA(t, m, "192.0.2.2")
-			if bad.hits.Load() != 1 || good.hits.Load() != 1 {
-				t.Errorf("hits first=%d second=%d, want 1 and 1", bad.hits.Load(), good.hits.Load())
+			if bad.hits.Load() != tt.wantHits || good.hits.Load() != 1 {
+				t.Errorf("hits first=%d second=%d, want %d and 1", bad.hits.Load(), good.hits.Load(), tt.wantHits)
 			}
 			requests, _ := obs.snapshot()
 			want := []string{bad.addr + " " + tt.wantLabel, good.addr + " NOERROR"}

@@ -37,7 +37,20 @@ type query struct {
 // question, the RD/CD/AD bits and a copy of its OPT record (or a fresh one
 // advertising ednsSize). Other additional records (a client's TSIG, say)
 // mean nothing to the upstream and are not forwarded.
-func newQuery(req *dns.Msg) (*query, error) {
+func newQuery(req *dns.Msg) (*query, error) { return packQuery(req, true) }
+
+// withoutEDNS is the query without its OPT record, for servers that do
+// not know EDNS (RFC 6891 §7).
+func (q *query) withoutEDNS() (*query, error) {
+	m := new(dns.Msg)
+	if err := m.Unpack(q.udp()); err != nil {
+		return nil, err
+	}
+	m.Extra = nil
+	return packQuery(m, false)
+}
+
+func packQuery(req *dns.Msg, edns bool) (*query, error) {
 	if len(req.Question) != 1 {
 		return nil, fmt.Errorf("%w: got %d", ErrBadRequest, len(req.Question))
 	}
@@ -50,9 +63,9 @@ func newQuery(req *dns.Msg) (*query, error) {
 		},
 		Question: req.Question,
 	}
-	if opt := req.IsEdns0(); opt != nil {
+	if opt := req.IsEdns0(); opt != nil && edns {
 		out.Extra = []dns.RR{dns.Copy(opt)} // Pack writes into the OPT
-	} else {
+	} else if edns {
 		out.SetEdns0(ednsSize, false)
 	}
 	buf := getBuf()
