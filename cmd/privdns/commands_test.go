@@ -169,3 +169,19 @@ func TestDemoShowsBobsBadDayAndTheFix(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfigPrefersDotPrivdnsYamlThenTheEmbeddedDefault(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": "upstreams: {servers: [192.0.2.1]}\nnetworks: [{name: from-cwd, addressPrefixes: [10.0.0.0/8]}]\n"})
+	t.Chdir(dir)
+	var errOut bytes.Buffer
+	cfg, err := loadConfig("", &errOut)
+	if err != nil || len(cfg.Networks) != 1 || cfg.Networks[0].Name != "from-cwd" {
+		t.Fatalf("with ./privdns.yaml: %v %v\n%s", cfg, err, errOut.String())
+	}
+	t.Chdir(t.TempDir())
+	cfg, err = loadConfig("", &errOut)
+	if err != nil || cfg.File != "" || len(cfg.Networks) != 1 || cfg.Networks[0].Name != "local" ||
+		len(cfg.Server.Listeners) != 1 || cfg.Server.Listeners[0].Address != "127.0.0.1:5353" || len(cfg.Zones) != 0 {
+		t.Fatalf("embedded default: %+v %v", cfg, err)
+	}
+}
