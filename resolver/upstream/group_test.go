@@ -42,7 +42,7 @@ func TestSequentialFailsOverToNextTarget(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bad, good := newFake(t, tt.first), newFake(t, answer("192.0.2.2"))
 			obs := &observer{}
-			g := newTestGroup(t, GroupOptions{Targets: []string{bad.addr, good.addr}, Timeout: 100 * time.Millisecond, Observer: obs})
+			g := newTestGroup(t, GroupOptions{Targets: []string{bad.addr, good.addr}, Timeout: 500 * time.Millisecond, Observer: obs})
 
 			m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 			if err != nil {
