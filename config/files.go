@@ -1,7 +1,10 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/viper"
 )
@@ -31,8 +34,33 @@ func Files(path string) []string {
 			if !filepath.IsAbs(f) {
 				f = filepath.Join(filepath.Dir(abs), f)
 			}
-			files = append(files, filepath.Clean(f))
+			files = appendWithIncludes(files, filepath.Clean(f), 0)
 		}
+	}
+	return files
+}
+
+// appendWithIncludes appends a zone file and, recursively, the files its
+// $INCLUDE lines name (relative to the including file's folder).
+func appendWithIncludes(files []string, file string, depth int) []string {
+	if slices.Contains(files, file) || depth > 8 {
+		return files
+	}
+	files = append(files, file)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return files
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || !strings.EqualFold(fields[0], "$INCLUDE") {
+			continue
+		}
+		inc := fields[1]
+		if !filepath.IsAbs(inc) {
+			inc = filepath.Join(filepath.Dir(file), inc)
+		}
+		files = appendWithIncludes(files, filepath.Clean(inc), depth+1)
 	}
 	return files
 }

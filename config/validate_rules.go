@@ -32,6 +32,31 @@ func validateRulesets(r *report, sets []Ruleset, nets networkIndex) {
 			validateRule(r, fmt.Sprintf("%s.rules[%d]", key, j), &rs.Rules[j], domains)
 		}
 	}
+	crossRulesetDomains(r, sets)
+}
+
+// crossRulesetDomains rejects two enabled rules for one domain reaching
+// one network through different rulesets: which one answers would depend
+// on the order of the file.
+func crossRulesetDomains(r *report, sets []Ruleset) {
+	type owner struct{ key, ruleset string }
+	seen := map[[2]string]owner{} // (network, domain) → first rule
+	for i, rs := range sets {
+		for j, rule := range rs.Rules {
+			if rule.State == "Disabled" || rule.Domain == "" {
+				continue
+			}
+			key := fmt.Sprintf("forwardingRulesets[%d].rules[%d].domain", i, j)
+			for _, n := range rs.Networks {
+				k := [2]string{n, rule.Domain}
+				if first, dup := seen[k]; dup && first.ruleset != rs.Name {
+					r.errorf(key, "network %s already forwards %s through ruleset %s (%s)", n, rule.Domain, first.ruleset, first.key)
+					break
+				}
+				seen[k] = owner{key, rs.Name}
+			}
+		}
+	}
 }
 
 func validateRule(r *report, key string, rule *Rule, domains map[string]string) {

@@ -106,6 +106,12 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 		// forwarding rulesets
 		{name: "ruleset network unknown", config: withMinimal("forwardingRulesets:", "  - name: rs", "    networks: [net-a, net-z]"), line: 10, key: "forwardingRulesets[0].networks[1]", wantMsg: "unknown network"},
 		{name: "bad rule domain", config: rulesWith("      - {domain: 'corp..example', targets: [10.0.0.1]}"), line: 12, key: "forwardingRulesets[0].rules[0].domain", wantMsg: "empty label"},
+		{name: "one domain forwarded to one network by two rulesets", config: rulesWith(
+			"      - {domain: corp.example, targets: [10.0.0.1]}",
+			"  - name: rs2",
+			"    networks: [net-a]",
+			"    rules:",
+			"      - {domain: corp.example., targets: [10.0.0.2]}"), line: 16, key: "forwardingRulesets[1].rules[0].domain", wantMsg: "network net-a already forwards corp.example. through ruleset rs"},
 		{name: "duplicate rule domain", config: rulesWith("      - {domain: corp.example, targets: [10.0.0.1]}", "      - {domain: CORP.example., targets: [10.0.0.2]}"), line: 13, key: "forwardingRulesets[0].rules[1].domain", wantMsg: "already has a rule for corp.example."},
 		{name: "rule without targets", config: rulesWith("      - domain: corp.example", "        targets: []"), line: 13, key: "forwardingRulesets[0].rules[0].targets", wantMsg: "at least one target"},
 		{name: "malformed rule target", config: rulesWith("      - domain: corp.example", "        targets:", "          - 10.0.0.1", "          - 10.0.0.2:x"), line: 15, key: "forwardingRulesets[0].rules[0].targets[1]", wantMsg: "bad port"},

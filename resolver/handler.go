@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/upstream"
 )
 
 // UDPSize is the EDNS0 UDP payload size privdns advertises and the most it
@@ -141,6 +142,9 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	qs := r.Question[0]
 	switch {
 	case qs.Qclass == dns.ClassCHAOS:
+		if h.networkOf(q, set) == "" {
+			return errorReply(r, dns.RcodeRefused) // R1: never answer clients in no network
+		}
 		return chaos(r, set.Identity)
 	case qs.Qclass != dns.ClassINET:
 		return errorReply(r, dns.RcodeRefused)
@@ -150,7 +154,7 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
 	defer cancel()
 	if q.logged = set.QueryLog && rand.Float64() < set.QuerySampling; q.logged {
-		ctx = cache.WithOutcome(ctx, &q.cache)
+		ctx = upstream.WithAnswerer(cache.WithOutcome(ctx, &q.cache), &q.answerer)
 	}
 	resp, err := h.opts.Resolver.Resolve(ctx, q)
 	if err != nil {
@@ -178,6 +182,19 @@ func servfailEDE(err error) *dns.OPT {
 		Hdr:    dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT},
 		Option: []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: code, ExtraText: text}},
 	}
+}
+
+// networkOf chooses q's network (R1) for queries answered without the
+// resolver; "" when the client is in none (or the resolver cannot say).
+func (h *Handler) networkOf(q *Query, set *Settings) string {
+	if q.Network == "" {
+		if nc, ok := h.opts.Resolver.(interface {
+			NetworkOf(string, netip.Addr) string
+		}); ok {
+			q.Network = nc.NetworkOf(set.Network, q.Client)
+		}
+	}
+	return q.Network
 }
 
 // chaos answers CHAOS id.server and hostname.bind with the identity; other

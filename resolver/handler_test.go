@@ -136,9 +136,13 @@ func TestHandlerResponseShape(t *testing.T) {
 			m := new(dns.Msg)
 			m.SetQuestion(name, dns.TypeTXT)
 			m.Question[0].Qclass = dns.ClassCHAOS
-			resp := exchangeFrom(t, "udp", "", l.Addr, m)
+			resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
 			if resp.Rcode != want {
 				t.Errorf("%s: rcode %s", name, dns.RcodeToString[resp.Rcode])
+			}
+			// R1: a client in no network is refused, CHAOS or not.
+			if resp := exchangeFrom(t, "udp", "127.0.9.9", l.Addr, m); resp.Rcode != dns.RcodeRefused {
+				t.Errorf("%s from a client in no network: rcode %s", name, dns.RcodeToString[resp.Rcode])
 			}
 			if want == dns.RcodeSuccess && (len(resp.Answer) != 1 || resp.Answer[0].(*dns.TXT).Txt[0] != "privdns-test-1") {
 				t.Errorf("%s: answer %v", name, resp.Answer)

@@ -9,7 +9,9 @@ import (
 )
 
 // logQuery writes the query log line: who asked what, and how it was
-// answered.
+// answered: the path, the public route (upstreams or ruleset/domain) and
+// the upstream server that answered ("" when none was asked: private or
+// from cache).
 func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
 	path := q.Path
 	if path == "public" {
@@ -29,5 +31,5 @@ func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
 		name, qtype = qs[0].Name, dns.Type(qs[0].Qtype).String()
 	}
 	h.log.Info("query", "client", q.Client, "proto", q.Proto, "network", q.Network, "name", name, "type", qtype,
-		"rcode", dns.RcodeToString[resp.Rcode], "path", path, "upstream", q.Route, "duration", d)
+		"rcode", dns.RcodeToString[resp.Rcode], "path", path, "route", q.Route, "upstream", q.answerer, "duration", d)
 }

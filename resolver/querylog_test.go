@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/upstream"
 )
 
 func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
@@ -22,11 +23,16 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	group, err := upstream.NewGroup(upstream.GroupOptions{Targets: []string{up.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer group.Close()
 	z := mustZone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
 	view, err := NewView(ViewOptions{
 		Networks: []Network{{Name: "vnet-a", Prefixes: prefixes(t, "127.0.1.0/24")}},
 		Links:    []Link{{Name: "a-link", Network: "vnet-a", Zone: z, Policy: PolicyNxDomainRedirect}},
-		Default:  c.Wrap("", clientExchanger{up.Addr}),
+		Default:  c.Wrap("", group),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +67,12 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 			t.Errorf("line %d = %v, want path %s rcode %s for %s", i, rec, s.wantPath, s.wantRcode, s.qname)
 		}
 	}
-	if rec := lines[0]; !strings.Contains(rec, `"network":"vnet-a"`) || !strings.Contains(rec, `"upstream":"upstreams"`) {
-		t.Errorf("first line lacks network or upstream: %s", rec)
+	if rec := lines[0]; !strings.Contains(rec, `"network":"vnet-a"`) || !strings.Contains(rec, `"route":"upstreams"`) ||
+		!strings.Contains(rec, `"upstream":"`+up.Addr+`"`) {
+		t.Errorf("first line lacks network, route or the upstream that answered (%s): %s", up.Addr, rec)
+	}
+	if rec := lines[1]; !strings.Contains(rec, `"upstream":""`) {
+		t.Errorf("a cache hit names an upstream: %s", rec)
 	}
 }
 

@@ -44,8 +44,9 @@ type Query struct {
 	Path  string // what produced the answer: private, public, fallback
 	Route string // the public route asked last, if any
 
-	logged bool          // this query is logged (sampled)
-	cache  cache.Outcome // how the cache answered the last public step
+	logged   bool          // this query is logged (sampled)
+	cache    cache.Outcome // how the cache answered the last public step
+	answerer string        // the upstream target that answered last, if one was asked
 }
 
 // Tracer receives one line per resolution step. Explain uses it; on the

@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -30,15 +29,9 @@ func (h *Handler) finish(q *Query, set *Settings, resp *dns.Msg, start time.Time
 	}
 	resp.Compress = true
 	d := time.Since(start)
-	if q.Network == "" {
-		// Answered before resolution (FORMERR, CHAOS, …): still counted
-		// under the client's network.
-		if nc, ok := h.opts.Resolver.(interface {
-			NetworkOf(string, netip.Addr) string
-		}); ok {
-			q.Network = nc.NetworkOf(set.Network, q.Client)
-		}
-	}
+	// Answered before resolution (FORMERR, CHAOS, …): still counted under
+	// the client's network.
+	h.networkOf(q, set)
 	if h.opts.Observer != nil {
 		h.opts.Observer.Request(q.Network, q.Proto, questionType(r), resp.Rcode, d)
 	}

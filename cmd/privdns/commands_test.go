@@ -185,3 +185,16 @@ func TestLoadConfigPrefersDotPrivdnsYamlThenTheEmbeddedDefault(t *testing.T) {
 		t.Fatalf("embedded default: %+v %v", cfg, err)
 	}
 }
+
+func TestParseType(t *testing.T) {
+	for in, want := range map[string]uint16{"A": 1, "aaaa": 28, "TYPE99": 99, "type65": 65, "SVCB": 64} {
+		if got, err := parseType(in); err != nil || got != want {
+			t.Errorf("parseType(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"NOPE", "TYPE", "TYPE70000", ""} {
+		if _, err := parseType(bad); err == nil {
+			t.Errorf("parseType(%q) accepted", bad)
+		}
+	}
+}

@@ -49,6 +49,7 @@ type demo struct {
 	server         *server
 	public, onprem *resolvertest.Server
 	listen         string
+	dir            string // the example's folder
 }
 
 // startDemo starts the fakes and privdns; ephemeral binds the listeners
@@ -66,7 +67,7 @@ func startDemo(dir, level string, errOut io.Writer, ephemeral bool) (*demo, erro
 	if err != nil {
 		return nil, err
 	}
-	d := &demo{}
+	d := &demo{dir: dir}
 	if d.public, err = resolvertest.Start(pub); err != nil {
 		return nil, err
 	}
@@ -130,8 +131,8 @@ var demoQueries = []demoQuery{
 // tour prints each demo query as a dig command and the answer privdns gave.
 func (d *demo) tour(out io.Writer) {
 	host, port, _ := net.SplitHostPort(d.listen)
-	fmt.Fprintf(out, "privdns demo: serving testdata/example on %s (fake public internet at %s, fake on-premises DNS at %s)\n",
-		d.listen, d.public.Addr, d.onprem.Addr)
+	fmt.Fprintf(out, "privdns demo: serving %s on %s (fake public internet at %s, fake on-premises DNS at %s)\n",
+		d.dir, d.listen, d.public.Addr, d.onprem.Addr)
 	for _, q := range demoQueries {
 		src := ""
 		if q.from != "127.0.0.1" {

@@ -330,6 +330,16 @@ func checkSecurity(d *deploySet, p *deployProblems) {
 		}
 		p.want(got == w.want, "securityContext %v = %v, want %v", w.key, got, w.want)
 	}
+	// no_new_privs (allowPrivilegeEscalation: false) voids file
+	// capabilities: port 53 needs the unprivileged-port sysctl.
+	start := ""
+	for _, sc := range yamlList(yamlAt(d.podSpec(), "securityContext", "sysctls")) {
+		if yamlAt(sc, "name") == "net.ipv4.ip_unprivileged_port_start" {
+			start = fmt.Sprint(yamlAt(sc, "value"))
+		}
+	}
+	port, err := strconv.Atoi(start)
+	p.want(err == nil && port <= 53, "net.ipv4.ip_unprivileged_port_start = %q: a non-root pod cannot bind port 53", start)
 }
 
 func checkAvailability(d *deploySet, p *deployProblems) {
@@ -525,6 +535,7 @@ func TestDeployChecksCatchBrokenFiles(t *testing.T) {
 			d.container()["args"] = []any{"serve", "--config", "/config/privdns.yaml"}
 		}},
 		{"running as root", checkSecurity, func(t *testing.T, d *deploySet) { security(d)["runAsUser"] = 0 }},
+		{"no unprivileged-port sysctl", checkSecurity, func(t *testing.T, d *deploySet) { delete(yamlMap(d.podSpec()["securityContext"]), "sysctls") }},
 		{"writable root file system", checkSecurity, func(t *testing.T, d *deploySet) { security(d)["readOnlyRootFilesystem"] = false }},
 		{"a capability beyond port 53", checkSecurity, func(t *testing.T, d *deploySet) {
 			yamlMap(security(d)["capabilities"])["add"] = []any{"NET_BIND_SERVICE", "NET_ADMIN"}

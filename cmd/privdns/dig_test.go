@@ -43,7 +43,8 @@ func TestRealClients(t *testing.T) {
 			"Truncated, retrying in TCP mode", "ANSWER: 40"}},
 		{"dig +nsid shows the identity", "dig", []string{"-b", "127.0.1.5", "+nsid", "contoso.privatelink.blob.core.windows.net"}, []string{
 			`NSID: 65 32 65 2d 31 ("e2e-1")`, "10.1.0.5"}},
-		{"dig CHAOS id.server", "dig", []string{"CH", "TXT", "id.server"}, []string{`id.server. 0 CH TXT "e2e-1"`}},
+		{"dig CHAOS id.server", "dig", []string{"-b", "127.0.1.5", "CH", "TXT", "id.server"}, []string{`id.server. 0 CH TXT "e2e-1"`}},
+		{"dig CHAOS id.server from no network is refused", "dig", []string{"-b", "127.0.3.5", "CH", "TXT", "id.server"}, []string{"status: REFUSED"}},
 		{"an unknown client is refused", "dig", []string{"-b", "127.0.3.5", "contoso.blob.core.windows.net"}, []string{"status: REFUSED"}},
 		{"kdig sees the private answer through the public CNAME", "kdig", []string{"-b", "127.0.1.5", "contoso.blob.core.windows.net"}, []string{
 			"status: NOERROR", "contoso.privatelink.blob.core.windows.net. 10 IN A 10.1.0.5"}},

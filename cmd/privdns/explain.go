@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -27,9 +28,9 @@ func newExplainCommand() *cobra.Command {
 			}
 			qtype := dns.TypeA
 			if len(args) == 2 {
-				t, ok := dns.StringToType[strings.ToUpper(args[1])]
-				if !ok {
-					return fmt.Errorf("unknown query type %q", args[1])
+				t, err := parseType(args[1])
+				if err != nil {
+					return err
 				}
 				qtype = t
 			}
@@ -95,4 +96,19 @@ func printSection(out io.Writer, name string, rrs []dns.RR) {
 	for _, rr := range rrs {
 		fmt.Fprintf(out, "    %s\n", strings.ReplaceAll(rr.String(), "\t", " "))
 	}
+}
+
+// parseType reads a query type by mnemonic (AAAA) or in the generic
+// syntax of RFC 3597 (TYPE65).
+func parseType(s string) (uint16, error) {
+	u := strings.ToUpper(s)
+	if t, ok := dns.StringToType[u]; ok {
+		return t, nil
+	}
+	if n, ok := strings.CutPrefix(u, "TYPE"); ok {
+		if t, err := strconv.ParseUint(n, 10, 16); err == nil {
+			return uint16(t), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown query type %q (a mnemonic such as AAAA, or TYPE65)", s)
 }

@@ -14,11 +14,14 @@ const otherType = -1
 // request path can fold unknown types into otherType without a map lookup.
 type typeSet [1 << 16 / 64]uint64
 
-// newTypeSet builds the set from dns.TypeToString.
+// newTypeSet builds the set from dns.TypeToString, less type 0 ("None"),
+// which no query asks for: a request without a question counts as OTHER.
 func newTypeSet() *typeSet {
 	var s typeSet
 	for t := range dns.TypeToString {
-		s[t/64] |= 1 << (t % 64)
+		if t != dns.TypeNone {
+			s[t/64] |= 1 << (t % 64)
+		}
 	}
 	return &s
 }

@@ -77,6 +77,16 @@ func TestEachMethodMovesOnlyItsSeries(t *testing.T) {
 			`privdns_request_duration_seconds_count{network="hub"}`:      1,
 		},
 	}, {
+		name: "a request without a question is type OTHER",
+		act: func(m *Metrics) {
+			m.Request("hub", "udp", 0, dns.RcodeFormatError, 0)
+		},
+		want: map[string]float64{
+			`privdns_requests_total{network="hub",proto="udp",type="OTHER"}`: 1,
+			`privdns_responses_total{network="hub",rcode="FORMERR"}`:         1,
+			`privdns_request_duration_seconds_count{network="hub"}`:          1,
+		},
+	}, {
 		name: "rcode 16 in a response is BADVERS",
 		act: func(m *Metrics) {
 			m.Request("hub", "udp", dns.TypeA, dns.RcodeBadVers, 0)

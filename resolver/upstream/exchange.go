@@ -38,6 +38,7 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		m, res, err := g.try(ctx, t, q)
 		if res == answered {
 			m.Id = req.Id
+			noteAnswerer(ctx, t.spec)
 			return m, nil
 		}
 		sum.add(t.spec, res, err)
