@@ -52,6 +52,29 @@ forwardingRulesets:
       - { domain: corp.contoso.com., targets: ["%s"] }
 `
 
+// serveText writes text as privdns.yaml in dir (a new folder when ""),
+// loads it like serve does and starts the server until the test ends.
+func serveText(t *testing.T, dir, text string) *server {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	file := filepath.Join(dir, "privdns.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	srv, err := startServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
 type e2e struct {
 	srv    *server
 	byNet  string // listener choosing the network by source
@@ -79,20 +102,7 @@ func startE2E(t *testing.T) *e2e {
 	for i := 0; i < 40; i++ {
 		big = append(big, fmt.Sprintf(`"txt 300 IN TXT \"record %02d %s\""`, i, strings.Repeat("x", 50)))
 	}
-	file := filepath.Join(dir, "privdns.yaml")
-	text := fmt.Sprintf(e2eConfig, public.Addr, strings.Join(big, ", "), onprem.Addr)
-	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	srv, err := startServer(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := serveText(t, dir, fmt.Sprintf(e2eConfig, public.Addr, strings.Join(big, ", "), onprem.Addr))
 	if a := srv.httpAddr(); a != "" {
 		t.Fatalf("server.http \"\" must turn HTTP off; it listens on %s", a)
 	}

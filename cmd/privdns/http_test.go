@@ -3,17 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
@@ -96,20 +92,7 @@ func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
 		m.SetRcode(r, dns.RcodeRefused)
 		w.WriteMsg(m)
 	}))
-	dir := t.TempDir()
-	file := filepath.Join(dir, "privdns.yaml")
-	if err := os.WriteFile(file, []byte(fmt.Sprintf(metricsConfig, public.Addr, refusing.Addr)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := startServer(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := serveText(t, "", fmt.Sprintf(metricsConfig, public.Addr, refusing.Addr))
 	dnsAddr, base := s.addrs()[0], "http://"+s.httpAddr()
 
 	blob := "privatelink.blob.core.windows.net"

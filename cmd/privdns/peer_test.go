@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
-
-	"github.com/privdns/privdns/config"
 )
 
 // startUnbound runs a real Unbound on loopback serving local data, as the
@@ -61,9 +58,7 @@ func TestAgainstARealUnboundUpstream(t *testing.T) {
 		"blob.am5.store.core.windows.net. 60 IN A 20.60.222.33",
 		"www.example.com. 300 IN A 93.184.215.14",
 	})
-	dir := t.TempDir()
-	file := filepath.Join(dir, "privdns.yaml")
-	text := fmt.Sprintf(`
+	s := serveText(t, "", fmt.Sprintf(`
 server: {listeners: [{address: "127.0.0.1:0"}], http: ""}
 upstreams: {servers: [%q], timeout: 1s}
 networks:
@@ -73,19 +68,7 @@ zones:
   - name: privatelink.blob.core.windows.net
     records: ["contoso 10 IN A 10.1.0.5"]
     links: [{name: bob-link, network: bob}, {name: alice-link, network: alice, resolutionPolicy: NxDomainRedirect}]
-`, up)
-	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := startServer(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+`, up))
 	addr := s.addrs()[0]
 	cases := []struct {
 		src, qname string
