@@ -37,8 +37,13 @@ func (c *fixedClock) advance(d time.Duration) {
 // as privdns runs it.
 func cachedWorld(t *testing.T, clock *fixedClock) (*world, *cache.Cache) {
 	t.Helper()
+	return cachedWorldWith(t, clock, true)
+}
+
+func cachedWorldWith(t *testing.T, clock *fixedClock, prefetch bool) (*world, *cache.Cache) {
+	t.Helper()
 	w := newWorld(t, true)
-	c, err := cache.New(cache.Options{MaxEntries: 1000, ServeStale: true, Prefetch: true, Now: clock.Now})
+	c, err := cache.New(cache.Options{MaxEntries: 1000, ServeStale: true, Prefetch: prefetch, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +176,7 @@ func TestStaleAnswerWhenTheUpstreamDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := NewEngine(EngineOptions{View: oneNetView(t, c.Wrap("upstreams", g))})
-	l := startHandler(t, HandlerOptions{Resolver: e})
+	l := startHandler(t, HandlerOptions{Resolver: e, Now: clock.Now})
 
 	if m := exchangeFrom(t, "udp", "127.0.0.5", l.Addr, query("www.example.com", dns.TypeA)); m.Rcode != dns.RcodeSuccess {
 		t.Fatalf("fresh: %v", m)

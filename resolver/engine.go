@@ -73,6 +73,7 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 		return nil, ErrNoQuestion
 	}
 	v := e.view.Load()
+	q.view = v
 	nv, matched := v.network(q.Network, q.Client)
 	if nv == nil {
 		q.trace("network: none (source %s is in no network's addressPrefixes) → REFUSED", q.Client)

@@ -51,20 +51,29 @@ type HandlerOptions struct {
 	Timeout  time.Duration
 	Logger   *slog.Logger
 	Observer RequestObserver
+	// Now is the clock of ready-packed answers' TTLs (tests inject the
+	// cache's); default time.Now.
+	Now func() time.Time
+	// NoPacked turns ready-packed UDP answers off (tests compare both).
+	NoPacked bool
 }
 
 // Handler is the dns.Handler of a listener: it checks the request, asks
 // the Resolver, and shapes the response for the wire (R7, R8).
 type Handler struct {
-	opts HandlerOptions
-	log  *slog.Logger
-	set  atomic.Pointer[Settings]
+	opts   HandlerOptions
+	log    *slog.Logger
+	set    atomic.Pointer[Settings]
+	packed packedAnswers // UDP answers ready to send again
 }
 
 // NewHandler returns a Handler; opts.Resolver is required.
 func NewHandler(opts HandlerOptions) *Handler {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	h := &Handler{opts: opts, log: opts.Logger}
 	if h.log == nil {
@@ -111,17 +120,29 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 // Answer resolves r, asked by client over proto ("udp" or "tcp"), and
 // returns the response shaped for the wire, or nil when none is due. A
 // panic while resolving is answered SERVFAIL and logged; the server goes on.
-func (h *Handler) Answer(r *dns.Msg, client netip.Addr, proto string) (resp *dns.Msg) {
+func (h *Handler) Answer(r *dns.Msg, client netip.Addr, proto string) *dns.Msg {
+	_, _, resp := h.answerQuery(r, client, proto, false)
+	return resp
+}
+
+// answerQuery is Answer, also returning the Query and the Settings it was
+// answered with; pack asks the resolver for what a ready-packed answer
+// needs.
+func (h *Handler) answerQuery(r *dns.Msg, client netip.Addr, proto string, pack bool) (q *Query, set *Settings, resp *dns.Msg) {
 	start := time.Now()
-	set := h.set.Load()
-	q := &Query{Msg: r, Network: set.Network, Proto: proto, Client: client.Unmap()}
+	set = h.set.Load()
+	q = &Query{Msg: r, Network: set.Network, Proto: proto, Client: client.Unmap()}
+	if pack {
+		q.pack = &packInfo{}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("panic while answering a query", "panic", p, "client", q.Client, "question", questionString(r))
+			q.pack = nil
 			resp = h.finish(q, set, errorReply(r, dns.RcodeServerFailure), start)
 		}
 	}()
-	return h.finish(q, set, h.answer(q, set), start)
+	return q, set, h.finish(q, set, h.answer(q, set), start)
 }
 
 // answer produces the reply before EDNS and size shaping.
@@ -153,6 +174,10 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
 	defer cancel()
+	if q.pack != nil {
+		q.pack.fresh = -1
+		ctx = cache.WithFreshness(ctx, &q.pack.fresh)
+	}
 	if q.logged = set.QueryLog && rand.Float64() < set.QuerySampling; q.logged {
 		ctx = upstream.WithAnswerer(cache.WithOutcome(ctx, &q.cache), &q.answerer)
 	}

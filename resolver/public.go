@@ -14,6 +14,7 @@ import (
 // authoritative-only upstream) continues with the target.
 func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.step("public")
+	w.sawPublic = true
 	w.q.Route = route.Name
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
 	if err != nil {
@@ -62,7 +63,7 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 		w.rcode = reply.Rcode
 	}
 	if soa != nil {
-		w.auth = []dns.RR{soa}
+		w.auth, w.authPublic = []dns.RR{soa}, true
 	}
 	return "", nil
 }
@@ -91,7 +92,7 @@ func (w *walk) pick(answer []dns.RR, owner string) (found bool, target string) {
 		}
 		switch t := h.Rrtype; {
 		case t == w.qtype || (w.qtype == dns.TypeANY && t != dns.TypeRRSIG):
-			w.answer = append(w.answer, rr)
+			w.add(true, rr)
 			found = true
 		case t == dns.TypeCNAME && cname == nil:
 			cname = rr
@@ -102,14 +103,14 @@ func (w *walk) pick(answer []dns.RR, owner string) (found bool, target string) {
 		if cname == nil {
 			return false, ""
 		}
-		w.answer = append(w.answer, cname)
+		w.add(true, cname)
 		covered = dns.TypeCNAME
 	}
 	if w.do {
 		for _, rr := range answer {
 			if sig, ok := rr.(*dns.RRSIG); ok && strings.EqualFold(sig.Hdr.Name, owner) &&
 				(sig.TypeCovered == covered || w.qtype == dns.TypeANY) {
-				w.answer = append(w.answer, rr)
+				w.add(true, rr)
 			}
 		}
 	}

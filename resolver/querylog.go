@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -26,10 +27,14 @@ func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
 		path = "local" // refused, CHAOS, FORMERR …: answered without resolving
 	}
 	qs := q.Msg.Question
-	name, qtype := "", ""
+	name, qtype := "", uint16(0)
 	if len(qs) == 1 {
-		name, qtype = qs[0].Name, dns.Type(qs[0].Qtype).String()
+		name, qtype = qs[0].Name, qs[0].Qtype
 	}
-	h.log.Info("query", "client", q.Client, "proto", q.Proto, "network", q.Network, "name", name, "type", qtype,
-		"rcode", dns.RcodeToString[resp.Rcode], "path", path, "route", q.Route, "upstream", q.answerer, "duration", d)
+	h.logLine(q.Client, q.Proto, q.Network, name, qtype, resp.Rcode, path, q.Route, q.answerer, d)
+}
+
+func (h *Handler) logLine(client netip.Addr, proto, network, name string, qtype uint16, rcode int, path, route, upstream string, d time.Duration) {
+	h.log.Info("query", "client", client, "proto", proto, "network", network, "name", name, "type", dns.Type(qtype).String(),
+		"rcode", dns.RcodeToString[rcode], "path", path, "route", route, "upstream", upstream, "duration", d)
 }

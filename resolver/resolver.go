@@ -44,6 +44,8 @@ type Query struct {
 	Path  string // what produced the answer: private, public, fallback
 	Route string // the public route asked last, if any
 
+	view     *View         // the View it was resolved with
+	pack     *packInfo     // non-nil: note what a ready-packed answer needs
 	logged   bool          // this query is logged (sampled)
 	cache    cache.Outcome // how the cache answered the last public step
 	answerer string        // the upstream target that answered last, if one was asked

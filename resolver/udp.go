@@ -98,6 +98,7 @@ func (u *udpServer) read(r *udpReader) {
 	}()
 	in := make([]byte, dns.MaxMsgSize)
 	out := make([]byte, dns.MaxMsgSize)
+	name := make([]byte, 0, 256)
 	for {
 		n, from, err := u.conn.ReadFromUDPAddrPort(in)
 		if errors.Is(err, net.ErrClosed) {
@@ -107,7 +108,7 @@ func (u *udpServer) read(r *udpReader) {
 			continue
 		}
 		r.busySince.Store(time.Now().UnixNano())
-		u.answer(in[:n], from, out)
+		u.answer(in[:n], from, out, name)
 		r.busySince.Store(0)
 		if r.replaced.Load() {
 			return // another reader took this one's place
@@ -115,9 +116,10 @@ func (u *udpServer) read(r *udpReader) {
 	}
 }
 
-// answer replies to one packet: nothing for responses and runts, FORMERR
-// or NOTIMP for what MsgAcceptFunc rejects or what does not parse (R7).
-func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out []byte) {
+// answer replies to one packet: from a ready-packed answer when one fits,
+// else through the Handler; nothing for responses and runts, FORMERR for
+// what does not parse (R7).
+func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out, name []byte) {
 	if len(pkt) < 12 {
 		return
 	}
@@ -134,20 +136,42 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out []byte) {
 			u.h.log.Error("panic while reading a query", "panic", p, "client", from)
 		}
 	}()
-	var resp *dns.Msg
+	pq, packable := parseQuery(pkt, name[:0])
+	packable = packable && !u.h.opts.NoPacked
+	if packable {
+		if n := u.h.answerPacked(pkt, &pq, from, out); n > 0 {
+			u.write(out[:n], from)
+			return
+		}
+	}
 	req := new(dns.Msg)
 	if err := req.Unpack(pkt); err != nil {
-		resp = headerReply(dh, dns.RcodeFormatError)
-	} else if resp = u.h.Answer(req, from.Addr(), "udp"); resp == nil {
+		u.send(headerReply(dh, dns.RcodeFormatError), from, out)
 		return
 	}
+	q, set, resp := u.h.answerQuery(req, from.Addr(), "udp", packable)
+	if resp == nil {
+		return
+	}
+	if wire := u.send(resp, from, out); wire != nil && packable {
+		u.h.storePacked(q, set, &pq, resp, wire)
+	}
+}
+
+// send packs resp into out and writes it; it returns the packed bytes.
+func (u *udpServer) send(resp *dns.Msg, to netip.AddrPort, out []byte) []byte {
 	wire, err := resp.PackBuffer(out)
 	if err != nil {
-		u.h.log.Error("packing a response failed", "client", from, "err", err)
-		return
+		u.h.log.Error("packing a response failed", "client", to, "err", err)
+		return nil
 	}
-	if _, err := u.conn.WriteToUDPAddrPort(wire, from); err != nil {
-		u.h.log.Debug("writing a response failed", "client", from, "err", err)
+	u.write(wire, to)
+	return wire
+}
+
+func (u *udpServer) write(wire []byte, to netip.AddrPort) {
+	if _, err := u.conn.WriteToUDPAddrPort(wire, to); err != nil {
+		u.h.log.Debug("writing a response failed", "client", to, "err", err)
 	}
 }
 

@@ -29,10 +29,19 @@ type walk struct {
 	ede    []dns.EDNS0_EDE
 	cnames int
 	path   string // the kind of the last step: private, public; fallback sticks
+
+	// For ready-packed answers (q.pack != nil): which records came from the
+	// public path (their TTLs count down), and whether any step was public.
+	pub        []bool
+	authPublic bool
+	sawPublic  bool
 }
 
 func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) *walk {
 	w := &walk{ctx: ctx, v: v, nv: nv, q: q, obs: obs}
+	if q.pack != nil {
+		w.obs = eventRecorder{obs, q.pack}
+	}
 	qs := q.Msg.Question[0]
 	w.qtype, w.qclass = qs.Qtype, qs.Qclass
 	w.cd = q.Msg.CheckingDisabled
@@ -87,15 +96,15 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	switch res.Kind {
 	case zones.Answer:
 		w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
-		w.answer = append(w.answer, res.Records...)
+		w.add(false, res.Records...)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "answer")
 	case zones.CNAME:
 		w.trace("private zone %s (link %s, %s): %s is a CNAME to %s", zone, l.Name, l.Policy, name, res.Target)
-		w.answer = append(w.answer, res.Records...)
+		w.add(false, res.Records...)
 		return res.Target, false, w.countCNAME()
 	case zones.NoData:
 		w.trace("private zone %s (link %s, %s): %s has no %s records → NODATA (never falls back)", zone, l.Name, l.Policy, name, typeName(w.qtype))
-		w.rcode, w.auth = dns.RcodeSuccess, []dns.RR{res.SOA}
+		w.rcode, w.auth, w.authPublic = dns.RcodeSuccess, []dns.RR{res.SOA}, false
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nodata")
 	case zones.NXDomain:
 		if z.fallsBack(w.qtype) {
@@ -110,11 +119,22 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 			why += "; " + typeName(w.qtype) + " does not fall back"
 		}
 		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, why, name)
-		w.rcode, w.auth = dns.RcodeNameError, []dns.RR{res.SOA}
+		w.rcode, w.auth, w.authPublic = dns.RcodeNameError, []dns.RR{res.SOA}, false
 		w.explain(l)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nxdomain")
 	}
 	return "", false, nil
+}
+
+// add appends records to the answer, noting for ready-packed answers
+// whether they came from the public path.
+func (w *walk) add(public bool, rrs ...dns.RR) {
+	w.answer = append(w.answer, rrs...)
+	if w.q.pack != nil {
+		for range rrs {
+			w.pub = append(w.pub, public)
+		}
+	}
 }
 
 // step records the kind of the step that is answering now.
@@ -158,6 +178,13 @@ func (w *walk) finish() *dns.Msg {
 	resp.RecursionAvailable = true
 	resp.Answer, resp.Ns = w.answer, w.auth
 	w.q.Path = w.path
+	if p := w.q.pack; p != nil {
+		p.public = w.pub
+		if len(w.auth) > 0 {
+			p.public = append(p.public, w.authPublic)
+		}
+		p.sawPublic = w.sawPublic
+	}
 	if len(w.ede) > 0 {
 		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
 		for i := range w.ede {

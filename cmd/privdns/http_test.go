@@ -116,6 +116,15 @@ func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
 			{"privdns_responses_total", map[string]string{"network": "vnet-bob", "rcode": "NOERROR"}, 1},
 			{"privdns_request_duration_seconds", map[string]string{"network": "vnet-bob"}, 1},
 		}},
+		{"the same again, from a ready-packed answer", "127.0.1.5", "contoso.blob.core.windows.net", dns.TypeA, []delta{
+			{"privdns_private_answers_total", map[string]string{"zone": blob, "link": "bob-link", "outcome": "answer"}, 1},
+			{"privdns_cname_into_private_total", map[string]string{"zone": blob}, 1},
+			{"privdns_cache_hits_total", nil, 1},
+			{"privdns_cache_misses_total", nil, 0},
+			{"privdns_upstream_requests_total", nil, 0},
+			{"privdns_requests_total", map[string]string{"network": "vnet-bob", "proto": "udp", "type": "A"}, 1},
+			{"privdns_responses_total", map[string]string{"network": "vnet-bob", "rcode": "NOERROR"}, 1},
+		}},
 		{"NODATA", "127.0.1.5", "contoso.privatelink.blob.core.windows.net", dns.TypeAAAA, []delta{
 			{"privdns_private_answers_total", map[string]string{"outcome": "nodata"}, 1},
 			{"privdns_requests_total", map[string]string{"type": "AAAA"}, 1},

@@ -102,7 +102,7 @@ func (s *server) apply(cfg *config.Config) error {
 	txn.commit(closeDelay)
 	if c != s.cache {
 		s.cache = c
-		s.metrics.ObserveCache(c.Stats)
+		s.metrics.ObserveCache(s.cacheStats)
 	}
 	if s.opts.Level != nil && s.opts.LevelOverride == "" {
 		setLevel(s.opts.Level, cfg.Server.Log.Level)
@@ -168,6 +168,7 @@ func (s *server) swapListeners(cfg *config.Config, added map[string]*listener) {
 	var gone map[string]*listener
 	for key, l := range s.listeners {
 		if next[key] == nil {
+			s.retiredHits.Add(l.h.PackedHits())
 			if gone == nil {
 				gone = map[string]*listener{}
 			}
@@ -185,4 +186,17 @@ func closeListeners(ls map[string]*listener) {
 	for _, l := range ls {
 		l.ln.Shutdown(ctx)
 	}
+}
+
+// cacheStats is the public cache's statistics plus the hits the listeners
+// answered from ready-packed answers in front of it.
+func (s *server) cacheStats() cache.Stats {
+	s.mu.Lock()
+	st := s.cache.Stats()
+	for _, l := range s.listeners {
+		st.Hits += l.h.PackedHits()
+	}
+	s.mu.Unlock()
+	st.Hits += s.retiredHits.Load()
+	return st
 }

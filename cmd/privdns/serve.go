@@ -96,6 +96,8 @@ type server struct {
 	http      *httpServer
 	attempted string // fingerprint of the files last loaded (or tried)
 	closed    bool
+
+	retiredHits atomic.Uint64 // packed-answer hits of closed listeners
 }
 
 type listener struct {

@@ -40,6 +40,16 @@ func (e *entry) failing(now time.Time) bool {
 	return e.fail != nil && now.Before(e.fail.until)
 }
 
+// freshFor is how long e answers as it is now: until it expires, or with
+// prefetch until its prefetch window opens (the last tenth of its TTL).
+func (e *entry) freshFor(now time.Time, prefetch bool) time.Duration {
+	end := e.ttl
+	if prefetch && e.ttl >= 10*time.Second {
+		end = e.ttl - e.ttl/10
+	}
+	return end - e.age(now)
+}
+
 // needsPrefetch reports whether a hit should refresh the entry: under 10% of an original
 // TTL of at least 10s left, and the upstream not known to be failing.
 func (e *entry) needsPrefetch(now time.Time) bool {

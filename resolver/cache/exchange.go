@@ -31,9 +31,12 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		c.hits.Add(1)
 		if c.opts.Prefetch && e.needsPrefetch(now) && e.prefetched.CompareAndSwap(false, true) {
 			c.prefetches.Add(1)
-			r.refresh(ctx, k, req)
+			// Not ctx: this query does not wait for the prefetch, so
+			// nothing may be recorded into it afterwards.
+			r.refresh(context.Background(), k, req)
 		}
 		note(ctx, Hit)
+		noteFresh(ctx, e.freshFor(now, c.opts.Prefetch))
 		return replyFrom(e.msg, req, countDown(e.age(now))), nil
 	}
 	c.misses.Add(1)
@@ -42,6 +45,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		stale = e
 	}
 	if e != nil && e.failing(now) {
+		noteFresh(ctx, 0)
 		if stale != nil {
 			note(ctx, Stale)
 			return c.serveStale(stale, req), nil
@@ -62,14 +66,21 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 	select {
 	case <-cl.done:
 		if cl.err == nil {
+			fresh := time.Duration(0) // not kept: uncacheable
+			if e, ok := r.c.lru.Peek(k); ok && e.msg != nil {
+				fresh = e.freshFor(r.c.opts.Now(), r.c.opts.Prefetch)
+			}
+			noteFresh(ctx, fresh)
 			return replyFrom(cl.msg, req, countDown(0)), nil
 		}
+		noteFresh(ctx, 0)
 		if stale != nil {
 			note(ctx, Stale)
 			return r.c.serveStale(stale, req), nil
 		}
 		return nil, cl.err
 	case <-slow:
+		noteFresh(ctx, 0)
 		note(ctx, Stale)
 		return r.c.serveStale(stale, req), nil
 	case <-ctx.Done():

@@ -1,0 +1,343 @@
+package resolver
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/miekg/dns"
+)
+
+// Ready-packed answers: a UDP listener keeps the wire form of the answers
+// it sent, keyed by network, question and the request bits that shape the
+// reply, for one View and one set of handler Settings. A repeated question
+// (spelt the same way) is answered by copying the bytes and patching the ID,
+// the RD bit and the TTLs of public records, which count down;
+// private records keep their configured TTL (R3a). An entry lives as long
+// as the public cache behind it would answer the same (until its entries
+// expire or their prefetch window opens, so that it still sees the hits
+// that trigger prefetch); stale answers, failures and truncated answers are
+// never kept. A reload brings a new View and new
+// Settings, and with them an empty set.
+
+// maxPackedAnswers bounds the ready-packed answers of one listener.
+const maxPackedAnswers = 10000
+
+// packInfo is what a resolution tells the packer: which records are
+// public, whether any step was, and the metric events to replay on hits.
+type packInfo struct {
+	public    []bool // per answer record, then the authority SOA
+	sawPublic bool
+	fresh     time.Duration // how long the public steps' answers hold (cache.WithFreshness)
+	events    []event
+}
+
+type event struct {
+	zone, link, outcome string // outcome "" for a CNAME into the zone
+}
+
+// eventRecorder passes events on and keeps them for replay.
+type eventRecorder struct {
+	Observer
+	p *packInfo
+}
+
+func (r eventRecorder) PrivateAnswer(zone, link, outcome string) {
+	r.p.events = append(r.p.events, event{zone, link, outcome})
+	r.Observer.PrivateAnswer(zone, link, outcome)
+}
+
+func (r eventRecorder) CNAMEIntoPrivate(zone string) {
+	r.p.events = append(r.p.events, event{zone: zone})
+	r.Observer.CNAMEIntoPrivate(zone)
+}
+
+type answerKey struct {
+	network string
+	name    string // wire form, in the case asked: names in the reply may
+	// be compressed into the question, so another spelling needs its own reply
+	qtype  uint16
+	qclass uint16
+	bits   uint8 // see request bits
+}
+
+const (
+	bitCD uint8 = 1 << iota
+	bitDO
+	bitEDNS
+	bitNSID
+)
+
+type packedAnswer struct {
+	wire    []byte
+	stored  time.Time
+	expires time.Time // zero: until the View changes
+	ttls    []ttlPatch
+	events  []event
+	rcode   int
+	public  bool
+	route   string
+}
+
+type ttlPatch struct {
+	off int
+	ttl uint32
+}
+
+// answerSet holds the packed answers of one View and one Settings.
+type answerSet struct {
+	view *View
+	set  *Settings
+	mu   sync.Mutex
+	lru  *simplelru.LRU[answerKey, *packedAnswer]
+}
+
+// packedAnswers is a listener's store of ready-packed answers.
+type packedAnswers struct {
+	cur  atomic.Pointer[answerSet]
+	hits atomic.Uint64 // hits on answers that took a public step
+}
+
+// setFor returns the answer set of view and set, starting a new one when
+// either changed.
+func (p *packedAnswers) setFor(view *View, set *Settings) *answerSet {
+	if s := p.cur.Load(); s != nil && s.view == view && s.set == set {
+		return s
+	}
+	lru, _ := simplelru.NewLRU[answerKey, *packedAnswer](maxPackedAnswers, nil)
+	s := &answerSet{view: view, set: set, lru: lru}
+	p.cur.Store(s)
+	return s
+}
+
+func (s *answerSet) get(k answerKey) *packedAnswer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, _ := s.lru.Get(k)
+	return a
+}
+
+func (s *answerSet) put(k answerKey, a *packedAnswer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lru.Add(k, a)
+}
+
+// parsedQuery is what the packed path reads of a request without unpacking it.
+type parsedQuery struct {
+	key     answerKey
+	nameEnd int // offset just past the question name
+	maxSize int // the largest UDP reply the client takes
+}
+
+// parseQuery reads a plain query: opcode QUERY, one question, at most an
+// OPT record of version 0. Anything else takes the full path.
+func parseQuery(pkt []byte, name []byte) (parsedQuery, bool) {
+	var q parsedQuery
+	if len(pkt) < 12 || pkt[2]&0xF8 != 0 || // QR, opcode
+		binary.BigEndian.Uint16(pkt[4:]) != 1 || binary.BigEndian.Uint16(pkt[6:]) != 0 ||
+		binary.BigEndian.Uint16(pkt[8:]) != 0 || binary.BigEndian.Uint16(pkt[10:]) > 1 {
+		return q, false
+	}
+	off := 12
+	for {
+		if off >= len(pkt) {
+			return q, false
+		}
+		l := int(pkt[off])
+		if l&0xC0 != 0 || off+1+l > len(pkt) || len(name)+l+1 > 255 {
+			return q, false
+		}
+		name = append(name, pkt[off:off+1+l]...)
+		off += 1 + l
+		if l == 0 {
+			break
+		}
+	}
+	if off+4 > len(pkt) {
+		return q, false
+	}
+	q.nameEnd = off
+	q.key.name = string(name)
+	q.key.qtype = binary.BigEndian.Uint16(pkt[off:])
+	q.key.qclass = binary.BigEndian.Uint16(pkt[off+2:])
+	if pkt[3]&0x10 != 0 {
+		q.key.bits |= bitCD
+	}
+	q.maxSize = dns.MinMsgSize
+	off += 4
+	if binary.BigEndian.Uint16(pkt[10:]) == 1 {
+		ok := parseOPT(pkt[off:], &q)
+		return q, ok
+	}
+	return q, off == len(pkt)
+}
+
+// parseOPT reads the request's OPT record: root owner, type OPT, version 0.
+func parseOPT(b []byte, q *parsedQuery) bool {
+	if len(b) < 11 || b[0] != 0 || binary.BigEndian.Uint16(b[1:]) != dns.TypeOPT || b[6] != 0 {
+		return false // not an OPT, or EDNS version ≠ 0 (BADVERS)
+	}
+	q.key.bits |= bitEDNS
+	q.maxSize = max(int(binary.BigEndian.Uint16(b[3:])), dns.MinMsgSize)
+	if b[7]&0x80 != 0 {
+		q.key.bits |= bitDO
+	}
+	rdlen := int(binary.BigEndian.Uint16(b[9:]))
+	opts := b[11:]
+	if len(opts) != rdlen {
+		return false
+	}
+	for len(opts) >= 4 {
+		code, n := binary.BigEndian.Uint16(opts), int(binary.BigEndian.Uint16(opts[2:]))
+		if 4+n > len(opts) {
+			return false
+		}
+		if code == dns.EDNS0NSID {
+			q.key.bits |= bitNSID
+		}
+		opts = opts[4+n:]
+	}
+	return len(opts) == 0
+}
+
+// answerPacked answers pkt into out from a ready-packed answer and returns
+// the reply's length, or 0 when the request must take the full path.
+func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort, out []byte) int {
+	eng, ok := h.opts.Resolver.(*Engine)
+	if !ok {
+		return 0
+	}
+	start, now := time.Now(), h.opts.Now()
+	set := h.set.Load()
+	client := from.Addr().Unmap()
+	nv, _ := eng.View().network(set.Network, client)
+	if nv == nil {
+		return 0
+	}
+	pq.key.network = nv.name
+	a := h.packed.setFor(eng.View(), set).get(pq.key)
+	if a == nil || (!a.expires.IsZero() && !now.Before(a.expires)) || len(a.wire) > pq.maxSize || len(a.wire) > len(out) {
+		return 0
+	}
+	n := copy(out, a.wire)
+	out[0], out[1] = pkt[0], pkt[1]              // ID
+	out[2] = out[2]&^0x01 | pkt[2]&0x01          // RD as asked
+	copy(out[12:pq.nameEnd], pkt[12:pq.nameEnd]) // the question as asked (R7)
+	elapsed := uint32(now.Sub(a.stored) / time.Second)
+	for _, p := range a.ttls {
+		binary.BigEndian.PutUint32(out[p.off:], p.ttl-elapsed)
+	}
+	for _, e := range a.events {
+		if e.outcome == "" {
+			eng.obs.CNAMEIntoPrivate(e.zone)
+		} else {
+			eng.obs.PrivateAnswer(e.zone, e.link, e.outcome)
+		}
+	}
+	if a.public {
+		h.packed.hits.Add(1)
+	}
+	d := time.Since(start)
+	if h.opts.Observer != nil {
+		h.opts.Observer.Request(nv.name, "udp", pq.key.qtype, a.rcode, d)
+	}
+	if set.QueryLog && rand.Float64() < set.QuerySampling {
+		path := "private"
+		if a.public {
+			path = "cache"
+		}
+		name, _, _ := dns.UnpackDomainName(pkt, 12)
+		h.logLine(client, "udp", nv.name, name, pq.key.qtype, a.rcode, path, a.route, "", d)
+	}
+	return n
+}
+
+// storePacked keeps the reply just sent for pq, when it may be sent again:
+// an answer or NXDOMAIN, not truncated, not stale, resolved with the View
+// and Settings still current.
+func (h *Handler) storePacked(q *Query, set *Settings, pq *parsedQuery, resp *dns.Msg, wire []byte) {
+	eng, ok := h.opts.Resolver.(*Engine)
+	p := q.pack
+	if !ok || p == nil || q.view == nil || q.view != eng.View() || set != h.set.Load() || q.Network == "" ||
+		resp.Truncated || (resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError) || isStale(resp) ||
+		len(p.public) != len(resp.Answer)+len(resp.Ns) {
+		return
+	}
+	a := &packedAnswer{wire: append([]byte(nil), wire...), stored: h.opts.Now(), events: p.events,
+		rcode: resp.Rcode, public: p.sawPublic, route: q.Route}
+	offs, ok := ttlOffsets(a.wire, len(p.public))
+	if !ok {
+		return
+	}
+	for i, off := range offs {
+		if p.public[i] {
+			a.ttls = append(a.ttls, ttlPatch{off, binary.BigEndian.Uint32(a.wire[off:])})
+		}
+	}
+	if p.sawPublic {
+		// As long as the public cache would give the same answer: until
+		// its entries expire or their prefetch window opens, so that the
+		// cache still sees the hits that trigger prefetch.
+		if p.fresh < time.Second {
+			return
+		}
+		a.expires = a.stored.Add(p.fresh)
+	}
+
+	pq.key.network = q.Network
+	h.packed.setFor(q.view, set).put(pq.key, a)
+}
+
+func isStale(resp *dns.Msg) bool {
+	if opt := resp.IsEdns0(); opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok &&
+				(e.InfoCode == dns.ExtendedErrorCodeStaleAnswer || e.InfoCode == dns.ExtendedErrorCodeStaleNXDOMAINAnswer) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ttlOffsets returns the offsets of the TTL fields of the first count
+// records after the question of a packed message.
+func ttlOffsets(wire []byte, count int) ([]int, bool) {
+	off, ok := skipName(wire, 12)
+	if !ok {
+		return nil, false
+	}
+	off += 4
+	offs := make([]int, 0, count)
+	for range count {
+		if off, ok = skipName(wire, off); !ok || off+10 > len(wire) {
+			return nil, false
+		}
+		offs = append(offs, off+4)
+		off += 10 + int(binary.BigEndian.Uint16(wire[off+8:]))
+	}
+	return offs, off <= len(wire)
+}
+
+func skipName(wire []byte, off int) (int, bool) {
+	for off < len(wire) {
+		l := int(wire[off])
+		switch {
+		case l&0xC0 == 0xC0:
+			return off + 2, off+2 <= len(wire)
+		case l == 0:
+			return off + 1, true
+		}
+		off += 1 + l
+	}
+	return 0, false
+}
+
+// PackedHits counts the queries this handler answered from ready-packed
+// answers that took a public step: cache hits the public cache never saw.
+func (h *Handler) PackedHits() uint64 { return h.packed.hits.Load() }
