@@ -139,3 +139,34 @@ func packedHandler(t *testing.T, l *Listener) *Handler {
 	}
 	return l.udp.h
 }
+
+func FuzzParseQuery(f *testing.F) {
+	for _, m := range []*dns.Msg{
+		query("www.example.com", dns.TypeA),
+		withUDPSize(query("a.b", dns.TypeTXT), 4096),
+		func() *dns.Msg { m := new(dns.Msg); m.SetQuestion("x.", dns.TypeAAAA); return m }(),
+	} {
+		b, _ := m.Pack()
+		f.Add(b)
+	}
+	f.Add([]byte{0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0xC0, 12})
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		pq, ok := parseQuery(pkt, make([]byte, 0, 256))
+		if !ok {
+			return
+		}
+		// What the fast path accepts, the full parser must accept the same way.
+		m := new(dns.Msg)
+		if err := m.Unpack(pkt); err != nil {
+			t.Fatalf("parseQuery accepted what Unpack rejects: %v", err)
+		}
+		q := m.Question[0]
+		if name, _, err := dns.UnpackDomainName(pkt, 12); err != nil || name != q.Name || q.Qtype != pq.key.qtype || q.Qclass != pq.key.qclass {
+			t.Fatalf("question %v, parsed %q %d %d", q, name, pq.key.qtype, pq.key.qclass)
+		}
+		opt := m.IsEdns0()
+		if (opt != nil) != (pq.key.bits&bitEDNS != 0) || (opt != nil && opt.Do() != (pq.key.bits&bitDO != 0)) {
+			t.Fatalf("EDNS %v, parsed bits %b", opt, pq.key.bits)
+		}
+	})
+}
