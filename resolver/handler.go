@@ -175,7 +175,6 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
 	defer cancel()
 	if q.pack != nil {
-		q.pack.fresh = -1
 		ctx = cache.WithFreshness(ctx, &q.pack.fresh)
 	}
 	if q.logged = set.QueryLog && rand.Float64() < set.QuerySampling; q.logged {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
 )
 
 // Ready-packed answers: a UDP listener keeps the wire form of the answers
@@ -30,10 +32,50 @@ const maxPackedAnswers = 10000
 // packInfo is what a resolution tells the packer: which records are
 // public, whether any step was, and the metric events to replay on hits.
 type packInfo struct {
-	public    []bool // per answer record, then the authority SOA
-	sawPublic bool
-	fresh     time.Duration // how long the public steps' answers hold (cache.WithFreshness)
-	events    []event
+	rrs    []rrOrigin      // per answer record, then the authority SOA
+	steps  int             // public steps taken
+	kept   bool            // every public step's answer is kept by the cache
+	until  time.Time       // the earliest Until of those answers
+	fresh  cache.Freshness // the current exchange's (cache.WithFreshness)
+	events []event
+}
+
+// rrOrigin says how a record's TTL runs: a public record's counts down from
+// orig at stored, as the cache counts it (whole seconds); a private one's
+// stays.
+type rrOrigin struct {
+	public bool
+	stored time.Time
+	orig   uint32
+}
+
+// publicStep starts noting a public exchange.
+func (p *packInfo) publicStep() {
+	if p.steps == 0 {
+		p.kept = true
+	}
+	p.steps++
+	p.fresh = cache.Freshness{}
+}
+
+// answered notes the Freshness of the exchange just made.
+func (p *packInfo) answered() {
+	if !p.fresh.Kept {
+		p.kept = false
+		return
+	}
+	if p.until.IsZero() || p.fresh.Until.Before(p.until) {
+		p.until = p.fresh.Until
+	}
+}
+
+// record notes where rr came from: public ones from the current exchange.
+func (p *packInfo) record(public bool, rr dns.RR) {
+	o := rrOrigin{public: public}
+	if public {
+		o.stored, o.orig = p.fresh.Stored, rr.Header().Ttl+p.fresh.Age
+	}
+	p.rrs = append(p.rrs, o)
 }
 
 type event struct {
@@ -74,18 +116,20 @@ const (
 
 type packedAnswer struct {
 	wire    []byte
-	stored  time.Time
 	expires time.Time // zero: until the View changes
 	ttls    []ttlPatch
 	events  []event
 	rcode   int
-	public  bool
+	steps   int    // public steps: cache hits the public cache does not see
+	path    string // for the query log
 	route   string
 }
 
+// ttlPatch is a public record's TTL field: orig counted down since stored.
 type ttlPatch struct {
-	off int
-	ttl uint32
+	off    int
+	orig   uint32
+	stored time.Time
 }
 
 // answerSet holds the packed answers of one View and one Settings.
@@ -197,8 +241,13 @@ func parseOPT(b []byte, q *parsedQuery) bool {
 		if 4+n > len(opts) {
 			return false
 		}
-		if code == dns.EDNS0NSID {
+		switch code {
+		case dns.EDNS0NSID:
 			q.key.bits |= bitNSID
+		case dns.EDNS0COOKIE, dns.EDNS0PADDING:
+			// Neither is answered, and neither can fail to parse.
+		default:
+			return false // others may be malformed (FORMERR) or change the reply
 		}
 		opts = opts[4+n:]
 	}
@@ -213,14 +262,14 @@ func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort,
 		return 0
 	}
 	start, now := time.Now(), h.opts.Now()
-	set := h.set.Load()
+	set, view := h.set.Load(), eng.View()
 	client := from.Addr().Unmap()
-	nv, _ := eng.View().network(set.Network, client)
+	nv, _ := view.network(set.Network, client)
 	if nv == nil {
 		return 0
 	}
 	pq.key.network = nv.name
-	a := h.packed.setFor(eng.View(), set).get(pq.key)
+	a := h.packed.setFor(view, set).get(pq.key)
 	if a == nil || (!a.expires.IsZero() && !now.Before(a.expires)) || len(a.wire) > pq.maxSize || len(a.wire) > len(out) {
 		return 0
 	}
@@ -228,9 +277,12 @@ func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort,
 	out[0], out[1] = pkt[0], pkt[1]              // ID
 	out[2] = out[2]&^0x01 | pkt[2]&0x01          // RD as asked
 	copy(out[12:pq.nameEnd], pkt[12:pq.nameEnd]) // the question as asked (R7)
-	elapsed := uint32(now.Sub(a.stored) / time.Second)
 	for _, p := range a.ttls {
-		binary.BigEndian.PutUint32(out[p.off:], p.ttl-elapsed)
+		ttl := uint32(0)
+		if age := now.Sub(p.stored) / time.Second; age < time.Duration(p.orig) {
+			ttl = p.orig - uint32(age)
+		}
+		binary.BigEndian.PutUint32(out[p.off:], ttl)
 	}
 	for _, e := range a.events {
 		if e.outcome == "" {
@@ -239,56 +291,44 @@ func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort,
 			eng.obs.PrivateAnswer(e.zone, e.link, e.outcome)
 		}
 	}
-	if a.public {
-		h.packed.hits.Add(1)
-	}
+	h.packed.hits.Add(uint64(a.steps))
 	d := time.Since(start)
 	if h.opts.Observer != nil {
 		h.opts.Observer.Request(nv.name, "udp", pq.key.qtype, a.rcode, d)
 	}
 	if set.QueryLog && rand.Float64() < set.QuerySampling {
-		path := "private"
-		if a.public {
-			path = "cache"
-		}
 		name, _, _ := dns.UnpackDomainName(pkt, 12)
-		h.logLine(client, "udp", nv.name, name, pq.key.qtype, a.rcode, path, a.route, "", d)
+		h.logLine(client, "udp", nv.name, name, pq.key.qtype, a.rcode, a.path, a.route, "", d)
 	}
 	return n
 }
 
 // storePacked keeps the reply just sent for pq, when it may be sent again:
-// an answer or NXDOMAIN, not truncated, not stale, resolved with the View
-// and Settings still current.
+// an answer or NXDOMAIN, not truncated, not stale, every public step kept
+// by the cache, resolved with the View and Settings still current.
 func (h *Handler) storePacked(q *Query, set *Settings, pq *parsedQuery, resp *dns.Msg, wire []byte) {
 	eng, ok := h.opts.Resolver.(*Engine)
 	p := q.pack
 	if !ok || p == nil || q.view == nil || q.view != eng.View() || set != h.set.Load() || q.Network == "" ||
 		resp.Truncated || (resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError) || isStale(resp) ||
-		len(p.public) != len(resp.Answer)+len(resp.Ns) {
+		len(p.rrs) != len(resp.Answer)+len(resp.Ns) || (p.steps > 0 && !p.kept) {
 		return
 	}
-	a := &packedAnswer{wire: append([]byte(nil), wire...), stored: h.opts.Now(), events: p.events,
-		rcode: resp.Rcode, public: p.sawPublic, route: q.Route}
-	offs, ok := ttlOffsets(a.wire, len(p.public))
+	path := q.Path
+	if path == "public" {
+		path = "cache"
+	}
+	a := &packedAnswer{wire: append([]byte(nil), wire...), expires: p.until, events: p.events,
+		rcode: resp.Rcode, steps: p.steps, path: path, route: q.Route}
+	offs, ok := ttlOffsets(a.wire, len(p.rrs))
 	if !ok {
 		return
 	}
 	for i, off := range offs {
-		if p.public[i] {
-			a.ttls = append(a.ttls, ttlPatch{off, binary.BigEndian.Uint32(a.wire[off:])})
+		if o := p.rrs[i]; o.public {
+			a.ttls = append(a.ttls, ttlPatch{off, o.orig, o.stored})
 		}
 	}
-	if p.sawPublic {
-		// As long as the public cache would give the same answer: until
-		// its entries expire or their prefetch window opens, so that the
-		// cache still sees the hits that trigger prefetch.
-		if p.fresh < time.Second {
-			return
-		}
-		a.expires = a.stored.Add(p.fresh)
-	}
-
 	pq.key.network = q.Network
 	h.packed.setFor(q.view, set).put(pq.key, a)
 }

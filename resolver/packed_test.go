@@ -150,6 +150,12 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte{0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0xC0, 12})
+	// A malformed client-subnet option (family 99): Unpack rejects it, so
+	// the fast parser must leave it to the full path (FORMERR).
+	bad := query("www.example.com", dns.TypeA)
+	bad.IsEdns0().Option = append(bad.IsEdns0().Option, &dns.EDNS0_LOCAL{Code: dns.EDNS0SUBNET, Data: []byte{0, 99, 24, 0, 1, 2, 3}})
+	b, _ := bad.Pack()
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		pq, ok := parseQuery(pkt, make([]byte, 0, 256))
 		if !ok {
@@ -169,4 +175,26 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("EDNS %v, parsed bits %b", opt, pq.key.bits)
 		}
 	})
+}
+
+func TestPackedTTLsCountDownLikeTheCache(t *testing.T) {
+	clock := &fixedClock{now: time.Unix(1_800_000_000, 0)}
+	w, _ := cachedWorldWith(t, clock, false)
+	opts := HandlerOptions{Resolver: w.engine, Now: clock.Now}
+	packed := startHandler(t, opts)
+	opts.NoPacked = true
+	plain := startHandler(t, opts)
+	// A public NODATA keeps its entry for the SOA's negative TTL (300 s)
+	// while the CNAME in it has 60 s: past 60 s that TTL stays at 0.
+	m := query("contoso.blob.core.windows.net", dns.TypeAAAA)
+	for _, step := range []time.Duration{0, 1500 * time.Millisecond, 30 * time.Second, 29 * time.Second, 2 * time.Second, 100 * time.Second} {
+		clock.advance(step)
+		for i := 0; i < 2; i++ { // the second is served ready-packed
+			got := wireSummary(exchangeFrom(t, "udp", "127.0.3.7", packed.Addr, m))
+			want := wireSummary(exchangeFrom(t, "udp", "127.0.3.7", plain.Addr, m))
+			if got != want {
+				t.Fatalf("after %v:\npacked:\n%s\nplain:\n%s", step, got, want)
+			}
+		}
+	}
 }

@@ -14,9 +14,14 @@ import (
 // authoritative-only upstream) continues with the target.
 func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.step("public")
-	w.sawPublic = true
 	w.q.Route = route.Name
+	if p := w.q.pack; p != nil {
+		p.publicStep()
+	}
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
+	if p := w.q.pack; p != nil {
+		p.answered()
+	}
 	if err != nil {
 		w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)
 		return "", fmt.Errorf("%s via %s: %w", name, route.Name, err)

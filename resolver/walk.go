@@ -30,11 +30,9 @@ type walk struct {
 	cnames int
 	path   string // the kind of the last step: private, public; fallback sticks
 
-	// For ready-packed answers (q.pack != nil): which records came from the
-	// public path (their TTLs count down), and whether any step was public.
-	pub        []bool
+	// For ready-packed answers (q.pack != nil): whether the authority SOA
+	// came from the public path.
 	authPublic bool
-	sawPublic  bool
 }
 
 func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) *walk {
@@ -130,9 +128,9 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 // whether they came from the public path.
 func (w *walk) add(public bool, rrs ...dns.RR) {
 	w.answer = append(w.answer, rrs...)
-	if w.q.pack != nil {
-		for range rrs {
-			w.pub = append(w.pub, public)
+	if p := w.q.pack; p != nil {
+		for _, rr := range rrs {
+			p.record(public, rr)
 		}
 	}
 }
@@ -178,12 +176,8 @@ func (w *walk) finish() *dns.Msg {
 	resp.RecursionAvailable = true
 	resp.Answer, resp.Ns = w.answer, w.auth
 	w.q.Path = w.path
-	if p := w.q.pack; p != nil {
-		p.public = w.pub
-		if len(w.auth) > 0 {
-			p.public = append(p.public, w.authPublic)
-		}
-		p.sawPublic = w.sawPublic
+	if p := w.q.pack; p != nil && len(w.auth) > 0 {
+		p.record(w.authPublic, w.auth[0])
 	}
 	if len(w.ede) > 0 {
 		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}

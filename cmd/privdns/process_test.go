@@ -77,7 +77,13 @@ zones:
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reload", func() bool { return answer() == "10.0.0.2" })
+	deadline := time.Now().Add(15 * time.Second)
+	for answer() != "10.0.0.2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for the reload; privdns said:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -40,14 +40,14 @@ func (e *entry) failing(now time.Time) bool {
 	return e.fail != nil && now.Before(e.fail.until)
 }
 
-// freshFor is how long e answers as it is now: until it expires, or with
-// prefetch until its prefetch window opens (the last tenth of its TTL).
-func (e *entry) freshFor(now time.Time, prefetch bool) time.Duration {
+// freshness describes e's answer at now (see Freshness).
+func (e *entry) freshness(now time.Time, prefetch bool) Freshness {
 	end := e.ttl
 	if prefetch && e.ttl >= 10*time.Second {
 		end = e.ttl - e.ttl/10
 	}
-	return end - e.age(now)
+	age := min(e.age(now)/time.Second, time.Duration(^uint32(0)))
+	return Freshness{Kept: true, Until: e.stored.Add(end), Stored: e.stored, Age: uint32(age)}
 }
 
 // needsPrefetch reports whether a hit should refresh the entry: under 10% of an original

@@ -36,7 +36,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 			r.refresh(context.Background(), k, req)
 		}
 		note(ctx, Hit)
-		noteFresh(ctx, e.freshFor(now, c.opts.Prefetch))
+		noteFresh(ctx, e.freshness(now, c.opts.Prefetch))
 		return replyFrom(e.msg, req, countDown(e.age(now))), nil
 	}
 	c.misses.Add(1)
@@ -45,7 +45,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		stale = e
 	}
 	if e != nil && e.failing(now) {
-		noteFresh(ctx, 0)
+		noteFresh(ctx, Freshness{})
 		if stale != nil {
 			note(ctx, Stale)
 			return c.serveStale(stale, req), nil
@@ -66,21 +66,21 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 	select {
 	case <-cl.done:
 		if cl.err == nil {
-			fresh := time.Duration(0) // not kept: uncacheable
+			var f Freshness // not kept: uncacheable
 			if e, ok := r.c.lru.Peek(k); ok && e.msg != nil {
-				fresh = e.freshFor(r.c.opts.Now(), r.c.opts.Prefetch)
+				f = e.freshness(e.stored, r.c.opts.Prefetch) // counted down by 0 s, as below
 			}
-			noteFresh(ctx, fresh)
+			noteFresh(ctx, f)
 			return replyFrom(cl.msg, req, countDown(0)), nil
 		}
-		noteFresh(ctx, 0)
+		noteFresh(ctx, Freshness{})
 		if stale != nil {
 			note(ctx, Stale)
 			return r.c.serveStale(stale, req), nil
 		}
 		return nil, cl.err
 	case <-slow:
-		noteFresh(ctx, 0)
+		noteFresh(ctx, Freshness{})
 		note(ctx, Stale)
 		return r.c.serveStale(stale, req), nil
 	case <-ctx.Done():

@@ -30,17 +30,27 @@ func note(ctx context.Context, o Outcome) {
 
 type freshKey struct{}
 
-// WithFreshness returns a context in which exchanges through the cache
-// lower *d to how long their answer stays as it is: until its entry
-// expires or, with prefetch, until the entry's prefetch window opens. An
-// answer that is not kept (stale, uncacheable, failed) sets it to 0. Set
-// *d below 0 before the first exchange.
-func WithFreshness(ctx context.Context, d *time.Duration) context.Context {
-	return context.WithValue(ctx, freshKey{}, d)
+// Freshness describes the answer of one exchange for callers that keep it
+// in another form (ready-packed replies): whether the cache keeps it at all,
+// until when it answers the same (its entry expires, or with prefetch its
+// prefetch window opens), and how its TTLs were counted down: from the
+// entry's stored time, by Age whole seconds.
+type Freshness struct {
+	Kept   bool
+	Until  time.Time
+	Stored time.Time
+	Age    uint32
 }
 
-func noteFresh(ctx context.Context, d time.Duration) {
-	if p, _ := ctx.Value(freshKey{}).(*time.Duration); p != nil && (*p < 0 || d < *p) {
-		*p = max(d, 0)
+// WithFreshness returns a context in which each exchange through the cache
+// overwrites *f with the Freshness of its answer. Exchanges that do not go
+// through a cache leave *f alone.
+func WithFreshness(ctx context.Context, f *Freshness) context.Context {
+	return context.WithValue(ctx, freshKey{}, f)
+}
+
+func noteFresh(ctx context.Context, f Freshness) {
+	if p, _ := ctx.Value(freshKey{}).(*Freshness); p != nil {
+		*p = f
 	}
 }

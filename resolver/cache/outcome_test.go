@@ -40,24 +40,25 @@ func TestFreshnessSaysHowLongAnAnswerHolds(t *testing.T) {
 	c, clock := newTestCache(t, Options{ServeStale: true, Prefetch: true})
 	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 100 IN A 192.0.2.1"}))
 	ex := c.Wrap("", up)
-	fresh := func() time.Duration {
-		d := time.Duration(-1)
-		if _, err := ex.Exchange(WithFreshness(context.Background(), &d), query("a.example.", dns.TypeA)); err != nil {
+	fresh := func() Freshness {
+		var f Freshness
+		if _, err := ex.Exchange(WithFreshness(context.Background(), &f), query("a.example.", dns.TypeA)); err != nil {
 			t.Fatal(err)
 		}
-		return d
+		return f
 	}
+	start := clock.now()
 	// Fetched: until the prefetch window opens at 90 s of 100.
-	if got := fresh(); got != 90*time.Second {
-		t.Errorf("after the fetch: %v, want 90s", got)
+	if got := fresh(); !got.Kept || !got.Until.Equal(start.Add(90*time.Second)) || got.Age != 0 || !got.Stored.Equal(start) {
+		t.Errorf("after the fetch: %+v", got)
 	}
-	clock.advance(30 * time.Second)
-	if got := fresh(); got != 60*time.Second {
-		t.Errorf("a hit 30 s later: %v, want 60s", got)
+	clock.advance(30*time.Second + 500*time.Millisecond)
+	if got := fresh(); !got.Kept || !got.Until.Equal(start.Add(90*time.Second)) || got.Age != 30 {
+		t.Errorf("a hit 30.5 s later: %+v, want age 30", got)
 	}
 	clock.advance(2 * time.Hour)
 	up.set(failing)
-	if got := fresh(); got != 0 {
-		t.Errorf("a stale answer: %v, want 0", got)
+	if got := fresh(); got.Kept {
+		t.Errorf("a stale answer is kept: %+v", got)
 	}
 }
