@@ -17,14 +17,13 @@ import (
 // Ready-packed answers: a UDP listener keeps the wire form of the answers
 // it sent, keyed by network, question and the request bits that shape the
 // reply, for one View and one set of handler Settings. A repeated question
-// (spelt the same way) is answered by copying the bytes and patching the ID,
-// the RD bit and the TTLs of public records, which count down;
-// private records keep their configured TTL (R3a). An entry lives as long
-// as the public cache behind it would answer the same (until its entries
-// expire or their prefetch window opens, so that it still sees the hits
-// that trigger prefetch); stale answers, failures and truncated answers are
-// never kept. A reload brings a new View and new
-// Settings, and with them an empty set.
+// (spelt the same way) is answered by copying the bytes and patching the
+// ID, the RD bit and the TTLs of public records, which count down; private
+// records keep their configured TTL (R3a). An entry lives as long as the
+// public cache behind it would answer the same (until its entries expire or
+// their prefetch window opens, so that it still sees the hits that trigger
+// prefetch); stale answers, failures and truncated answers are never kept.
+// A reload brings a new View and new Settings, and with them an empty set.
 
 // maxPackedAnswers bounds the ready-packed answers of one listener.
 const maxPackedAnswers = 10000
@@ -171,89 +170,6 @@ func (s *answerSet) put(k answerKey, a *packedAnswer) {
 	s.lru.Add(k, a)
 }
 
-// parsedQuery is what the packed path reads of a request without unpacking it.
-type parsedQuery struct {
-	key     answerKey
-	nameEnd int // offset just past the question name
-	maxSize int // the largest UDP reply the client takes
-}
-
-// parseQuery reads a plain query: opcode QUERY, one question, at most an
-// OPT record of version 0. Anything else takes the full path.
-func parseQuery(pkt []byte, name []byte) (parsedQuery, bool) {
-	var q parsedQuery
-	if len(pkt) < 12 || pkt[2]&0xF8 != 0 || // QR, opcode
-		binary.BigEndian.Uint16(pkt[4:]) != 1 || binary.BigEndian.Uint16(pkt[6:]) != 0 ||
-		binary.BigEndian.Uint16(pkt[8:]) != 0 || binary.BigEndian.Uint16(pkt[10:]) > 1 {
-		return q, false
-	}
-	off := 12
-	for {
-		if off >= len(pkt) {
-			return q, false
-		}
-		l := int(pkt[off])
-		if l&0xC0 != 0 || off+1+l > len(pkt) || len(name)+l+1 > 255 {
-			return q, false
-		}
-		name = append(name, pkt[off:off+1+l]...)
-		off += 1 + l
-		if l == 0 {
-			break
-		}
-	}
-	if off+4 > len(pkt) {
-		return q, false
-	}
-	q.nameEnd = off
-	q.key.name = string(name)
-	q.key.qtype = binary.BigEndian.Uint16(pkt[off:])
-	q.key.qclass = binary.BigEndian.Uint16(pkt[off+2:])
-	if pkt[3]&0x10 != 0 {
-		q.key.bits |= bitCD
-	}
-	q.maxSize = dns.MinMsgSize
-	off += 4
-	if binary.BigEndian.Uint16(pkt[10:]) == 1 {
-		ok := parseOPT(pkt[off:], &q)
-		return q, ok
-	}
-	return q, off == len(pkt)
-}
-
-// parseOPT reads the request's OPT record: root owner, type OPT, version 0.
-func parseOPT(b []byte, q *parsedQuery) bool {
-	if len(b) < 11 || b[0] != 0 || binary.BigEndian.Uint16(b[1:]) != dns.TypeOPT || b[6] != 0 {
-		return false // not an OPT, or EDNS version ≠ 0 (BADVERS)
-	}
-	q.key.bits |= bitEDNS
-	q.maxSize = max(int(binary.BigEndian.Uint16(b[3:])), dns.MinMsgSize)
-	if b[7]&0x80 != 0 {
-		q.key.bits |= bitDO
-	}
-	rdlen := int(binary.BigEndian.Uint16(b[9:]))
-	opts := b[11:]
-	if len(opts) != rdlen {
-		return false
-	}
-	for len(opts) >= 4 {
-		code, n := binary.BigEndian.Uint16(opts), int(binary.BigEndian.Uint16(opts[2:]))
-		if 4+n > len(opts) {
-			return false
-		}
-		switch code {
-		case dns.EDNS0NSID:
-			q.key.bits |= bitNSID
-		case dns.EDNS0COOKIE, dns.EDNS0PADDING:
-			// Neither is answered, and neither can fail to parse.
-		default:
-			return false // others may be malformed (FORMERR) or change the reply
-		}
-		opts = opts[4+n:]
-	}
-	return len(opts) == 0
-}
-
 // answerPacked answers pkt into out from a ready-packed answer and returns
 // the reply's length, or 0 when the request must take the full path.
 func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort, out []byte) int {
@@ -274,9 +190,8 @@ func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort,
 		return 0
 	}
 	n := copy(out, a.wire)
-	out[0], out[1] = pkt[0], pkt[1]              // ID
-	out[2] = out[2]&^0x01 | pkt[2]&0x01          // RD as asked
-	copy(out[12:pq.nameEnd], pkt[12:pq.nameEnd]) // the question as asked (R7)
+	out[0], out[1] = pkt[0], pkt[1]     // ID
+	out[2] = out[2]&^0x01 | pkt[2]&0x01 // RD as asked
 	for _, p := range a.ttls {
 		ttl := uint32(0)
 		if age := now.Sub(p.stored) / time.Second; age < time.Duration(p.orig) {
@@ -343,39 +258,6 @@ func isStale(resp *dns.Msg) bool {
 		}
 	}
 	return false
-}
-
-// ttlOffsets returns the offsets of the TTL fields of the first count
-// records after the question of a packed message.
-func ttlOffsets(wire []byte, count int) ([]int, bool) {
-	off, ok := skipName(wire, 12)
-	if !ok {
-		return nil, false
-	}
-	off += 4
-	offs := make([]int, 0, count)
-	for range count {
-		if off, ok = skipName(wire, off); !ok || off+10 > len(wire) {
-			return nil, false
-		}
-		offs = append(offs, off+4)
-		off += 10 + int(binary.BigEndian.Uint16(wire[off+8:]))
-	}
-	return offs, off <= len(wire)
-}
-
-func skipName(wire []byte, off int) (int, bool) {
-	for off < len(wire) {
-		l := int(wire[off])
-		switch {
-		case l&0xC0 == 0xC0:
-			return off + 2, off+2 <= len(wire)
-		case l == 0:
-			return off + 1, true
-		}
-		off += 1 + l
-	}
-	return 0, false
 }
 
 // PackedHits counts the queries this handler answered from ready-packed
