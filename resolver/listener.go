@@ -33,13 +33,14 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	l.tcp = &dns.Server{Listener: ln, Handler: h, MsgAcceptFunc: MsgAcceptFunc,
 		ReadTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }}
 	servers := []*dns.Server{l.tcp}
-	if ua.IP == nil || ua.IP.IsUnspecified() {
+	io, ioErr := newUDPIO(conn)
+	if isIPv6Wildcard(ua) || ioErr != nil {
 		// Replies must leave from the address each query was sent to;
-		// miekg's server does that with IP_PKTINFO on wildcard sockets.
+		// on dual-stack and IPv6 wildcard sockets miekg's server does that.
 		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize}
 		servers = append(servers, l.udpW)
 	} else {
-		l.udp = serveUDP(conn, h)
+		l.udp = serveUDP(io, h)
 	}
 	for _, s := range servers {
 		started := make(chan struct{})
@@ -66,7 +67,11 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 // kernel picks may be taken for TCP; another is tried then.
 func bindBoth(ua *net.UDPAddr) (*net.UDPConn, net.Listener, error) {
 	for attempt := 0; ; attempt++ {
-		conn, err := net.ListenUDP("udp", ua)
+		network := "udp"
+		if ua.IP != nil && ua.IP.To4() != nil {
+			network = "udp4" // 0.0.0.0 binds IPv4 only, not a dual-stack socket
+		}
+		conn, err := net.ListenUDP(network, ua)
 		if err != nil {
 			return nil, nil, fmt.Errorf("listen udp %s: %w", ua, err)
 		}
@@ -79,4 +84,9 @@ func bindBoth(ua *net.UDPAddr) (*net.UDPConn, net.Listener, error) {
 			return nil, nil, fmt.Errorf("listen tcp %s: %w", conn.LocalAddr(), err)
 		}
 	}
+}
+
+// isIPv6Wildcard: ":port" (dual stack) or "[::]:port".
+func isIPv6Wildcard(ua *net.UDPAddr) bool {
+	return ua.IP == nil || (ua.IP.IsUnspecified() && ua.IP.To4() == nil)
 }

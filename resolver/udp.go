@@ -20,7 +20,7 @@ import (
 // upstream for longer than stuckAfter is replaced by a new one, so slow
 // names never hold up the others; a replaced reader ends after its query.
 type udpServer struct {
-	conn *net.UDPConn
+	io   udpIO
 	h    *Handler
 	keep int // readers that are not stuck
 	wg   sync.WaitGroup
@@ -44,8 +44,8 @@ const (
 	maxUDPReaders = 4096
 )
 
-func serveUDP(conn *net.UDPConn, h *Handler) *udpServer {
-	u := &udpServer{conn: conn, h: h, keep: max(4, 2*runtime.GOMAXPROCS(0)),
+func serveUDP(io udpIO, h *Handler) *udpServer {
+	u := &udpServer{io: io, h: h, keep: max(4, 2*runtime.GOMAXPROCS(0)),
 		done: make(chan struct{}), readers: map[*udpReader]struct{}{}}
 	for range u.keep {
 		u.spawn()
@@ -100,7 +100,7 @@ func (u *udpServer) read(r *udpReader) {
 	out := make([]byte, dns.MaxMsgSize)
 	name := make([]byte, 0, 256)
 	for {
-		n, from, err := u.conn.ReadFromUDPAddrPort(in)
+		n, from, dst, err := u.io.read(in)
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -108,7 +108,7 @@ func (u *udpServer) read(r *udpReader) {
 			continue
 		}
 		r.busySince.Store(time.Now().UnixNano())
-		u.answer(in[:n], from, out, name)
+		u.answer(in[:n], from, dst, out, name)
 		r.busySince.Store(0)
 		if r.replaced.Load() {
 			return // another reader took this one's place
@@ -119,7 +119,7 @@ func (u *udpServer) read(r *udpReader) {
 // answer replies to one packet: from a ready-packed answer when one fits,
 // else through the Handler; nothing for responses and runts, FORMERR for
 // what does not parse (R7).
-func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out, name []byte) {
+func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) {
 	if len(pkt) < 12 {
 		return
 	}
@@ -140,37 +140,38 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, out, name []byte) {
 	packable = packable && !u.h.opts.NoPacked
 	if packable {
 		if n := u.h.answerPacked(pkt, &pq, from, out); n > 0 {
-			u.write(out[:n], from)
+			u.write(out[:n], from, dst)
 			return
 		}
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(pkt); err != nil {
-		u.send(headerReply(dh, dns.RcodeFormatError), from, out)
+		u.send(headerReply(dh, dns.RcodeFormatError), from, dst, out)
 		return
 	}
 	q, set, resp := u.h.answerQuery(req, from.Addr(), "udp", packable)
 	if resp == nil {
 		return
 	}
-	if wire := u.send(resp, from, out); wire != nil && packable {
+	if wire := u.send(resp, from, dst, out); wire != nil && packable {
 		u.h.storePacked(q, set, &pq, resp, wire)
 	}
 }
 
 // send packs resp into out and writes it; it returns the packed bytes.
-func (u *udpServer) send(resp *dns.Msg, to netip.AddrPort, out []byte) []byte {
+func (u *udpServer) send(resp *dns.Msg, to netip.AddrPort, src netip.Addr, out []byte) []byte {
 	wire, err := resp.PackBuffer(out)
 	if err != nil {
 		u.h.log.Error("packing a response failed", "client", to, "err", err)
 		return nil
 	}
-	u.write(wire, to)
+	u.write(wire, to, src)
 	return wire
 }
 
-func (u *udpServer) write(wire []byte, to netip.AddrPort) {
-	if _, err := u.conn.WriteToUDPAddrPort(wire, to); err != nil {
+// write sends wire to to, from src when the socket is a wildcard one.
+func (u *udpServer) write(wire []byte, to netip.AddrPort, src netip.Addr) {
+	if err := u.io.write(wire, to, src); err != nil {
 		u.h.log.Debug("writing a response failed", "client", to, "err", err)
 	}
 }
@@ -193,7 +194,7 @@ func headerReply(dh dns.Header, rcode int) *dns.Msg {
 // to finish the queries they hold.
 func (u *udpServer) shutdown(ctx context.Context) error {
 	close(u.done)
-	err := u.conn.Close()
+	err := u.io.close()
 	done := make(chan struct{})
 	go func() { u.wg.Wait(); close(done) }()
 	select {

@@ -57,22 +57,35 @@ func TestSlowQueriesDoNotHoldUpOthers(t *testing.T) {
 	}
 }
 
-func TestWildcardListenerAnswersFromTheAddressAsked(t *testing.T) {
+func TestWildcardListenersAnswerFromTheAddressAsked(t *testing.T) {
 	w := newWorld(t, true)
-	l, err := Listen("0.0.0.0:0", NewHandler(HandlerOptions{Resolver: w.engine}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Shutdown(context.Background()) })
-	if l.udpW == nil {
-		t.Fatal("a wildcard listener must use the server that sets the reply's source address")
-	}
-	_, port, _ := net.SplitHostPort(l.Addr)
-	for _, proto := range []string{"udp", "tcp"} {
-		// dns.Client rejects replies from any other address than the one asked.
-		resp := exchangeFrom(t, proto, "127.0.1.9", net.JoinHostPort("127.0.0.1", port), query("www.corp.example", dns.TypeA))
-		if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
-			t.Errorf("%s: %v", proto, resp)
+	for _, tc := range []struct {
+		addr   string
+		inline bool // IPv4 wildcard: inline readers with IP_PKTINFO
+	}{
+		{"0.0.0.0:0", true},
+		{":0", false}, // dual stack: miekg's server
+	} {
+		l, err := Listen(tc.addr, NewHandler(HandlerOptions{Resolver: w.engine}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Shutdown(context.Background()) })
+		if got := l.udp != nil; got != tc.inline {
+			t.Errorf("%s: inline readers %v, want %v", tc.addr, got, tc.inline)
+		}
+		_, port, _ := net.SplitHostPort(l.Addr)
+		// dns.Client's connected UDP socket only takes replies from the
+		// address it asked: a reply from another one times the query out.
+		for _, dst := range []string{"127.0.0.1", "127.0.0.2", "127.0.5.5"} {
+			for i := 0; i < 2; i++ { // the second may be ready-packed
+				for _, proto := range []string{"udp", "tcp"} {
+					resp := exchangeFrom(t, proto, "127.0.1.9", net.JoinHostPort(dst, port), query("www.corp.example", dns.TypeA))
+					if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
+						t.Errorf("%s via %s %s: %v", tc.addr, dst, proto, resp)
+					}
+				}
+			}
 		}
 	}
 }
