@@ -513,7 +513,7 @@ func TestDeployChecksCatchBrokenFiles(t *testing.T) {
 		{"the zone file left out of the ConfigMap", checkConfig, func(t *testing.T, d *deploySet) {
 			delete(yamlMap(yamlAt(d.object("ConfigMap"), "data")), "privatelink.blob.core.windows.net.zone")
 		}},
-		{"DNS on loopback only", checkConfig, editConfig(`address: ":53"`, `address: "127.0.0.1:53"`)},
+		{"DNS on loopback only", checkConfig, editConfig(`address: "0.0.0.0:53"`, `address: "127.0.0.1:53"`)},
 		{"HTTP on its loopback default", checkConfig, editConfig(`http: ":9153"`, `http: "127.0.0.1:9153"`)},
 		{"server.http moved, probes not", checkProbes, editConfig(`http: ":9153"`, `http: ":8080"`)},
 		{"readiness probe on the DNS port", checkProbes, func(t *testing.T, d *deploySet) {
