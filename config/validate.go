@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -36,6 +38,7 @@ func validateServer(r *report, s *Server, nets networkIndex) {
 			l.Network, _ = nets.ref(r, key+".network", l.Network)
 		}
 	}
+	wildcardOverlaps(r, s.Listeners)
 	if s.HTTP != "" {
 		if err := httpAddress(s.HTTP); err != nil {
 			r.errorf("server.http", "%v", err)
@@ -112,4 +115,35 @@ func oneOf(r *report, key, v string, choices ...string) string {
 	}
 	r.errorf(key, "%q is not one of %s", v, strings.Join(choices, ", "))
 	return v
+}
+
+// wildcardOverlaps rejects a wildcard listener (":53", "0.0.0.0:53") next
+// to another listener on the same port: the second cannot be bound while
+// the first holds every address.
+func wildcardOverlaps(r *report, ls []Listener) {
+	type port struct{ key, addr string }
+	wild := map[string]port{}
+	var specific []port
+	for i, l := range ls {
+		host, p, err := net.SplitHostPort(l.Address)
+		if err != nil || p == "0" {
+			continue
+		}
+		key := fmt.Sprintf("server.listeners[%d].address", i)
+		if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+			if first, dup := wild[p]; dup {
+				r.errorf(key, "%s and %s (%s) both take every address on port %s", l.Address, first.addr, first.key, p)
+				continue
+			}
+			wild[p] = port{key, l.Address}
+		} else {
+			specific = append(specific, port{key, l.Address})
+		}
+	}
+	for _, sp := range specific {
+		_, p, _ := net.SplitHostPort(sp.addr)
+		if w, ok := wild[p]; ok {
+			r.errorf(sp.key, "%s cannot be bound next to %s (%s), which takes every address on port %s: list specific addresses only", sp.addr, w.addr, w.key, p)
+		}
+	}
 }

@@ -84,6 +84,8 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 		{name: "listener not host:port", config: withMinimal("server:", "  listeners:", "    - address: 127.0.0.1"), line: 10, key: "server.listeners[0].address", wantMsg: "not ip:port"},
 		{name: "listener host not an IP", config: withMinimal("server:", "  listeners:", "    - address: localhost:53"), line: 10, key: "server.listeners[0].address", wantMsg: "not an IP address"},
 		{name: "duplicate listener", config: withMinimal("server:", "  listeners:", "    - address: 127.0.0.1:53", "    - address: 127.0.0.1:053"), line: 11, key: "server.listeners[1].address", wantMsg: "already a listener"},
+		{name: "a specific listener next to a wildcard one on its port", config: withMinimal("server:", "  listeners:", "    - address: 0.0.0.0:53", "    - address: 10.0.0.4:53", "      network: net-a"), line: 11, key: "server.listeners[1].address", wantMsg: "cannot be bound next to 0.0.0.0:53"},
+		{name: "two wildcard listeners on one port", config: withMinimal("server:", "  listeners:", "    - address: :53", "    - address: 0.0.0.0:53"), line: 11, key: "server.listeners[1].address", wantMsg: "both take every address on port 53"},
 		{name: "listener network unknown", config: withMinimal("server:", "  listeners:", "    - address: 127.0.0.1:53", "      network: net-c"), line: 11, key: "server.listeners[0].network", wantMsg: "unknown network"},
 		{name: "unknown clients neither refuse nor a network", config: withMinimal("server:", "  unknownClients: allow"), line: 9, key: "server.unknownClients", wantMsg: "neither refuse nor a network"},
 		{name: "bad http address", config: withMinimal("server:", "  http: 9153"), line: 9, key: "server.http", wantMsg: "not host:port"},

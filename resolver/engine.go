@@ -89,6 +89,10 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 	w := newWalk(ctx, v, nv, q, e.obs)
 	if err := w.run(); err != nil {
 		q.trace("no answer: %v → SERVFAIL", err)
+		if len(w.ede) > 0 {
+			// A fallback that found no public answer still explains itself.
+			return nil, &explainedError{err: err, ede: w.ede}
+		}
 		return nil, err
 	}
 	return w.finish(), nil
@@ -98,3 +102,13 @@ type nopObserver struct{}
 
 func (nopObserver) PrivateAnswer(string, string, string) {}
 func (nopObserver) CNAMEIntoPrivate(string)              {}
+
+// explainedError is "no answer" with the Extended DNS Errors the chain had
+// collected before it failed (R8), for the SERVFAIL to carry.
+type explainedError struct {
+	err error
+	ede []dns.EDNS0_EDE
+}
+
+func (e *explainedError) Error() string { return e.err.Error() }
+func (e *explainedError) Unwrap() error { return e.err }

@@ -184,6 +184,16 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", q.Network, "err", err)
 		resp = errorReply(r, dns.RcodeServerFailure)
+		var ee *explainedError
+		if errors.As(err, &ee) {
+			// The chain's own texts (a fallback's R8 text, a stale marker):
+			// the walk only made them when server.explain allows.
+			opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+			for i := range ee.ede {
+				opt.Option = append(opt.Option, &ee.ede[i])
+			}
+			resp.Extra = append(resp.Extra, opt)
+		}
 		if set.Explain {
 			resp.Extra = append(resp.Extra, servfailEDE(err))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -325,5 +326,39 @@ func TestServfailSaysWhyWhenExplaining(t *testing.T) {
 				t.Errorf("%s with explain %v: EDE %q", name, explain, texts)
 			}
 		}
+	}
+}
+
+func TestAFallbackWithoutAnswerStillExplainsItself(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: true}})
+	w.public.Close()
+	m := exchangeFrom(t, "udp", "127.0.2.7", l.Addr, query("nothere.privatelink.blob.core.windows.net", dns.TypeA))
+	texts := edeTexts(m)
+	want := "privdns: NXDOMAIN from private zone privatelink.blob.core.windows.net (link alice-link, NxDomainRedirect)"
+	if m.Rcode != dns.RcodeServerFailure || len(texts) != 2 || texts[0] != want || !strings.HasPrefix(texts[1], "privdns: ") {
+		t.Errorf("rcode %s, EDE %q; want SERVFAIL with %q and why the public path failed", dns.RcodeToString[m.Rcode], texts, want)
+	}
+}
+
+func TestUnparseableTCPQueryGetsFormerrWithRA(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine})
+	conn, err := net.Dial("tcp", l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pkt := []byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'a', 'b'} // question cut short
+	conn.Write(append([]byte{0, byte(len(pkt))}, pkt...))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	n, err := io.ReadAtLeast(conn, buf, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := buf[2:n]
+	if reply[0] != 0x12 || reply[1] != 0x34 || reply[3]&0x0F != dns.RcodeFormatError || reply[3]&0x80 == 0 {
+		t.Errorf("reply header % x: want ID 1234, FORMERR with RA", reply[:4])
 	}
 }

@@ -30,14 +30,14 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 		return nil, err
 	}
 	l := &Listener{Addr: conn.LocalAddr().String()}
-	l.tcp = &dns.Server{Listener: ln, Handler: h, MsgAcceptFunc: MsgAcceptFunc,
+	l.tcp = &dns.Server{Listener: ln, Handler: h, MsgAcceptFunc: MsgAcceptFunc, DecorateWriter: raOnFormerr,
 		ReadTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }}
 	servers := []*dns.Server{l.tcp}
 	io, ioErr := newUDPIO(conn)
 	if isIPv6Wildcard(ua) || ioErr != nil {
 		// Replies must leave from the address each query was sent to;
 		// on dual-stack and IPv6 wildcard sockets miekg's server does that.
-		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize}
+		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize, DecorateWriter: raOnFormerr}
 		servers = append(servers, l.udpW)
 	} else {
 		l.udp = serveUDP(io, h)
@@ -89,4 +89,18 @@ func bindBoth(ua *net.UDPAddr) (*net.UDPConn, net.Listener, error) {
 // isIPv6Wildcard: ":port" (dual stack) or "[::]:port".
 func isIPv6Wildcard(ua *net.UDPAddr) bool {
 	return ua.IP == nil || (ua.IP.IsUnspecified() && ua.IP.To4() == nil)
+}
+
+// raOnFormerr gives the FORMERR that miekg's server writes itself, for a
+// packet that does not parse, the R7 shape of every other reply: RA set.
+func raOnFormerr(w dns.Writer) dns.Writer { return formerrWriter{w} }
+
+type formerrWriter struct{ dns.Writer }
+
+func (w formerrWriter) Write(b []byte) (int, error) {
+	const qr, ra = 0x80, 0x80
+	if len(b) >= 4 && b[2]&qr != 0 && b[3]&0x0F == dns.RcodeFormatError && b[3]&ra == 0 {
+		b[3] |= ra
+	}
+	return w.Writer.Write(b)
 }

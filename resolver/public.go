@@ -133,7 +133,7 @@ func (w *walk) keepEDE(reply *dns.Msg) {
 		return
 	}
 	for _, o := range opt.Option {
-		if e, ok := o.(*dns.EDNS0_EDE); ok {
+		if e, ok := o.(*dns.EDNS0_EDE); ok && !w.hasEDE(*e) {
 			w.ede = append(w.ede, *e)
 		}
 	}
@@ -146,4 +146,15 @@ func soaOf(rrs []dns.RR) dns.RR {
 		}
 	}
 	return nil
+}
+
+// hasEDE says whether the answer already carries e: a chain with two stale
+// steps says so once.
+func (w *walk) hasEDE(e dns.EDNS0_EDE) bool {
+	for _, x := range w.ede {
+		if x.InfoCode == e.InfoCode && x.ExtraText == e.ExtraText {
+			return true
+		}
+	}
+	return false
 }

@@ -156,13 +156,11 @@ func (w *walk) explain(l *Link) {
 	if !w.v.explain {
 		return
 	}
-	text := fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(l.Zone.Name()), l.Name, l.Policy)
-	for _, e := range w.ede {
-		if e.ExtraText == text {
-			return
-		}
+	e := dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther,
+		ExtraText: fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(l.Zone.Name()), l.Name, l.Policy)}
+	if !w.hasEDE(e) {
+		w.ede = append(w.ede, e)
 	}
-	w.ede = append(w.ede, dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: text})
 }
 
 func (w *walk) trace(format string, args ...any) { w.q.trace(format, args...) }

@@ -125,11 +125,24 @@ func (c *Cache) positiveTTL(m *dns.Msg) uint32 {
 
 // negativeTTL is min(SOA TTL, SOA MINIMUM) capped by MaxNegativeTTL (RFC 2308 §5), or 0
 // when the authority section has no SOA. The SOA's TTL is set to it, as RFC 2308 §3 asks.
+//
+// CNAMEs in the answer section of a negative answer are clamped like
+// positive records, and the entry lives no longer than the shortest of
+// them: a changed CNAME is seen when its own TTL runs out.
 func (c *Cache) negativeTTL(m *dns.Msg) uint32 {
 	for _, rr := range m.Ns {
 		if soa, ok := rr.(*dns.SOA); ok {
 			ttl := min(soa.Hdr.Ttl, soa.Minttl, seconds(c.opts.MaxNegativeTTL))
 			soa.Hdr.Ttl = ttl
+			lo, hi := seconds(c.opts.MinTTL), seconds(c.opts.MaxTTL)
+			for _, a := range m.Answer {
+				h := a.Header()
+				if h.Ttl == 0 {
+					return 0
+				}
+				h.Ttl = clamp(h.Ttl, lo, hi)
+				ttl = min(ttl, h.Ttl)
+			}
 			return ttl
 		}
 	}

@@ -106,3 +106,35 @@ func TestCNAMEChainWithoutDataOrSOAIsCachedForItsTTL(t *testing.T) {
 	ask(t, ex, query("a.example.com.", dns.TypeA))
 	wantCalls(t, up, 2)
 }
+
+func TestNegativeAnswerLivesNoLongerThanItsCNAMEs(t *testing.T) {
+	const soa = "example.com. 3600 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"
+	c, clock := newTestCache(t, Options{MinTTL: 8 * time.Second, MaxTTL: 40 * time.Second})
+	short := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 4 IN CNAME b.example.com."}, soa))
+	long := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 60 IN CNAME b.example.com."}, soa))
+	for _, tc := range []struct {
+		name    string
+		up      *fakeUpstream
+		wantTTL uint32 // the CNAME's TTL as served: clamped into [8, 40]
+	}{{"a CNAME of 4 s is raised to minTTL 8", short, 8}, {"a CNAME of 60 s is cut to maxTTL 40", long, 40}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.Purge()
+			ex := c.Wrap(tc.name, tc.up)
+			resp := ask(t, ex, query("a.example.com.", dns.TypeTXT))
+			if got := resp.Answer[0].Header().Ttl; got != tc.wantTTL {
+				t.Fatalf("CNAME TTL %d, want %d", got, tc.wantTTL)
+			}
+			calls := tc.up.calls.Load()
+			clock.advance(time.Duration(tc.wantTTL-1) * time.Second)
+			ask(t, ex, query("a.example.com.", dns.TypeTXT))
+			if tc.up.calls.Load() != calls {
+				t.Fatalf("asked again before the CNAME's TTL ran out")
+			}
+			clock.advance(time.Second)
+			ask(t, ex, query("a.example.com.", dns.TypeTXT))
+			if tc.up.calls.Load() != calls+1 {
+				t.Errorf("not asked again when the CNAME's TTL ran out (entry kept for the SOA's 300 s)")
+			}
+		})
+	}
+}
