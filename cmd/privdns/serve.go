@@ -33,8 +33,14 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Signals are caught before the listeners answer anyone: a
+			// SIGHUP sent as soon as privdns serves must reload it, not
+			// kill it with the default action.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			log, lv, err := newLogger(cfg.Server.Log, level, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -47,9 +53,6 @@ func newServeCommand() *cobra.Command {
 			if err := s.watch(ctx); err != nil {
 				log.Warn("watching configuration files failed; reload with SIGHUP", "err", err)
 			}
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
 			return s.run(ctx, hup)
 		},
 	}

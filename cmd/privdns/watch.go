@@ -37,7 +37,9 @@ func (s *server) watch(ctx context.Context) error {
 	s.rewatch(w)
 	go func() {
 		defer w.Close()
-		var timer <-chan time.Time
+		// A file may change before its folder is watched: look once the
+		// watch is in place, and again whenever a new folder is added.
+		timer := time.After(settle)
 		for {
 			select {
 			case <-ctx.Done():
@@ -49,7 +51,9 @@ func (s *server) watch(ctx context.Context) error {
 			case <-timer:
 				timer = nil
 				s.reloadIfChanged()
-				s.rewatch(w)
+				if s.rewatch(w) {
+					timer = time.After(settle)
+				}
 			}
 		}
 	}()
@@ -58,8 +62,8 @@ func (s *server) watch(ctx context.Context) error {
 
 // rewatch makes w watch the folders of the configuration's files: those
 // the file on disk names now (even if it does not load) and those of the
-// running configuration.
-func (s *server) rewatch(w *fsnotify.Watcher) {
+// running configuration. It reports whether it added a folder.
+func (s *server) rewatch(w *fsnotify.Watcher) (added bool) {
 	s.mu.Lock()
 	files := append(config.Files(s.cfg.File), zoneFiles(s.cfg)...)
 	s.mu.Unlock()
@@ -75,7 +79,9 @@ func (s *server) rewatch(w *fsnotify.Watcher) {
 		if !watched[d] {
 			if err := w.Add(d); err != nil {
 				s.log.Warn("cannot watch folder", "folder", d, "err", err)
+				continue
 			}
+			added = true
 		}
 	}
 	for d := range watched {
@@ -83,6 +89,7 @@ func (s *server) rewatch(w *fsnotify.Watcher) {
 			w.Remove(d)
 		}
 	}
+	return added
 }
 
 func (s *server) reloadIfChanged() {
