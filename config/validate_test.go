@@ -76,7 +76,7 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 
 		// zone contents
 		{name: "zone file syntax error", config: withMinimal("zones:", "  - {name: z.example, file: zones/z.zone}"), zone: "a 60 IN A 10.0.0.1\nb 60 IN A not-an-address\n", file: "zones/z.zone", line: 2, key: "zones[0].file", wantMsg: "A"},
-		{name: "zone file missing", config: withMinimal("zones:", "  - {name: z.example, file: zones/absent.zone}"), file: "zones/absent.zone", key: "zones[0].file", wantMsg: "no such file"},
+		{name: "zone file missing", config: withMinimal("zones:", "  - {name: z.example, file: zones/absent.zone}"), line: 9, key: "zones[0].file", wantMsg: "zones/absent.zone: no such file or directory"},
 		{name: "bad inline record", config: withMinimal("zones:", "  - name: z.example", "    records:", "      - a 60 IN A 10.0.0.1", "      - b 60 IN A 10.0.0"), line: 12, key: "zones[0].records[1]", wantMsg: "A"},
 		{name: "CNAME at the apex", config: withMinimal("zones:", "  - name: z.example", "    records:", "      - '@ 60 IN CNAME other.example.'"), line: 11, key: "zones[0].records[0]", wantMsg: "CNAME"},
 

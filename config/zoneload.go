@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/privdns/privdns/zones"
 )
@@ -56,6 +57,12 @@ func (r *report) zoneProblems(key, file string, err error) {
 			p := Problem{File: e.File, Line: e.Line, Key: key + ".file", Msg: e.Msg}
 			if p.File == "" {
 				p.File = file
+			}
+			if p.Line == 0 {
+				// Not a line of the zone file (it cannot be read): point
+				// at the configuration line that names it.
+				detail := strings.TrimPrefix(e.Msg, "open zone file: ")
+				p = r.at(key+".file", fmt.Sprintf("cannot read zone file %s: %s", p.File, detail))
 			}
 			r.problems = append(r.problems, p)
 		default:
