@@ -53,9 +53,13 @@ func decodeNetworks(items []node) []Network {
 	for i, n := range items {
 		out[i].Name = n.str("name")
 		for j, s := range n.strs("addressPrefixes") {
+			key := fmt.Sprintf("%s.addressPrefixes[%d]", n.path, j)
 			p, err := netip.ParsePrefix(strings.TrimSpace(s))
-			if err != nil {
-				n.r.errorf(fmt.Sprintf("%s.addressPrefixes[%d]", n.path, j), "%q is not a CIDR prefix such as 10.1.0.0/16", s)
+			switch {
+			case err != nil:
+				n.r.errorf(key, "%q is not a CIDR prefix such as 10.1.0.0/16", s)
+			case p != p.Masked():
+				n.r.warnf(key, "%s has host bits set; read as %s", p, p.Masked())
 			}
 			// A bad prefix stays as the zero Prefix, so indexes match the file.
 			out[i].AddressPrefixes = append(out[i].AddressPrefixes, p.Masked())

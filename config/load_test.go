@@ -60,6 +60,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			ServeStale: ServeStale{Enabled: false, AnswerTTL: 10 * time.Second, MaxAge: 2 * time.Hour},
 			Prefetch:   false,
 		},
+		Warnings: []string{"testdata/full.yaml:19: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", cfg, want)

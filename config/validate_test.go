@@ -186,6 +186,22 @@ func TestNxDomainRedirectOutsidePrivatelinkIsAWarning(t *testing.T) {
 	}
 }
 
+func TestPrefixWithHostBitsIsAWarningAndReadMasked(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": networksWith(
+		"  - name: n",
+		"    addressPrefixes: [10.1.2.3/16, 10.2.0.0/16]",
+	)})
+	path := filepath.Join(dir, "privdns.yaml")
+	cfg := mustLoad(t, path)
+	want := path + ":4: networks[0].addressPrefixes[0]: 10.1.2.3/16 has host bits set; read as 10.1.0.0/16"
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0] != want {
+		t.Errorf("warnings = %q, want just %q", cfg.Warnings, want)
+	}
+	if got := cfg.Networks[0].AddressPrefixes[0].String(); got != "10.1.0.0/16" {
+		t.Errorf("prefix read as %s, want 10.1.0.0/16", got)
+	}
+}
+
 func TestListenersOnPortZeroMayRepeat(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"privdns.yaml": withMinimal(
 		"server:",

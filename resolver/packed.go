@@ -20,9 +20,10 @@ import (
 // (spelt the same way) is answered by copying the bytes and patching the
 // ID, the RD bit and the TTLs of public records, which count down; private
 // records keep their configured TTL (R3a). An entry lives as long as the
-// public cache behind it would answer the same (until its entries expire or
-// their prefetch window opens, so that it still sees the hits that trigger
-// prefetch); stale answers, failures and truncated answers are never kept.
+// public cache behind it would answer the same: while the cache holds the
+// entries it came from, and until they expire or their prefetch window
+// opens, so that the cache still sees the hits that trigger prefetch.
+// Stale answers, failures and truncated answers are never kept.
 // A reload brings a new View and new Settings, and with them an empty set.
 
 // maxPackedAnswers bounds the ready-packed answers of one listener.
@@ -35,6 +36,7 @@ type packInfo struct {
 	steps  int             // public steps taken
 	kept   bool            // every public step's answer is kept by the cache
 	until  time.Time       // the earliest Until of those answers
+	deps   []cache.Freshness
 	fresh  cache.Freshness // the current exchange's (cache.WithFreshness)
 	events []event
 }
@@ -66,6 +68,7 @@ func (p *packInfo) answered() {
 	if p.until.IsZero() || p.fresh.Until.Before(p.until) {
 		p.until = p.fresh.Until
 	}
+	p.deps = append(p.deps, p.fresh)
 }
 
 // record notes where rr came from: public ones from the current exchange.
@@ -115,7 +118,8 @@ const (
 
 type packedAnswer struct {
 	wire    []byte
-	expires time.Time // zero: until the View changes
+	expires time.Time         // zero: until the View changes
+	deps    []cache.Freshness // the cache entries of its public steps
 	ttls    []ttlPatch
 	events  []event
 	rcode   int
@@ -189,6 +193,11 @@ func (h *Handler) answerPacked(pkt []byte, pq *parsedQuery, from netip.AddrPort,
 	if a == nil || (!a.expires.IsZero() && !now.Before(a.expires)) || len(a.wire) > pq.maxSize || len(a.wire) > len(out) {
 		return 0
 	}
+	for i := range a.deps {
+		if !a.deps[i].Current() {
+			return 0 // evicted or replaced: the cache decides again
+		}
+	}
 	n := copy(out, a.wire)
 	out[0], out[1] = pkt[0], pkt[1]     // ID
 	out[2] = out[2]&^0x01 | pkt[2]&0x01 // RD as asked
@@ -233,7 +242,7 @@ func (h *Handler) storePacked(q *Query, set *Settings, pq *parsedQuery, resp *dn
 	if path == "public" {
 		path = "cache"
 	}
-	a := &packedAnswer{wire: append([]byte(nil), wire...), expires: p.until, events: p.events,
+	a := &packedAnswer{wire: append([]byte(nil), wire...), expires: p.until, deps: p.deps, events: p.events,
 		rcode: resp.Rcode, steps: p.steps, path: path, route: q.Route}
 	offs, ok := ttlOffsets(a.wire, len(p.rrs))
 	if !ok {

@@ -1,13 +1,18 @@
 package resolver
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
 )
 
 // wireSummary is everything a client sees of a reply but its ID.
@@ -196,5 +201,48 @@ func TestPackedTTLsCountDownLikeTheCache(t *testing.T) {
 				t.Fatalf("after %v:\npacked:\n%s\nplain:\n%s", step, got, want)
 			}
 		}
+	}
+}
+
+// countingExchanger answers every A question with 192.0.2.N, N counting
+// the questions asked: a changed address shows a new upstream exchange.
+type countingExchanger struct{ asked atomic.Int32 }
+
+func (e *countingExchanger) Exchange(_ context.Context, req *dns.Msg) (*dns.Msg, error) {
+	n := e.asked.Add(1)
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300},
+		A: net.IPv4(192, 0, 2, byte(n))}}
+	return m, nil
+}
+
+func TestPackedAnswersGoWithTheirCacheEntry(t *testing.T) {
+	clock := &fixedClock{now: time.Unix(1_800_000_000, 0)}
+	c, err := cache.New(cache.Options{MaxEntries: 2, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &countingExchanger{}
+	e := NewEngine(EngineOptions{View: oneNetView(t, c.Wrap("upstreams", up))})
+	l := startHandler(t, HandlerOptions{Resolver: e, Now: clock.Now})
+	ask := func(name string) string {
+		m := exchangeFrom(t, "udp", "127.0.0.5", l.Addr, query(name, dns.TypeA))
+		if len(m.Answer) != 1 {
+			t.Fatalf("%s: %v", name, m)
+		}
+		return m.Answer[0].(*dns.A).A.String()
+	}
+	first := ask("a.example.com")
+	if again := ask("a.example.com"); again != first || packedHandler(t, l).PackedHits() != 1 {
+		t.Fatalf("the repeat got %s (first %s), packed hits %d: not served ready-packed", again, first, packedHandler(t, l).PackedHits())
+	}
+	ask("b.example.com")
+	ask("c.example.com") // a.example.com leaves the two-entry cache
+	if got := ask("a.example.com"); got == first {
+		t.Errorf("after its cache entry was evicted, a.example.com still got %s from a ready-packed answer", got)
+	}
+	if n := up.asked.Load(); n != 4 {
+		t.Errorf("upstream asked %d times, want 4 (a, b, c, then a again)", n)
 	}
 }

@@ -77,6 +77,7 @@ type Cache struct {
 	// purgeMu makes "check gen, then store" atomic with respect to Purge.
 	gen     atomic.Uint64
 	purgeMu sync.RWMutex
+	storeMu sync.Mutex // makes "mark the old entry gone, add the new" one step
 
 	hits, misses, stale, prefetches atomic.Uint64
 }
@@ -95,7 +96,7 @@ func New(opts Options) (*Cache, error) {
 	opts = withDefaults(opts)
 	c := &Cache{opts: opts}
 	if opts.MaxEntries > 0 {
-		l, err := lru.New[key, *entry](opts.MaxEntries)
+		l, err := lru.NewWithEvict(opts.MaxEntries, func(_ key, e *entry) { e.gone.Store(true) })
 		if err != nil {
 			return nil, fmt.Errorf("cache: lru of %d entries: %w", opts.MaxEntries, err)
 		}

@@ -17,6 +17,7 @@ type entry struct {
 	fail *failure // non-nil: the upstream failed for this key (rare, so kept out of line)
 
 	prefetched atomic.Bool // latch: one prefetch per entry, not one per hit
+	gone       atomic.Bool // set when the LRU drops the entry or another replaces it
 }
 
 // failure is a remembered upstream error: replayed until, not asked again (RFC 9520).
@@ -47,7 +48,7 @@ func (e *entry) freshness(now time.Time, prefetch bool) Freshness {
 		end = e.ttl - e.ttl/10
 	}
 	age := min(e.age(now)/time.Second, time.Duration(^uint32(0)))
-	return Freshness{Kept: true, Until: e.stored.Add(end), Stored: e.stored, Age: uint32(age)}
+	return Freshness{Kept: true, Until: e.stored.Add(end), Stored: e.stored, Age: uint32(age), gone: &e.gone}
 }
 
 // needsPrefetch reports whether a hit should refresh the entry: under 10% of an original

@@ -133,7 +133,13 @@ func (c *Cache) failure(k key, err error, now time.Time) *entry {
 func (c *Cache) store(k key, gen uint64, e *entry) {
 	c.purgeMu.RLock()
 	defer c.purgeMu.RUnlock()
-	if c.gen.Load() == gen {
-		c.lru.Add(k, e)
+	if c.gen.Load() != gen {
+		return
 	}
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	if old, ok := c.lru.Peek(k); ok {
+		old.gone.Store(true) // replaced: the LRU calls no eviction for it
+	}
+	c.lru.Add(k, e)
 }

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,12 +35,20 @@ type freshKey struct{}
 // in another form (ready-packed replies): whether the cache keeps it at all,
 // until when it answers the same (its entry expires, or with prefetch its
 // prefetch window opens), and how its TTLs were counted down: from the
-// entry's stored time, by Age whole seconds.
+// entry's stored time, by Age whole seconds. Current tells whether the
+// cache still holds that entry: an evicted or replaced one no longer
+// answers the same.
 type Freshness struct {
 	Kept   bool
 	Until  time.Time
 	Stored time.Time
 	Age    uint32
+	gone   *atomic.Bool // the entry's; nil when not kept
+}
+
+// Current reports whether the cache still holds the entry f describes.
+func (f *Freshness) Current() bool {
+	return f.gone != nil && !f.gone.Load()
 }
 
 // WithFreshness returns a context in which each exchange through the cache

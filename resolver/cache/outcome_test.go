@@ -62,3 +62,33 @@ func TestFreshnessSaysHowLongAnAnswerHolds(t *testing.T) {
 		t.Errorf("a stale answer is kept: %+v", got)
 	}
 }
+
+func TestFreshnessIsCurrentWhileTheCacheHoldsTheEntry(t *testing.T) {
+	c, clock := newTestCache(t, Options{MaxEntries: 2})
+	ex := c.Wrap("", newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 60 IN A 192.0.2.1"})))
+	fresh := func(name string) Freshness {
+		var f Freshness
+		if _, err := ex.Exchange(WithFreshness(context.Background(), &f), query(name, dns.TypeA)); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	a := fresh("a.example.")
+	if !a.Current() {
+		t.Fatal("a fresh entry is not current")
+	}
+	fresh("b.example.")
+	fresh("c.example.") // evicts a.example.
+	if a.Current() {
+		t.Error("an evicted entry is still current")
+	}
+	b := fresh("b.example.")
+	clock.advance(2 * time.Minute)
+	if b2 := fresh("b.example."); !b2.Current() || b.Current() {
+		t.Errorf("after a refresh: new entry current %v, replaced one current %v; want true, false", b2.Current(), b.Current())
+	}
+	var none Freshness
+	if none.Current() {
+		t.Error("the zero Freshness is current")
+	}
+}
