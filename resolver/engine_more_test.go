@@ -112,7 +112,9 @@ func TestPublicAnswerKeepsOnlyTheChain(t *testing.T) {
 		m.SetReply(r)
 		add := func(s string) dns.RR { rr, _ := dns.NewRR(s); return rr }
 		m.Answer = []dns.RR{
+			add("www.example.com. 60 CH CNAME evil.example.com."), // another class
 			add("www.example.com. 60 IN CNAME edge.example.net."),
+			add("edge.example.net. 60 CH A 6.6.6.8"),
 			add("evil.example.com. 60 IN A 6.6.6.6"), // not on the chain
 			add("edge.example.net. 60 IN A 192.0.2.1"),
 			add("edge.example.net. 60 IN TXT \"other type\""),
@@ -274,5 +276,27 @@ func TestDNSSECSignaturesOnTheChainAreKept(t *testing.T) {
 		if len(resp.Answer) != want {
 			t.Errorf("DO=%v: %d answer records, want %d: %v", do, len(resp.Answer), want, resp.Answer)
 		}
+	}
+}
+
+func TestPublicNXDOMAINCarriesTheSOAOfTheNamesZone(t *testing.T) {
+	up := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		add := func(s string) dns.RR { rr, _ := dns.NewRR(s); return rr }
+		m.Ns = []dns.RR{
+			add("unrelated.org. 40 IN SOA ns.unrelated.org. host.unrelated.org. 1 3600 600 86400 40"),
+			add("example.com. 60 IN NS ns.example.com."),
+			add("example.com. 300 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"),
+		}
+		w.WriteMsg(m)
+	}))
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	resp, err := resolveOne(t, e, "nx.example.com", dns.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Rcode != dns.RcodeNameError || len(resp.Ns) != 1 || resp.Ns[0].Header().Name != "example.com." {
+		t.Errorf("rcode %s authority %v, want NXDOMAIN with example.com.'s SOA alone", dns.RcodeToString[resp.Rcode], resp.Ns)
 	}
 }

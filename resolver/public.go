@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
 )
 
 // public resolves name on its public route (R6) and walks the reply's CNAME
@@ -57,7 +59,7 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 		cur = target
 	}
 
-	soa := soaOf(reply.Ns)
+	soa := cache.SOAFor(reply.Ns, cur) // the SOA of cur's zone; another zone's is a stray
 	switch {
 	case reply.Rcode == dns.RcodeNameError:
 		w.rcode = dns.RcodeNameError
@@ -84,7 +86,7 @@ func (w *walk) upstreamQuery(name string) *dns.Msg {
 	return m
 }
 
-// pick appends to the answer the records at owner of the asked type
+// pick appends to the answer the records at owner of the asked type and class
 // (with their signatures when DO is set) and reports found; else it
 // appends owner's CNAME record (and its signatures) and returns the
 // CNAME's target; else neither.
@@ -92,8 +94,8 @@ func (w *walk) pick(answer []dns.RR, owner string) (found bool, target string) {
 	var cname dns.RR
 	for _, rr := range answer {
 		h := rr.Header()
-		if !strings.EqualFold(h.Name, owner) {
-			continue
+		if h.Class != w.qclass || !strings.EqualFold(h.Name, owner) {
+			continue // another class is another namespace, not the chain
 		}
 		switch t := h.Rrtype; {
 		case t == w.qtype || (w.qtype == dns.TypeANY && t != dns.TypeRRSIG):
@@ -113,7 +115,7 @@ func (w *walk) pick(answer []dns.RR, owner string) (found bool, target string) {
 	}
 	if w.do {
 		for _, rr := range answer {
-			if sig, ok := rr.(*dns.RRSIG); ok && strings.EqualFold(sig.Hdr.Name, owner) &&
+			if sig, ok := rr.(*dns.RRSIG); ok && sig.Hdr.Class == w.qclass && strings.EqualFold(sig.Hdr.Name, owner) &&
 				(sig.TypeCovered == covered || w.qtype == dns.TypeANY) {
 				w.add(true, rr)
 			}
@@ -137,15 +139,6 @@ func (w *walk) keepEDE(reply *dns.Msg) {
 			w.ede = append(w.ede, *e)
 		}
 	}
-}
-
-func soaOf(rrs []dns.RR) dns.RR {
-	for _, rr := range rrs {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			return rr
-		}
-	}
-	return nil
 }
 
 // hasEDE says whether the answer already carries e: a chain with two stale

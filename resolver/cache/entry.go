@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -70,17 +71,22 @@ func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
 		return nil
 	}
 	m := privateCopy(reply)
+	var qname string
+	if len(reply.Question) == 1 {
+		qname = reply.Question[0].Name
+	}
+	soa := SOAFor(m.Ns, chainEnd(m.Answer, qname))
 	var ttl uint32
 	switch {
 	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype):
 		ttl = c.positiveTTL(m)
-	case reply.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && !hasSOA(m.Ns):
+	case reply.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && soa == nil:
 		// A CNAME chain that stops without data or SOA: an authoritative
 		// server that does not chase chains. The chain is what it knows;
 		// keep it for its TTL like any positive answer.
 		ttl = c.positiveTTL(m)
 	default:
-		ttl = c.negativeTTL(m)
+		ttl = c.negativeTTL(m, soa)
 	}
 	if ttl == 0 {
 		return nil
@@ -125,29 +131,64 @@ func (c *Cache) positiveTTL(m *dns.Msg) uint32 {
 }
 
 // negativeTTL is min(SOA TTL, SOA MINIMUM) capped by MaxNegativeTTL (RFC 2308 §5), or 0
-// when the authority section has no SOA. The SOA's TTL is set to it, as RFC 2308 §3 asks.
+// without an SOA for the name (soa, one of m's records). The SOA's TTL is set to it, as
+// RFC 2308 §3 asks.
 //
 // CNAMEs in the answer section of a negative answer are clamped like
 // positive records, and the entry lives no longer than the shortest of
 // them: a changed CNAME is seen when its own TTL runs out.
-func (c *Cache) negativeTTL(m *dns.Msg) uint32 {
-	for _, rr := range m.Ns {
-		if soa, ok := rr.(*dns.SOA); ok {
-			ttl := min(soa.Hdr.Ttl, soa.Minttl, seconds(c.opts.MaxNegativeTTL))
-			soa.Hdr.Ttl = ttl
-			lo, hi := seconds(c.opts.MinTTL), seconds(c.opts.MaxTTL)
-			for _, a := range m.Answer {
-				h := a.Header()
-				if h.Ttl == 0 {
-					return 0
-				}
-				h.Ttl = clamp(h.Ttl, lo, hi)
-				ttl = min(ttl, h.Ttl)
-			}
-			return ttl
+func (c *Cache) negativeTTL(m *dns.Msg, soa *dns.SOA) uint32 {
+	if soa == nil {
+		return 0
+	}
+	ttl := min(soa.Hdr.Ttl, soa.Minttl, seconds(c.opts.MaxNegativeTTL))
+	soa.Hdr.Ttl = ttl
+	lo, hi := seconds(c.opts.MinTTL), seconds(c.opts.MaxTTL)
+	for _, a := range m.Answer {
+		h := a.Header()
+		if h.Ttl == 0 {
+			return 0
+		}
+		h.Ttl = clamp(h.Ttl, lo, hi)
+		ttl = min(ttl, h.Ttl)
+	}
+	return ttl
+}
+
+// SOAFor returns the SOA among rrs that speaks for name: the one owned by
+// name or by its closest ancestor. An SOA of an unrelated zone is a stray
+// record and never chosen; nil when there is none.
+func SOAFor(rrs []dns.RR, name string) *dns.SOA {
+	var best *dns.SOA
+	for _, rr := range rrs {
+		soa, ok := rr.(*dns.SOA)
+		if !ok || soa.Hdr.Class != dns.ClassINET || !dns.IsSubDomain(soa.Hdr.Name, name) {
+			continue
+		}
+		if best == nil || dns.CountLabel(soa.Hdr.Name) > dns.CountLabel(best.Hdr.Name) {
+			best = soa
 		}
 	}
-	return 0
+	return best
+}
+
+// chainEnd follows the CNAMEs in answer from name and returns the last name
+// of the chain (name itself without a CNAME).
+func chainEnd(answer []dns.RR, name string) string {
+	for range answer { // a chain is no longer than the records; loops end too
+		next := ""
+		for _, rr := range answer {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+				next = c.Target
+				break
+			}
+		}
+		if next == "" {
+			break
+		}
+		name = next
+	}
+	return name
 }
 
 func clamp(v, lo, hi uint32) uint32 {
@@ -189,13 +230,4 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 		}
 	}
 	return out
-}
-
-func hasSOA(rrs []dns.RR) bool {
-	for _, rr := range rrs {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			return true
-		}
-	}
-	return false
 }

@@ -138,3 +138,41 @@ func TestNegativeAnswerLivesNoLongerThanItsCNAMEs(t *testing.T) {
 		})
 	}
 }
+
+func TestNegativeTTLComesFromTheNamesOwnZone(t *testing.T) {
+	const (
+		stray    = "unrelated.org. 40 IN SOA ns.unrelated.org. host.unrelated.org. 1 3600 600 86400 40"
+		example  = "example.com. 3600 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"
+		otherNet = "other.net. 120 IN SOA ns.other.net. host.other.net. 1 3600 600 86400 900"
+	)
+	tests := []struct {
+		name      string
+		answer    []string
+		authority []string
+		cachedFor time.Duration // 0: not cached
+	}{
+		{"a stray SOA before the zone's own", nil, []string{stray, example}, 300 * time.Second},
+		{"only a stray SOA: as good as none", nil, []string{stray}, 0},
+		{"a child zone's SOA does not speak for the parent", nil, []string{"b.a.example.com. 60 IN SOA ns. host. 1 3600 600 86400 60"}, 0},
+		{"after a CNAME, the target's zone", []string{"@ 3600 IN CNAME x.other.net."}, []string{example, otherNet}, 120 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, clock := newTestCache(t, Options{})
+			up := newUpstream(replyWith(t, dns.RcodeNameError, tt.answer, tt.authority...))
+			ex := c.Wrap("", up)
+			ask(t, ex, query("a.example.com.", dns.TypeA))
+			if tt.cachedFor == 0 {
+				ask(t, ex, query("a.example.com.", dns.TypeA))
+				wantCalls(t, up, 2)
+				return
+			}
+			clock.advance(tt.cachedFor - time.Second)
+			ask(t, ex, query("a.example.com.", dns.TypeA))
+			wantCalls(t, up, 1)
+			clock.advance(time.Second)
+			ask(t, ex, query("a.example.com.", dns.TypeA))
+			wantCalls(t, up, 2)
+		})
+	}
+}
