@@ -362,3 +362,26 @@ func TestUnparseableTCPQueryGetsFormerrWithRA(t *testing.T) {
 		t.Errorf("reply header % x: want ID 1234, FORMERR with RA", reply[:4])
 	}
 }
+
+func TestAReplyWhoseOptionsAloneOverflowIsTruncated(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: true}})
+	w.public.Close() // SERVFAIL, with an EDE text that names the query
+	long := strings.Repeat(strings.Repeat("b", 62)+".", 3) + "example.org"
+	for _, size := range []uint16{512, 520} {
+		m := withUDPSize(query(long, dns.TypeA), size)
+		resp := exchangeFrom(t, "udp", "127.0.3.7", l.Addr, m)
+		resp.Compress = true
+		packed, _ := resp.Pack()
+		full := exchangeFrom(t, "tcp", "127.0.3.7", l.Addr, m)
+		fullWire, _ := full.Pack()
+		switch {
+		case len(fullWire) <= int(size):
+			t.Fatalf("the reply over TCP is %d bytes: the test asks nothing of a %d-byte limit", len(fullWire), size)
+		case len(packed) > int(size) || !resp.Truncated:
+			t.Errorf("UDP size %d: reply of %d bytes with TC=%v, want at most %d bytes with TC", size, len(packed), resp.Truncated, size)
+		case len(edeTexts(full)) != 1:
+			t.Errorf("over TCP the EDE text is lost: %v", full)
+		}
+	}
+}

@@ -24,10 +24,11 @@ func (h *Handler) finish(q *Query, set *Settings, resp *dns.Msg, start time.Time
 		resp.Question = r.Question // echoed exactly as asked
 	}
 	size := edns(r, resp, set.Identity)
-	if q.Proto == "udp" {
-		resp.Truncate(size)
+	if q.Proto != "udp" {
+		size = dns.MaxMsgSize // a TCP message's length is 16 bits
 	}
 	resp.Compress = true
+	fit(resp, size)
 	d := time.Since(start)
 	// Answered before resolution (FORMERR, CHAOS, …): still counted under
 	// the client's network.
@@ -78,6 +79,26 @@ func edns(r, resp *dns.Msg, identity string) int {
 	// R7: truncate what is larger than the client's UDP size (never
 	// below 512), not what is larger than ours.
 	return max(int(ropt.UDPSize()), dns.MinMsgSize)
+}
+
+// fit makes resp at most size bytes: records that do not fit go and TC is
+// set (R7). When the EDNS options alone are too many (a long name's EDE
+// text in a 512-byte reply), they go too.
+func fit(resp *dns.Msg, size int) {
+	resp.Truncate(size)
+	if resp.Len() <= size {
+		return
+	}
+	resp.Answer, resp.Ns = nil, nil
+	extra := resp.Extra[:0]
+	for _, rr := range resp.Extra {
+		if opt, ok := rr.(*dns.OPT); ok {
+			opt.Option = nil
+			extra = append(extra, opt)
+		}
+	}
+	resp.Extra = extra
+	resp.Truncated = true
 }
 
 func hasOption(opt *dns.OPT, code uint16) bool {
