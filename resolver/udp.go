@@ -101,7 +101,7 @@ func (u *udpServer) read(r *udpReader) {
 	name := make([]byte, 0, 256)
 	for {
 		n, from, dst, err := u.io.read(in)
-		if errors.Is(err, net.ErrClosed) {
+		if errors.Is(err, net.ErrClosed) || u.stopping() {
 			return
 		}
 		if err != nil {
@@ -190,17 +190,26 @@ func headerReply(dh dns.Header, rcode int) *dns.Msg {
 	return m
 }
 
-// shutdown closes the socket and waits (until ctx ends) for the readers
-// to finish the queries they hold.
+func (u *udpServer) stopping() bool {
+	select {
+	case <-u.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// shutdown stops reading, waits (until ctx ends) for the readers to answer
+// the queries they hold, then closes the socket.
 func (u *udpServer) shutdown(ctx context.Context) error {
 	close(u.done)
-	err := u.io.close()
+	err := u.io.stop()
 	done := make(chan struct{})
 	go func() { u.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	return errors.Join(err, u.io.close())
 }

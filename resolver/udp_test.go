@@ -89,3 +89,44 @@ func TestWildcardListenersAnswerFromTheAddressAsked(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdownAnswersTheUDPQueriesInFlight(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		t.Run(addr, func(t *testing.T) {
+			g := &gatedResolver{release: make(chan struct{})}
+			l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: g}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.udp == nil {
+				t.Fatal("not the inline UDP readers")
+			}
+			_, port, _ := net.SplitHostPort(l.Addr)
+			g.held.Add(1)
+			answered := make(chan error, 1)
+			go func() {
+				_, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), "127.0.0.1:"+port)
+				answered <- err
+			}()
+			g.held.Wait()
+			stopped := make(chan error, 1)
+			go func() { stopped <- l.Shutdown(context.Background()) }()
+			// Shutdown waits for the held query; then the query is answered.
+			select {
+			case err := <-stopped:
+				t.Fatalf("Shutdown returned (%v) while a query was in flight", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(g.release)
+			if err := <-answered; err != nil {
+				t.Errorf("the query in flight during shutdown: %v", err)
+			}
+			if err := <-stopped; err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			if _, _, err := (&dns.Client{Timeout: 200 * time.Millisecond}).Exchange(query("fast.example", dns.TypeA), "127.0.0.1:"+port); err == nil {
+				t.Error("a query after shutdown was answered")
+			}
+		})
+	}
+}

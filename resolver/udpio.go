@@ -3,6 +3,7 @@ package resolver
 import (
 	"net"
 	"net/netip"
+	"time"
 
 	"golang.org/x/net/ipv4"
 )
@@ -14,6 +15,9 @@ import (
 type udpIO interface {
 	read(b []byte) (n int, from netip.AddrPort, dst netip.Addr, err error)
 	write(b []byte, to netip.AddrPort, src netip.Addr) error
+	// stop makes reads fail at once while writes still work, so that
+	// queries in flight can be answered before the socket closes.
+	stop() error
 	close() error
 }
 
@@ -41,6 +45,7 @@ func (p plainIO) write(b []byte, to netip.AddrPort, _ netip.Addr) error {
 	return err
 }
 
+func (p plainIO) stop() error  { return p.conn.SetReadDeadline(time.Unix(1, 0)) }
 func (p plainIO) close() error { return p.conn.Close() }
 
 type pktinfoIO struct {
@@ -73,4 +78,5 @@ func (p pktinfoIO) write(b []byte, to netip.AddrPort, src netip.Addr) error {
 	return err
 }
 
+func (p pktinfoIO) stop() error  { return p.conn.SetReadDeadline(time.Unix(1, 0)) }
 func (p pktinfoIO) close() error { return p.conn.Close() }
