@@ -23,28 +23,37 @@ type position struct {
 // user wrote them. List items are paths too: "zones[0].records[2]".
 type positions map[string]position
 
+// keyScan is what a second reading of YAML learns: where every key is, and
+// the keys written twice in one mapping in different case ("zones" and
+// "Zones"), which viper would silently merge into one.
+type keyScan struct {
+	ps    positions
+	twice []Problem // File left for the caller
+}
+
 // yamlPositions parses YAML (or JSON, which YAML reads) a second time into
 // a node tree to learn the line and spelling of every key and list item.
-func yamlPositions(data []byte) (positions, error) {
+func yamlPositions(data []byte) (keyScan, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
+		return keyScan{}, err
 	}
-	ps := positions{}
+	s := keyScan{ps: positions{}}
 	for _, n := range doc.Content {
-		ps.walk(n, "")
+		s.walk(n, "")
 	}
-	return ps, nil
+	return s, nil
 }
 
 // walk records every key and item below n. Keys of "<<" merges are walked
 // after the mapping's own keys so that the keys written in place win.
-func (ps positions) walk(n *yaml.Node, path string) {
+func (s *keyScan) walk(n *yaml.Node, path string) {
 	switch n.Kind {
 	case yaml.AliasNode:
-		ps.walk(n.Alias, path)
+		s.walk(n.Alias, path)
 	case yaml.MappingNode:
 		var merges []*yaml.Node
+		seen := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
@@ -52,17 +61,22 @@ func (ps positions) walk(n *yaml.Node, path string) {
 				continue
 			}
 			p := joinPath(path, k.Value)
-			ps.add(p, k.Line)
-			ps.walk(v, p)
+			if first, ok := seen[strings.ToLower(k.Value)]; ok {
+				s.twice = append(s.twice, Problem{Line: k.Line, Key: p,
+					Msg: fmt.Sprintf("same key as %q on line %d (keys are case-insensitive)", first.Value, first.Line)})
+			}
+			seen[strings.ToLower(k.Value)] = k
+			s.ps.add(p, k.Line)
+			s.walk(v, p)
 		}
 		for _, m := range merges {
-			ps.walk(m, path)
+			s.walk(m, path)
 		}
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			ps.add(p, item.Line)
-			ps.walk(item, p)
+			s.ps.add(p, item.Line)
+			s.walk(item, p)
 		}
 	}
 }

@@ -118,11 +118,15 @@ func parse(data []byte, format, path string, servers []string) (*Config, error) 
 func read(r *report, data []byte, format string, servers []string) (map[string]any, error) {
 	switch format {
 	case "yaml", "json":
-		ps, err := yamlPositions(data)
+		scan, err := yamlPositions(data)
 		if err != nil && format == "yaml" {
 			return nil, syntaxProblems(r.file, data, err)
 		}
-		r.positions = ps // nil when YAML cannot read the JSON: no lines then
+		r.positions = scan.ps // nil when YAML cannot read the JSON: no lines then
+		for _, p := range scan.twice {
+			p.File = r.file
+			r.problems = append(r.problems, p)
+		}
 	case "toml":
 	default:
 		return nil, Errors{{File: r.file, Msg: fmt.Sprintf("unsupported configuration format %q (want yaml, json or toml)", format)}}

@@ -158,6 +158,40 @@ func TestEnvironmentOverrideProblemNamesTheVariable(t *testing.T) {
 	}
 }
 
+func TestEnvironmentListProblemNamesTheVariableNotAFileLine(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": minimal})
+	t.Setenv("PRIVDNS_UPSTREAMS_SERVERS", "192.0.2.7 bad")
+	errs := problemsOf(t, filepath.Join(dir, "privdns.yaml"))
+	if len(errs) != 1 || errs[0].Key != "upstreams.servers[1]" || errs[0].Line != 0 || !strings.Contains(errs[0].Msg, "(from $PRIVDNS_UPSTREAMS_SERVERS)") {
+		t.Fatalf("problems = %v, want one at upstreams.servers[1], no line, naming $PRIVDNS_UPSTREAMS_SERVERS", errs)
+	}
+}
+
+func TestKeysDifferingOnlyInCaseAreAProblem(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines(
+		"upstreams: {servers: [192.0.2.1]}",
+		"networks:",
+		"  - name: n",
+		"    addressPrefixes: [10.0.0.0/8]",
+		"    addressprefixes: [10.1.0.0/16]",
+		"zones: [{name: a.example, links: [{name: l, network: n}]}]",
+		"Zones: [{name: b.example, links: [{name: l, network: n}]}]",
+	)})
+	path := filepath.Join(dir, "privdns.yaml")
+	errs := problemsOf(t, path)
+	want := []string{
+		path + `:5: networks[0].addressprefixes: same key as "addressPrefixes" on line 4 (keys are case-insensitive)`,
+		path + `:7: Zones: same key as "zones" on line 6 (keys are case-insensitive)`,
+	}
+	var got []string
+	for _, p := range errs {
+		got = append(got, p.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestRelativeZoneFileResolvesAgainstConfigFolder(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"etc/privdns.yaml": minimal + lines("zones:", "  - name: z.example", "    file: zones/z.zone"),

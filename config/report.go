@@ -37,13 +37,24 @@ func (r *report) at(key, msg string) Problem {
 	} else {
 		p.Line = r.lineOf(parentPath(key)) // a missing key: point at what should hold it
 	}
-	if _, scalar := scalarDefaults[key]; scalar {
-		if env := envName(key); isSet(env) {
-			p.Line = 0
-			p.Msg += " (from $" + env + ")"
-		}
+	if env := envKey(key); env != "" && isSet(envName(env)) {
+		p.Line = 0
+		p.Msg += " (from $" + envName(env) + ")"
 	}
 	return p
+}
+
+// envKey returns the key whose environment variable can set key: key
+// itself for a scalar, the list for an item of upstreams.servers (the one
+// list the environment sets), else "".
+func envKey(key string) string {
+	if _, scalar := scalarDefaults[key]; scalar {
+		return key
+	}
+	if list, _, ok := strings.Cut(key, "["); ok && list == "upstreams.servers" {
+		return list
+	}
+	return ""
 }
 
 // lineOf returns the line of key or of its closest written parent.
