@@ -132,6 +132,7 @@ func (h *Handler) answerQuery(r *dns.Msg, client netip.Addr, proto string, pack 
 	start := time.Now()
 	set = h.set.Load()
 	q = &Query{Msg: r, Network: set.Network, Proto: proto, Client: client.Unmap()}
+	q.logged = set.QueryLog && rand.Float64() < set.QuerySampling
 	if pack {
 		q.pack = &packInfo{}
 	}
@@ -177,7 +178,7 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	if q.pack != nil {
 		ctx = cache.WithFreshness(ctx, &q.pack.fresh)
 	}
-	if q.logged = set.QueryLog && rand.Float64() < set.QuerySampling; q.logged {
+	if q.logged {
 		ctx = upstream.WithAnswerer(cache.WithOutcome(ctx, &q.cache), &q.answerer)
 	}
 	resp, err := h.opts.Resolver.Resolve(ctx, q)

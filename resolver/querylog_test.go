@@ -41,17 +41,39 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	l := startHandler(t, HandlerOptions{
 		Resolver: NewEngine(EngineOptions{View: view}), Logger: log,
-		Settings: Settings{QueryLog: true, QuerySampling: 1},
+		Settings: Settings{QueryLog: true, QuerySampling: 1, Identity: "log-1"},
 	})
-	steps := []struct{ src, qname, wantPath, wantRcode string }{
-		{"127.0.1.5", "www.example.com", "public", "NOERROR"},
-		{"127.0.1.5", "www.example.com", "cache", "NOERROR"},
-		{"127.0.1.5", "contoso.privatelink.example", "private", "NOERROR"},
-		{"127.0.1.5", "fabrikam.privatelink.example", "fallback", "NOERROR"},
-		{"127.0.9.5", "www.example.com", "local", "REFUSED"},
+	chaos := func() *dns.Msg {
+		m := query("id.server", dns.TypeTXT)
+		m.Question[0].Qclass = dns.ClassCHAOS
+		return m
+	}
+	notify := func() *dns.Msg {
+		m := query("www.example.com", dns.TypeSOA)
+		m.Opcode = dns.OpcodeNotify
+		return m
+	}
+	steps := []struct {
+		src, qname, wantPath, wantRcode, wantType string
+		m                                         *dns.Msg // nil: qname A over UDP
+		proto                                     string
+	}{
+		{"127.0.1.5", "www.example.com", "public", "NOERROR", "A", nil, "udp"},
+		{"127.0.1.5", "www.example.com", "cache", "NOERROR", "A", nil, "udp"},
+		{"127.0.1.5", "contoso.privatelink.example", "private", "NOERROR", "A", nil, "udp"},
+		{"127.0.1.5", "fabrikam.privatelink.example", "fallback", "NOERROR", "A", nil, "udp"},
+		{"127.0.9.5", "www.example.com", "local", "REFUSED", "A", nil, "udp"},
+		// Answered without resolving, still one line each.
+		{"127.0.1.5", "id.server", "local", "NOERROR", "TXT", chaos(), "udp"},
+		{"127.0.1.5", "www.example.com", "local", "NOTIMP", "SOA", notify(), "udp"},
+		{"127.0.1.5", "example.com", "local", "REFUSED", "AXFR", query("example.com", dns.TypeAXFR), "tcp"},
 	}
 	for _, s := range steps {
-		exchangeFrom(t, "udp", s.src, l.Addr, query(s.qname, dns.TypeA))
+		m := s.m
+		if m == nil {
+			m = query(s.qname, dns.TypeA)
+		}
+		exchangeFrom(t, s.proto, s.src, l.Addr, m)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != len(steps) {
@@ -63,7 +85,7 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rec["msg"] != "query" || rec["path"] != s.wantPath || rec["rcode"] != s.wantRcode ||
-			rec["name"] != dns.Fqdn(s.qname) || rec["type"] != "A" || rec["client"] != netip.MustParseAddr(s.src).String() {
+			rec["name"] != dns.Fqdn(s.qname) || rec["type"] != s.wantType || rec["client"] != netip.MustParseAddr(s.src).String() {
 			t.Errorf("line %d = %v, want path %s rcode %s for %s", i, rec, s.wantPath, s.wantRcode, s.qname)
 		}
 	}
