@@ -136,8 +136,24 @@ zones:
 			}
 		}
 	}
-	if _, errOut, code := run(t, "explain", "--config", cfg, "--from", "not-an-ip", "x.example"); code == 0 || !strings.Contains(errOut, "not an IP") {
-		t.Errorf("bad --from: exit %d, %s", code, errOut)
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from", "not-an-ip", "x.example"}, "not an IP"},
+		{[]string{"--from", "10.1.2.3", "bad..name"}, `"bad..name": not a domain name`},
+		{[]string{"--from", "10.1.2.3", "--network", "ghost", "x.example"}, `--network "ghost": no such network`},
+		{[]string{"--from", "10.1.2.3", "x.example", "NOPE"}, "unknown query type"},
+	}
+	for _, b := range bad {
+		if _, errOut, code := run(t, append([]string{"explain", "--config", cfg}, b.args...)...); code != 1 || !strings.Contains(errOut, b.want) {
+			t.Errorf("explain %v: exit %d, %q; want 1 and %q", b.args, code, errOut, b.want)
+		}
+	}
+	// A type by number is named in the generic syntax, and --network works.
+	out, errOut, code := run(t, "explain", "--config", cfg, "--from", "192.0.2.1", "--network", "vnet-bob", "contoso.privatelink.blob.core.windows.net", "TYPE65280")
+	if code != 0 || !strings.Contains(out, "query: contoso.privatelink.blob.core.windows.net. TYPE65280 from 192.0.2.1") || !strings.Contains(out, "network: vnet-bob") {
+		t.Errorf("explain TYPE65280 --network vnet-bob: exit %d\n%s%s", code, out, errOut)
 	}
 }
 

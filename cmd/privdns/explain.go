@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
+	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver"
 )
 
@@ -26,6 +27,9 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--from %q: not an IP address", from)
 			}
+			if _, ok := dns.IsDomainName(args[0]); !ok {
+				return fmt.Errorf("%q: not a domain name", args[0])
+			}
 			qtype := dns.TypeA
 			if len(args) == 2 {
 				t, err := parseType(args[1])
@@ -37,6 +41,9 @@ func newExplainCommand() *cobra.Command {
 			cfg, err := loadConfig(file, cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			if network != "" && !hasNetwork(cfg, network) {
+				return fmt.Errorf("--network %q: no such network in %s", network, cfg.File)
 			}
 			txn := newGroupPool().begin()
 			defer txn.abort()
@@ -67,7 +74,7 @@ func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client net
 		step++
 		fmt.Fprintf(out, "%2d. %s\n", step, fmt.Sprintf(format, args...))
 	}}
-	fmt.Fprintf(out, "query: %s %s from %s\n", dns.Fqdn(name), dns.TypeToString[qtype], client)
+	fmt.Fprintf(out, "query: %s %s from %s\n", dns.Fqdn(name), dns.Type(qtype), client)
 	resp, err := r.Resolve(ctx, q)
 	if err != nil {
 		fmt.Fprintf(out, "final: SERVFAIL (%v)\n", err)
@@ -86,6 +93,15 @@ func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client net
 		}
 	}
 	return nil
+}
+
+func hasNetwork(cfg *config.Config, name string) bool {
+	for _, n := range cfg.Networks {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func printSection(out io.Writer, name string, rrs []dns.RR) {
