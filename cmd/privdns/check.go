@@ -22,6 +22,7 @@ func newCheckCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), cfg)
 			links, rules := 0, 0
 			for _, z := range cfg.Zones {
 				links += len(z.Links)
@@ -53,11 +54,6 @@ func loadConfig(file string, errOut io.Writer) (*config.Config, error) {
 	default:
 		cfg, err = config.Default()
 	}
-	if cfg != nil {
-		for _, w := range cfg.Warnings {
-			fmt.Fprintln(errOut, "warning:", w)
-		}
-	}
 	if err != nil {
 		var problems config.Errors
 		if errors.As(err, &problems) {
@@ -71,6 +67,14 @@ func loadConfig(file string, errOut io.Writer) (*config.Config, error) {
 		return nil, exitError{1}
 	}
 	return cfg, nil
+}
+
+// printWarnings prints the configuration's warnings for a person at a
+// terminal; serve logs them instead, in the log's format.
+func printWarnings(errOut io.Writer, cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(errOut, "warning:", w)
+	}
 }
 
 func fileExists(path string) bool {

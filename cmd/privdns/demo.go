@@ -67,6 +67,7 @@ func startDemo(dir, level string, errOut io.Writer, ephemeral bool) (*demo, erro
 	if err != nil {
 		return nil, err
 	}
+	printWarnings(errOut, cfg)
 	d := &demo{dir: dir}
 	if d.public, err = resolvertest.Start(pub); err != nil {
 		return nil, err

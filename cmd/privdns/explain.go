@@ -42,6 +42,7 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), cfg)
 			if network != "" && !hasNetwork(cfg, network) {
 				return fmt.Errorf("--network %q: no such network in %s", network, cfg.File)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -136,4 +137,39 @@ func (o *lockedOutput) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
+}
+
+func TestServeLogsStartupWarningsInTheLogFormat(t *testing.T) {
+	addr := freePort(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	writeAtomic(t, file, fmt.Sprintf(`server:
+  listeners: [{address: %q}]
+  http: ""
+  log: {format: json}
+upstreams: {servers: ["127.0.0.1:9"]}
+networks: [{name: n, addressPrefixes: ["127.0.0.0/8"]}]
+zones:
+  - name: corp.example
+    records: ["www 60 IN A 10.0.0.1"]
+    links: [{name: l, network: n, resolutionPolicy: NxDomainRedirect}]
+`, addr))
+	_, out := privdnsProcess(t, dir, "serve", "--config", file)
+	eventually(t, "privdns to answer", func() bool {
+		m, err := askErr("udp", "127.0.0.1", addr, "www.corp.example", dns.TypeA, true)
+		return err == nil && len(m.Answer) == 1
+	})
+	warned := false
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("a line that is not JSON in a JSON log: %q", line)
+		}
+		if rec["msg"] == "configuration warning" && strings.Contains(fmt.Sprint(rec["warning"]), "NxDomainRedirect on zone corp.example.") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no JSON configuration warning about NxDomainRedirect:\n%s", out)
+	}
 }

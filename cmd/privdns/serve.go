@@ -45,6 +45,9 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range cfg.Warnings {
+				log.Warn("configuration warning", "warning", w)
+			}
 			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level})
 			if err != nil {
 				log.Error("cannot start", "err", err)
