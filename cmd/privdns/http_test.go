@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -195,5 +196,30 @@ func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
 	s.setNotReady("shutting down")
 	if code, body := httpGet(t, base+"/readyz"); code != 503 || !strings.Contains(body, "shutting down") {
 		t.Errorf("/readyz while not ready: %d %q, want 503 with the reason", code, body)
+	}
+}
+
+func TestCacheCountersGoOnAcrossAReloadThatReplacesTheCache(t *testing.T) {
+	public := resolvertest.New(t, resolvertest.MustPublic("www.example.com. 300 IN A 192.0.2.1"))
+	dir := t.TempDir()
+	text := fmt.Sprintf(metricsConfig, public.Addr, "127.0.0.1:9")
+	srv := serveText(t, dir, text)
+	addr := srv.addrs()[0]
+	for i := 0; i < 3; i++ { // a miss, then hits (ready-packed ones too)
+		ask(t, "udp", "127.0.1.5", addr, "www.example.com", dns.TypeA, true)
+	}
+	ask(t, "tcp", "127.0.1.5", addr, "www.example.com", dns.TypeA, true)
+	hits := metricValue(t, srv.reg, "privdns_cache_hits_total", nil)
+	misses := metricValue(t, srv.reg, "privdns_cache_misses_total", nil)
+	if hits != 3 || misses != 1 {
+		t.Fatalf("before the reload: %v hits, %v misses; want 3 and 1", hits, misses)
+	}
+	writeAtomic(t, filepath.Join(dir, "privdns.yaml"), text+"cache: { maxEntries: 500 }\n")
+	if err := srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	ask(t, "udp", "127.0.1.5", addr, "www.example.com", dns.TypeA, true) // the new cache is empty
+	if h, m := metricValue(t, srv.reg, "privdns_cache_hits_total", nil), metricValue(t, srv.reg, "privdns_cache_misses_total", nil); h != hits || m != misses+1 {
+		t.Errorf("after the reload: %v hits, %v misses; want %v and %v (counters go on, not back to 0)", h, m, hits, misses+1)
 	}
 }

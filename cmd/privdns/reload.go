@@ -101,6 +101,15 @@ func (s *server) apply(cfg *config.Config) error {
 	}
 	txn.commit(closeDelay)
 	if c != s.cache {
+		if s.cache != nil {
+			// The counters go on from the old cache's totals: a reload
+			// is not a restart.
+			old := s.cache.Stats()
+			s.retired.Hits += old.Hits
+			s.retired.Misses += old.Misses
+			s.retired.StaleServed += old.StaleServed
+			s.retired.Prefetches += old.Prefetches
+		}
 		s.cache = c
 		s.metrics.ObserveCache(s.cacheStats)
 	}
@@ -168,7 +177,7 @@ func (s *server) swapListeners(cfg *config.Config, added map[string]*listener) {
 	var gone map[string]*listener
 	for key, l := range s.listeners {
 		if next[key] == nil {
-			s.retiredHits.Add(l.h.PackedHits())
+			s.retired.Hits += l.h.PackedHits()
 			if gone == nil {
 				gone = map[string]*listener{}
 			}
@@ -189,14 +198,18 @@ func closeListeners(ls map[string]*listener) {
 }
 
 // cacheStats is the public cache's statistics plus the hits the listeners
-// answered from ready-packed answers in front of it.
+// answered from ready-packed answers in front of it, counted on from what
+// caches and listeners replaced by reloads had counted.
 func (s *server) cacheStats() cache.Stats {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	st := s.cache.Stats()
 	for _, l := range s.listeners {
 		st.Hits += l.h.PackedHits()
 	}
-	s.mu.Unlock()
-	st.Hits += s.retiredHits.Load()
+	st.Hits += s.retired.Hits
+	st.Misses += s.retired.Misses
+	st.StaleServed += s.retired.StaleServed
+	st.Prefetches += s.retired.Prefetches
 	return st
 }

@@ -103,7 +103,7 @@ type server struct {
 	attempted string // fingerprint of the files last loaded (or tried)
 	closed    bool
 
-	retiredHits atomic.Uint64 // packed-answer hits of closed listeners
+	retired cache.Stats // counted by caches and listeners a reload replaced
 }
 
 type listener struct {

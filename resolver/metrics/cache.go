@@ -32,8 +32,8 @@ func newCacheCollector() *cacheCollector {
 
 // ObserveCache makes the cache metrics read stats at every scrape, replacing
 // any earlier source; nil removes the source (no cache series are exported).
-// A new cache starts its counters at zero, which Prometheus reads as a
-// counter reset, as it does for a process restart.
+// The source's counters must not go down when it changes to a new cache
+// (privdns adds the old cache's totals).
 func (m *Metrics) ObserveCache(stats func() cache.Stats) {
 	if stats == nil {
 		m.cache.stats.Store(nil)
