@@ -211,15 +211,25 @@ func TestBadZoneFileEditKeepsServing(t *testing.T) {
 	}
 }
 
+// freePort returns a 127.0.0.1 address whose port is free for both UDP
+// and TCP right now, as a listener needs.
 func freePort(t *testing.T) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := pc.LocalAddr().String()
+		ln, err := net.Listen("tcp", addr)
+		pc.Close()
+		if err == nil {
+			ln.Close()
+			return addr
+		}
 	}
-	addr := pc.LocalAddr().String()
-	pc.Close()
-	return addr
+	t.Fatal("no port free for both UDP and TCP")
+	return ""
 }
 
 func TestReloadChangesListeners(t *testing.T) {
