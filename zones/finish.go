@@ -76,7 +76,7 @@ func (n *node) prepare() {
 	}
 	if c := n.get(dns.TypeCNAME); c != nil {
 		n.cname = c[0]
-		n.target = dns.CanonicalName(c[0].(*dns.CNAME).Target)
+		n.target = canonical(c[0].(*dns.CNAME).Target)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // Load reports every problem it finds as an Errors value, or returns nil.
 // Syntax errors stop a file's parser, so a file reports at most one.
 func Load(origin, file string, inline []string) (*Zone, error) {
-	apex := dns.CanonicalName(origin)
+	apex := canonical(origin)
 	if _, ok := dns.IsDomainName(apex); !ok || origin == "" {
 		return nil, Errors{{Msg: fmt.Sprintf("bad zone name %q", origin)}}
 	}
@@ -68,7 +68,7 @@ func (b *builder) addAll(entries []entry) {
 // add validates one record and stores it, returning a problem or "".
 func (b *builder) add(rr dns.RR) string {
 	h := rr.Header()
-	h.Name = dns.CanonicalName(h.Name)
+	h.Name = canonical(h.Name)
 	name, typ := h.Name, h.Rrtype
 	if h.Class != dns.ClassINET {
 		return fmt.Sprintf("%s: class %s not supported, only IN", name, dns.ClassToString[h.Class])

@@ -1,6 +1,7 @@
 package zones
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -211,5 +212,37 @@ func TestConcurrentLookups(t *testing.T) {
 	wg.Wait()
 	if r := z.Lookup("*.wild.example.com.", dns.TypeA); r.Records[0].Header().Name != "*.wild.example.com." {
 		t.Errorf("wildcard synthesis renamed the stored record to %s", r.Records[0].Header().Name)
+	}
+}
+
+// TestNamesWrittenWithDecimalEscapesMatchTheWire: a zone file may spell a
+// name with \DDD escapes; clients' names arrive in miekg/dns's spelling of
+// the wire form. Both must be the same name.
+func TestNamesWrittenWithDecimalEscapesMatchTheWire(t *testing.T) {
+	z := mustLoad(t, "example.com", "", []string{
+		`x\065y IN A 10.0.0.1`, `sp\032ace IN A 10.0.0.2`, `semi\059x IN A 10.0.0.3`,
+		`a\046c IN A 10.0.0.4`, `caf\195\169 IN A 10.0.0.5`, `alias IN CNAME X\065Y`,
+	})
+	for _, asked := range []string{"XAY", `sp\032ace`, `semi\;x`, `a\.c`, `CAF\195\169`} {
+		// The name as a server reads it from a client's packet.
+		m := new(dns.Msg)
+		m.SetQuestion(asked+".example.com.", dns.TypeA)
+		wire, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Unpack(wire); err != nil {
+			t.Fatal(err)
+		}
+		if got := z.Lookup(m.Question[0].Name, dns.TypeA); got.Kind != Answer || len(got.Records) != 1 {
+			t.Errorf("%s (read as %s): %v %v, want its A record", asked, m.Question[0].Name, got.Kind, rrStrings(got.Records))
+		}
+	}
+	if got := z.Lookup("alias.example.com.", dns.TypeA); got.Kind != CNAME || got.Target != "xay.example.com." {
+		t.Errorf("alias: %v → %q, want a CNAME to xay.example.com.", got.Kind, got.Target)
+	}
+	// The same name spelt two ways is one name: a CNAME next to its A.
+	if _, err := Load("example.com", "", []string{`xAy IN CNAME www`, `x\065y IN A 10.0.0.1`}); err == nil || !strings.Contains(err.Error(), "next to a CNAME record") {
+		t.Errorf("CNAME at xAy and A at x\\065y: %v, want the CNAME-and-other-data error", err)
 	}
 }

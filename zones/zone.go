@@ -137,3 +137,22 @@ func isEscapedDot[T string | []byte](name T, i int) bool {
 	}
 	return n%2 == 1
 }
+
+// canonical spells name as names read from the wire are spelt (miekg/dns's
+// presentation of the wire form: "x\065y" is "xay", "sp\032ace" is
+// "sp\ ace"), in lower case and fully qualified, so that a name written
+// with escapes in a zone file matches the same name asked by a client.
+// A name that does not pack is only lower-cased.
+func canonical(name string) string {
+	var buf [256]byte
+	fq := dns.Fqdn(name)
+	n, err := dns.PackDomainName(fq, buf[:], 0, nil, false)
+	if err != nil {
+		return dns.CanonicalName(name)
+	}
+	wire, _, err := dns.UnpackDomainName(buf[:n], 0)
+	if err != nil {
+		return dns.CanonicalName(name)
+	}
+	return dns.CanonicalName(wire)
+}

@@ -102,7 +102,7 @@ networks:
   - { name: vnet-alice, addressPrefixes: ["10.2.0.0/16"] }
 zones:
   - name: privatelink.blob.core.windows.net
-    records: ["contoso 10 IN A 10.1.0.5"]
+    records: ["contoso 10 IN A 10.1.0.5", 'sp\032ace 10 IN A 10.1.0.6']
     links:
       - { name: bob-link, network: vnet-bob }
       - { name: alice-link, network: vnet-alice, resolutionPolicy: NxDomainRedirect }
@@ -149,6 +149,10 @@ zones:
 		if _, errOut, code := run(t, append([]string{"explain", "--config", cfg}, b.args...)...); code != 1 || !strings.Contains(errOut, b.want) {
 			t.Errorf("explain %v: exit %d, %q; want 1 and %q", b.args, code, errOut, b.want)
 		}
+	}
+	// A name typed with escapes is the name a client would send.
+	if out, errOut, code := run(t, "explain", "--config", cfg, "--from", "10.1.2.3", `sp\032ace.privatelink.blob.core.windows.net`); code != 0 || !strings.Contains(out, "10.1.0.6") {
+		t.Errorf("explain sp\\032ace: exit %d\n%s%s", code, out, errOut)
 	}
 	// A type by number is named in the generic syntax, and --network works.
 	out, errOut, code := run(t, "explain", "--config", cfg, "--from", "192.0.2.1", "--network", "vnet-bob", "contoso.privatelink.blob.core.windows.net", "TYPE65280")

@@ -70,12 +70,21 @@ func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client net
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.SetEdns0(resolver.UDPSize, false)
+	// Read the question back from the wire, as the server would: a name
+	// typed with escapes ("sp\032ace") is then spelt as a client's is.
+	wire, err := m.Pack()
+	if err == nil {
+		err = m.Unpack(wire)
+	}
+	if err != nil {
+		return fmt.Errorf("%q: %w", name, err)
+	}
 	step := 0
 	q := &resolver.Query{Msg: m, Client: client, Network: network, Proto: "udp", Trace: func(format string, args ...any) {
 		step++
 		fmt.Fprintf(out, "%2d. %s\n", step, fmt.Sprintf(format, args...))
 	}}
-	fmt.Fprintf(out, "query: %s %s from %s\n", dns.Fqdn(name), dns.Type(qtype), client)
+	fmt.Fprintf(out, "query: %s %s from %s\n", m.Question[0].Name, dns.Type(qtype), client)
 	resp, err := r.Resolve(ctx, q)
 	if err != nil {
 		fmt.Fprintf(out, "final: SERVFAIL (%v)\n", err)
