@@ -146,6 +146,24 @@ func (h *Handler) answerQuery(r *dns.Msg, client netip.Addr, proto string, pack 
 	return q, set, h.finish(q, set, h.answer(q, set), start)
 }
 
+// unparsed answers a packet that does not parse: FORMERR with its ID,
+// opcode and RD bit (R7), counted and logged under the client's network
+// like any other reply.
+func (h *Handler) unparsed(dh dns.Header, client netip.Addr, proto string, start time.Time) *dns.Msg {
+	set := h.set.Load()
+	q := &Query{Msg: new(dns.Msg), Network: set.Network, Proto: proto, Client: client.Unmap()}
+	resp := headerReply(dh, dns.RcodeFormatError)
+	h.networkOf(q, set)
+	d := time.Since(start)
+	if h.opts.Observer != nil {
+		h.opts.Observer.Request(q.Network, proto, 0, resp.Rcode, d)
+	}
+	if set.QueryLog && rand.Float64() < set.QuerySampling {
+		h.logQuery(q, resp, d)
+	}
+	return resp
+}
+
 // answer produces the reply before EDNS and size shaping.
 func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	r := q.Msg

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -15,8 +16,8 @@ import (
 type Listener struct {
 	Addr string      // the bound address (port resolved when ":0" was asked)
 	udp  *udpServer  // a specific address: inline readers
-	udpW *dns.Server // a wildcard address: miekg's server, which answers from the address asked
-	tcp  *dns.Server
+	udpW *dns.Server // an IPv6 wildcard address: miekg's server, which answers from the address asked
+	tcp  *tcpServer
 }
 
 // Listen binds addr for UDP and TCP (both or neither) and starts serving h.
@@ -30,23 +31,19 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 		return nil, err
 	}
 	l := &Listener{Addr: conn.LocalAddr().String()}
-	l.tcp = &dns.Server{Listener: ln, Handler: h, MsgAcceptFunc: MsgAcceptFunc, DecorateWriter: raOnFormerr,
-		ReadTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }}
-	servers := []*dns.Server{l.tcp}
+	l.tcp = serveTCP(ln, h, tcpOptions{})
 	io, ioErr := newUDPIO(conn)
 	if isIPv6Wildcard(ua) || ioErr != nil {
 		// Replies must leave from the address each query was sent to;
 		// on dual-stack and IPv6 wildcard sockets miekg's server does that.
-		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize, DecorateWriter: raOnFormerr}
-		servers = append(servers, l.udpW)
+		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
+			DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
+		started := make(chan struct{})
+		l.udpW.NotifyStartedFunc = func() { close(started) }
+		go l.udpW.ActivateAndServe() //nolint:errcheck // returns when shut down
+		<-started
 	} else {
 		l.udp = serveUDP(io, h)
-	}
-	for _, s := range servers {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe() //nolint:errcheck // returns when shut down
-		<-started
 	}
 	return l, nil
 }
@@ -54,7 +51,7 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 // Shutdown stops accepting queries and waits (until ctx ends) for the ones
 // in flight.
 func (l *Listener) Shutdown(ctx context.Context) error {
-	errs := []error{l.tcp.ShutdownContext(ctx)}
+	errs := []error{l.tcp.shutdown(ctx)}
 	if l.udp != nil {
 		errs = append(errs, l.udp.shutdown(ctx))
 	} else {
@@ -91,16 +88,25 @@ func isIPv6Wildcard(ua *net.UDPAddr) bool {
 	return ua.IP == nil || (ua.IP.IsUnspecified() && ua.IP.To4() == nil)
 }
 
-// raOnFormerr gives the FORMERR that miekg's server writes itself, for a
-// packet that does not parse, the R7 shape of every other reply: RA set.
-func raOnFormerr(w dns.Writer) dns.Writer { return formerrWriter{w} }
-
-type formerrWriter struct{ dns.Writer }
+// formerrWriter gives the FORMERR that miekg's server writes itself, for a
+// packet that does not parse, the R7 shape of every other reply (RA set),
+// and counts it as the Handler counts its own.
+type formerrWriter struct {
+	dns.Writer
+	h *Handler
+}
 
 func (w formerrWriter) Write(b []byte) (int, error) {
 	const qr, ra = 0x80, 0x80
 	if len(b) >= 4 && b[2]&qr != 0 && b[3]&0x0F == dns.RcodeFormatError && b[3]&ra == 0 {
 		b[3] |= ra
+		var client netip.Addr
+		if rw, ok := w.Writer.(dns.ResponseWriter); ok {
+			if ap, err := netip.ParseAddrPort(rw.RemoteAddr().String()); err == nil {
+				client = ap.Addr()
+			}
+		}
+		w.h.unparsed(dns.Header{}, client, "udp", time.Now()) // counted only: b is the reply
 	}
 	return w.Writer.Write(b)
 }

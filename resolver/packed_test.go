@@ -234,8 +234,12 @@ func TestPackedAnswersGoWithTheirCacheEntry(t *testing.T) {
 		return m.Answer[0].(*dns.A).A.String()
 	}
 	first := ask("a.example.com")
-	if again := ask("a.example.com"); again != first || packedHandler(t, l).PackedHits() != 1 {
-		t.Fatalf("the repeat got %s (first %s), packed hits %d: not served ready-packed", again, first, packedHandler(t, l).PackedHits())
+	// The reply leaves before it is kept ready-packed: a repeat may be
+	// quicker than the store, so ask until one is served packed.
+	for i := 0; packedHandler(t, l).PackedHits() == 0; i++ {
+		if again := ask("a.example.com"); again != first || i == 100 {
+			t.Fatalf("repeat %d got %s (first %s), packed hits %d", i, again, first, packedHandler(t, l).PackedHits())
+		}
 	}
 	ask("b.example.com")
 	ask("c.example.com") // a.example.com leaves the two-entry cache

@@ -146,7 +146,7 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out,
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(pkt); err != nil {
-		u.send(headerReply(dh, dns.RcodeFormatError), from, dst, out)
+		u.send(u.h.unparsed(dh, from.Addr(), "udp", time.Now()), from, dst, out)
 		return
 	}
 	q, set, resp := u.h.answerQuery(req, from.Addr(), "udp", packable)

@@ -1,0 +1,218 @@
+package resolver
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// tcpServer answers DNS over TCP (RFC 7766). Queries pipelined on one
+// connection are answered concurrently, each as soon as it is ready, so a
+// name waiting on a slow upstream does not hold up the ones behind it
+// (RFC 7766 §6.2.1.1); the replies carry the IDs that pair them.
+type tcpServer struct {
+	ln   net.Listener
+	h    *Handler
+	opts tcpOptions
+	done chan struct{}
+	wg   sync.WaitGroup // connections
+
+	mu    sync.Mutex
+	conns map[*tcpConn]struct{}
+}
+
+// tcpOptions are the limits of a tcpServer; the zero value takes the
+// defaults below.
+type tcpOptions struct {
+	FirstRead time.Duration // for a new connection's first query (0 = 5 s)
+	Idle      time.Duration // between queries, none in flight (0 = 10 s)
+	Write     time.Duration // for one reply to be taken by the client (0 = 5 s)
+	Pipeline  int           // queries of one connection answered at once (0 = 32)
+}
+
+func (o tcpOptions) withDefaults() tcpOptions {
+	if o.FirstRead <= 0 {
+		o.FirstRead = 5 * time.Second
+	}
+	if o.Idle <= 0 {
+		o.Idle = 10 * time.Second
+	}
+	if o.Write <= 0 {
+		o.Write = 5 * time.Second
+	}
+	if o.Pipeline <= 0 {
+		o.Pipeline = 32
+	}
+	return o
+}
+
+// tcpConn is one client connection: a reader that starts a goroutine per
+// query (at most Pipeline at once) and replies written whole, one at a time.
+type tcpConn struct {
+	c        net.Conn
+	client   netip.AddrPort
+	wmu      sync.Mutex
+	inflight sync.WaitGroup
+	slots    chan struct{}
+}
+
+func serveTCP(ln net.Listener, h *Handler, opts tcpOptions) *tcpServer {
+	s := &tcpServer{ln: ln, h: h, opts: opts.withDefaults(), done: make(chan struct{}), conns: map[*tcpConn]struct{}{}}
+	s.wg.Add(1)
+	go s.accept()
+	return s
+}
+
+func (s *tcpServer) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors or the like: let it pass, briefly.
+			s.h.log.Warn("accepting a TCP connection failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		tc := &tcpConn{c: c, slots: make(chan struct{}, s.opts.Pipeline)}
+		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+			tc.client = ap
+		}
+		s.mu.Lock()
+		if s.stopping() {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[tc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(tc)
+	}
+}
+
+func (s *tcpServer) stopping() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// serve reads tc's queries until the client closes, falls idle or sends a
+// frame that is not a DNS message; the replies in flight are written
+// before the connection closes.
+func (s *tcpServer) serve(tc *tcpConn) {
+	defer func() {
+		tc.inflight.Wait()
+		tc.c.Close()
+		s.mu.Lock()
+		delete(s.conns, tc)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	r := bufio.NewReader(tc.c)
+	timeout := s.opts.FirstRead
+	var length [2]byte
+	for !s.stopping() {
+		tc.c.SetReadDeadline(time.Now().Add(timeout))
+		if _, err := io.ReadFull(r, length[:]); err != nil {
+			return
+		}
+		n := binary.BigEndian.Uint16(length[:])
+		if n < 12 {
+			return // not even a header: not a DNS client
+		}
+		pkt := make([]byte, n)
+		if _, err := io.ReadFull(r, pkt); err != nil {
+			return
+		}
+		timeout = s.opts.Idle
+		tc.slots <- struct{}{} // a full pipeline stops the reading
+		tc.inflight.Add(1)
+		go func() {
+			defer tc.inflight.Done()
+			defer func() { <-tc.slots }()
+			s.answer(tc, pkt)
+		}()
+	}
+}
+
+// answer replies to one query: nothing for a response, FORMERR for what
+// does not parse (R7), else the Handler's answer.
+func (s *tcpServer) answer(tc *tcpConn, pkt []byte) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			s.h.log.Error("panic while reading a TCP query", "panic", p, "client", tc.client)
+		}
+	}()
+	dh := dns.Header{
+		Id:      binary.BigEndian.Uint16(pkt),
+		Bits:    binary.BigEndian.Uint16(pkt[2:]),
+		Qdcount: binary.BigEndian.Uint16(pkt[4:]),
+	}
+	if MsgAcceptFunc(dh) != dns.MsgAccept {
+		return
+	}
+	req := new(dns.Msg)
+	var resp *dns.Msg
+	if err := req.Unpack(pkt); err != nil {
+		resp = s.h.unparsed(dh, tc.client.Addr(), "tcp", start)
+	} else if _, _, resp = s.h.answerQuery(req, tc.client.Addr(), "tcp", false); resp == nil {
+		return
+	}
+	wire, err := resp.Pack()
+	if err != nil {
+		s.h.log.Error("packing a response failed", "client", tc.client, "err", err)
+		return
+	}
+	// One buffer, length first, written in one call: replies of queries
+	// answered at once never interleave.
+	buf := make([]byte, 2+len(wire))
+	binary.BigEndian.PutUint16(buf, uint16(len(wire)))
+	copy(buf[2:], wire)
+	tc.wmu.Lock()
+	defer tc.wmu.Unlock()
+	tc.c.SetWriteDeadline(time.Now().Add(s.opts.Write))
+	if _, err := tc.c.Write(buf); err != nil {
+		s.h.log.Debug("writing a TCP response failed", "client", tc.client, "err", err)
+		tc.c.Close() // a client that does not read gets no more
+	}
+}
+
+// shutdown stops accepting and reading, waits (until ctx ends) for the
+// replies in flight, then closes every connection.
+func (s *tcpServer) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	close(s.done)
+	err := s.ln.Close()
+	for tc := range s.conns {
+		tc.c.SetReadDeadline(time.Unix(1, 0))
+	}
+	s.mu.Unlock()
+	finished := make(chan struct{})
+	go func() { s.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return err
+	case <-ctx.Done():
+		s.mu.Lock()
+		for tc := range s.conns {
+			tc.c.Close()
+		}
+		s.mu.Unlock()
+		return errors.Join(err, ctx.Err())
+	}
+}

@@ -1,0 +1,183 @@
+package resolver
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// tcpClient is a raw DNS-over-TCP connection: it writes queries without
+// waiting and reads replies in the order they come.
+type tcpClient struct {
+	t *testing.T
+	c net.Conn
+}
+
+func dialTCP(t *testing.T, addr string) *tcpClient {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &tcpClient{t, c}
+}
+
+func (tc *tcpClient) send(m *dns.Msg) {
+	tc.t.Helper()
+	wire, err := m.Pack()
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	frame := binary.BigEndian.AppendUint16(nil, uint16(len(wire)))
+	if _, err := tc.c.Write(append(frame, wire...)); err != nil {
+		tc.t.Fatal(err)
+	}
+}
+
+// read returns the next reply, or nil when the server closed the connection.
+func (tc *tcpClient) read() *dns.Msg {
+	tc.t.Helper()
+	var length [2]byte
+	if _, err := io.ReadFull(tc.c, length[:]); err != nil {
+		return nil
+	}
+	wire := make([]byte, binary.BigEndian.Uint16(length[:]))
+	if _, err := io.ReadFull(tc.c, wire); err != nil {
+		tc.t.Fatal(err)
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(wire); err != nil {
+		tc.t.Fatal(err)
+	}
+	return m
+}
+
+func withID(m *dns.Msg, id uint16) *dns.Msg { m.Id = id; return m }
+
+func TestPipelinedTCPQueriesAreAnsweredAsTheyAreReady(t *testing.T) {
+	g := &gatedResolver{release: make(chan struct{})}
+	l := startHandler(t, HandlerOptions{Resolver: g})
+	c := dialTCP(t, l.Addr)
+	g.held.Add(1)
+	c.send(withID(query("slow.example", dns.TypeA), 1))
+	g.held.Wait()
+	c.send(withID(query("fast1.example", dns.TypeA), 2))
+	c.send(withID(query("fast2.example", dns.TypeA), 3))
+	got := map[uint16]bool{}
+	for range 2 {
+		m := c.read()
+		if m == nil || m.Id == 1 {
+			t.Fatalf("while the first query is held, got %v: a later query waited behind it", m)
+		}
+		got[m.Id] = true
+	}
+	close(g.release)
+	if m := c.read(); m == nil || m.Id != 1 || m.Question[0].Name != "slow.example." {
+		t.Fatalf("the held query's reply: %v", m)
+	}
+	if !got[2] || !got[3] {
+		t.Errorf("answered IDs %v, want 2 and 3", got)
+	}
+}
+
+func TestTCPClientThatHalfClosesGetsEveryReply(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine})
+	c := dialTCP(t, l.Addr)
+	for id := uint16(1); id <= 5; id++ {
+		c.send(withID(query("contoso.privatelink.blob.core.windows.net", dns.TypeA), id))
+	}
+	c.c.(*net.TCPConn).CloseWrite()
+	seen := map[uint16]int{}
+	for m := c.read(); m != nil; m = c.read() {
+		seen[m.Id]++
+	}
+	for id := uint16(1); id <= 5; id++ {
+		if seen[id] != 1 {
+			t.Errorf("ID %d answered %d times, want once (all: %v)", id, seen[id], seen)
+		}
+	}
+}
+
+func TestTCPShutdownAnswersTheQueriesInFlight(t *testing.T) {
+	g := &gatedResolver{release: make(chan struct{})}
+	l, err := Listen("127.0.0.1:0", NewHandler(HandlerOptions{Resolver: g}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialTCP(t, l.Addr)
+	g.held.Add(1)
+	c.send(withID(query("slow.example", dns.TypeA), 7))
+	g.held.Wait()
+	stopped := make(chan error, 1)
+	go func() { stopped <- l.Shutdown(context.Background()) }()
+	close(g.release)
+	if m := c.read(); m == nil || m.Id != 7 {
+		t.Fatalf("the query in flight during shutdown got %v", m)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if m := c.read(); m != nil {
+		t.Errorf("after shutdown the connection still answers: %v", m)
+	}
+}
+
+func TestTCPConnectionsThatDoNotSpeakDNSAreClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(HandlerOptions{Resolver: &gatedResolver{}})
+	s := serveTCP(ln, h, tcpOptions{FirstRead: 50 * time.Millisecond, Idle: 50 * time.Millisecond})
+	t.Cleanup(func() { s.shutdown(context.Background()) })
+	addr := ln.Addr().String()
+
+	silent := dialTCP(t, addr) // says nothing: closed after FirstRead
+	if m := silent.read(); m != nil {
+		t.Errorf("a silent client got %v", m)
+	}
+	runt := dialTCP(t, addr) // a frame shorter than a header
+	runt.c.Write([]byte{0, 3, 1, 2, 3})
+	if m := runt.read(); m != nil {
+		t.Errorf("a 3-byte frame got %v", m)
+	}
+	garbage := dialTCP(t, addr) // a header and garbage: FORMERR, then on
+	garbage.c.Write(append([]byte{0, 14, 0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}, 0xff, 0xff))
+	if m := garbage.read(); m == nil || m.Id != 0xabcd || m.Rcode != dns.RcodeFormatError || !m.RecursionAvailable {
+		t.Errorf("an unparseable query got %v, want FORMERR with its ID and RA", m)
+	}
+	garbage.send(withID(query("fast.example", dns.TypeA), 9))
+	if m := garbage.read(); m == nil || m.Id != 9 || m.Rcode != dns.RcodeSuccess {
+		t.Errorf("the next query on that connection got %v", m)
+	}
+}
+
+func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
+	w := newWorld(t, true)
+	obs := &recordingObserver{}
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Observer: obs})
+	garbage := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
+	if m := rawExchange(t, l.Addr, garbage, 5*time.Second); m == nil || m.Rcode != dns.RcodeFormatError {
+		t.Fatalf("UDP: %v, want FORMERR", m)
+	}
+	c := dialTCP(t, l.Addr)
+	c.c.Write(append([]byte{0, byte(len(garbage))}, garbage...))
+	if m := c.read(); m == nil || m.Rcode != dns.RcodeFormatError {
+		t.Fatalf("TCP: %v, want FORMERR", m)
+	}
+	want := w.engine.NetworkOf("", netip.MustParseAddr("127.0.0.1"))
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.networks) != 2 || obs.networks[0] != want || obs.networks[1] != want {
+		t.Errorf("counted under %q, want twice under %q", obs.networks, want)
+	}
+}
