@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -298,5 +299,42 @@ func TestPublicNXDOMAINCarriesTheSOAOfTheNamesZone(t *testing.T) {
 	}
 	if resp.Rcode != dns.RcodeNameError || len(resp.Ns) != 1 || resp.Ns[0].Header().Name != "example.com." {
 		t.Errorf("rcode %s authority %v, want NXDOMAIN with example.com.'s SOA alone", dns.RcodeToString[resp.Rcode], resp.Ns)
+	}
+}
+
+func TestNegativeAnswersKeepTheirDNSSECProofsForDO(t *testing.T) {
+	up := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		add := func(s string) dns.RR { rr, _ := dns.NewRR(s); return rr }
+		m.Ns = []dns.RR{
+			add("example.com. 300 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"),
+			add("example.com. 300 IN RRSIG SOA 13 2 300 20300101000000 20200101000000 1 example.com. AAAA"),
+			add("mx.example.com. 300 IN NSEC ny.example.com. A RRSIG NSEC"),
+			add("mx.example.com. 300 IN RRSIG NSEC 13 3 300 20300101000000 20200101000000 1 example.com. AAAA"),
+			add("other.org. 300 IN NSEC z.other.org. A"), // another zone's
+			add("example.com. 300 IN RRSIG NS 13 2 300 20300101000000 20200101000000 1 example.com. AAAA"),
+		}
+		w.WriteMsg(m)
+	}))
+	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	for _, do := range []bool{false, true} {
+		m := query("nx.example.com", dns.TypeA)
+		m.IsEdns0().SetDo(do)
+		resp, err := e.Resolve(context.Background(), &Query{Msg: m, Client: netip.MustParseAddr("127.0.0.1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, rr := range resp.Ns {
+			types = append(types, dns.TypeToString[rr.Header().Rrtype])
+		}
+		want := "SOA"
+		if do {
+			want = "SOA RRSIG NSEC RRSIG"
+		}
+		if got := strings.Join(types, " "); resp.Rcode != dns.RcodeNameError || got != want {
+			t.Errorf("DO=%v: %s with authority %s, want NXDOMAIN with %s", do, dns.RcodeToString[resp.Rcode], got, want)
+		}
 	}
 }

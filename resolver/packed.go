@@ -32,7 +32,7 @@ const maxPackedAnswers = 10000
 // packInfo is what a resolution tells the packer: which records are
 // public, whether any step was, and the metric events to replay on hits.
 type packInfo struct {
-	rrs    []rrOrigin // per answer record, then the authority SOA
+	rrs    []rrOrigin // per answer record, then per authority record
 	steps  int        // public steps taken
 	kept   bool       // every public step's answer is kept by the cache
 	until  time.Time  // the earliest Until of those answers

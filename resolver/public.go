@@ -70,9 +70,36 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 		w.rcode = reply.Rcode
 	}
 	if soa != nil {
-		w.auth, w.authPublic = []dns.RR{soa}, true
+		w.auth, w.authPublic = append([]dns.RR{soa}, w.denialProofs(reply.Ns, soa.Hdr.Name)...), true
 	}
 	return "", nil
+}
+
+// denialProofs returns, for a client that asked with DO, the DNSSEC
+// records of a negative answer from zone: the SOA's signature and the
+// NSEC or NSEC3 records with theirs (RFC 4035 §3.1.3), so that a
+// validating client can check the denial. Records of other zones stay out.
+func (w *walk) denialProofs(ns []dns.RR, zone string) []dns.RR {
+	if !w.do {
+		return nil
+	}
+	var out []dns.RR
+	for _, rr := range ns {
+		h := rr.Header()
+		if h.Class != dns.ClassINET || !dns.IsSubDomain(zone, h.Name) {
+			continue
+		}
+		switch x := rr.(type) {
+		case *dns.NSEC, *dns.NSEC3:
+			out = append(out, rr)
+		case *dns.RRSIG:
+			if x.TypeCovered == dns.TypeNSEC || x.TypeCovered == dns.TypeNSEC3 ||
+				(x.TypeCovered == dns.TypeSOA && dns.CanonicalName(h.Name) == dns.CanonicalName(zone)) {
+				out = append(out, rr)
+			}
+		}
+	}
+	return out
 }
 
 // upstreamQuery asks for name with the client's type, class and DNSSEC bits.

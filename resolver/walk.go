@@ -166,7 +166,7 @@ func (w *walk) explain(l *Link) {
 func (w *walk) trace(format string, args ...any) { w.q.trace(format, args...) }
 
 // finish builds the reply: the chain in the answer section, the SOA of a
-// negative answer in authority, EDE options in an OPT record that the
+// negative answer (and its DNSSEC proofs) in authority, EDE options in an OPT record that the
 // server merges with the client's EDNS.
 func (w *walk) finish() *dns.Msg {
 	resp := new(dns.Msg)
@@ -174,8 +174,10 @@ func (w *walk) finish() *dns.Msg {
 	resp.RecursionAvailable = true
 	resp.Answer, resp.Ns = w.answer, w.auth
 	w.q.Path = w.path
-	if p := w.q.pack; p != nil && len(w.auth) > 0 {
-		p.record(w.authPublic, w.auth[0])
+	if p := w.q.pack; p != nil {
+		for _, rr := range w.auth {
+			p.record(w.authPublic, rr)
+		}
 	}
 	if len(w.ede) > 0 {
 		opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
