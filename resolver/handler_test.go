@@ -365,15 +365,18 @@ func TestUnparseableTCPQueryGetsFormerrWithRA(t *testing.T) {
 
 func TestAReplyWhoseOptionsAloneOverflowIsTruncated(t *testing.T) {
 	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: true}})
-	w.public.Close() // SERVFAIL, with an EDE text that names the query
-	long := strings.Repeat(strings.Repeat("b", 62)+".", 3) + "example.org"
+	// A long identity (NSID) and a SERVFAIL's EDE text, on a long name.
+	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: true, Identity: strings.Repeat("i", 200)}})
+	w.public.Close()
+	long := strings.Repeat(strings.Repeat("b", 60)+".", 4) + "ex.org"
 	for _, size := range []uint16{512, 520} {
 		m := withUDPSize(query(long, dns.TypeA), size)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
 		resp := exchangeFrom(t, "udp", "127.0.3.7", l.Addr, m)
 		resp.Compress = true
 		packed, _ := resp.Pack()
 		full := exchangeFrom(t, "tcp", "127.0.3.7", l.Addr, m)
+		full.Compress = true
 		fullWire, _ := full.Pack()
 		switch {
 		case len(fullWire) <= int(size):

@@ -1,7 +1,6 @@
 package resolver
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -26,7 +25,7 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 	}
 	if err != nil {
 		w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)
-		return "", fmt.Errorf("%s via %s: %w", name, route.Name, err)
+		return "", err // names the route (the group), the question and why
 	}
 	w.trace("public: %s %s via %s %v → %s, %d answer records", name, typeName(w.qtype), route.Name, route.Targets,
 		dns.RcodeToString[reply.Rcode], len(reply.Answer))
