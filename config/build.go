@@ -58,6 +58,12 @@ func decodeNetworks(items []node) []Network {
 			switch {
 			case err != nil:
 				n.r.errorf(key, "%q is not a CIDR prefix such as 10.1.0.0/16", s)
+			case p.Addr().Is4In6() && p.Bits() >= 96:
+				// Clients' addresses are matched unmapped: IPv4 clients
+				// of a dual-stack listener never fall in ::ffff:0:0/96.
+				v4 := netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+				n.r.warnf(key, "%s is an IPv4-mapped prefix; read as %s", p, v4.Masked())
+				p = v4
 			case p != p.Masked():
 				n.r.warnf(key, "%s has host bits set; read as %s", p, p.Masked())
 			}

@@ -202,6 +202,22 @@ func TestPrefixWithHostBitsIsAWarningAndReadMasked(t *testing.T) {
 	}
 }
 
+func TestIPv4MappedPrefixIsReadAsIPv4WithAWarning(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": networksWith(
+		"  - name: n",
+		"    addressPrefixes: ['::ffff:127.0.0.7/128', '::ffff:10.1.0.0/112']",
+	)})
+	path := filepath.Join(dir, "privdns.yaml")
+	cfg := mustLoad(t, path)
+	got := []string{cfg.Networks[0].AddressPrefixes[0].String(), cfg.Networks[0].AddressPrefixes[1].String()}
+	if got[0] != "127.0.0.7/32" || got[1] != "10.1.0.0/16" {
+		t.Errorf("prefixes read as %v, want 127.0.0.7/32 and 10.1.0.0/16", got)
+	}
+	if len(cfg.Warnings) != 2 || !strings.Contains(cfg.Warnings[0], "::ffff:127.0.0.7/128 is an IPv4-mapped prefix; read as 127.0.0.7/32") {
+		t.Errorf("warnings %q", cfg.Warnings)
+	}
+}
+
 func TestListenersOnPortZeroMayRepeat(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"privdns.yaml": withMinimal(
 		"server:",
