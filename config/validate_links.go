@@ -107,7 +107,9 @@ func (lc *linkCheck) link(zone, key string, l *Link, names map[string]string) {
 	if lc.linked[network] == nil {
 		lc.linked[network] = map[string]string{}
 	}
-	if first, dup := lc.linked[network][zone]; dup {
+	if first, dup := lc.linked[network][zone]; dup && sameZone(first, key) {
+		r.errorf(key+".network", "network %q is already linked to this zone (%s): one link per network", network, first)
+	} else if dup {
 		r.errorf(key+".network", "network %q is already linked to a zone named %s (%s): a network cannot be linked to two zones with the same name", network, zone, first)
 	} else {
 		lc.linked[network][zone] = key
@@ -124,4 +126,12 @@ func (lc *linkCheck) link(zone, key string, l *Link, names map[string]string) {
 // hasLabel reports whether the DNS name holds label.
 func hasLabel(name, label string) bool {
 	return slices.Contains(strings.Split(strings.TrimSuffix(name, "."), "."), label)
+}
+
+// sameZone reports whether two link keys ("zones[3].links[0]") are links of
+// one zone.
+func sameZone(a, b string) bool {
+	za, _, _ := strings.Cut(a, ".links[")
+	zb, _, _ := strings.Cut(b, ".links[")
+	return za == zb
 }

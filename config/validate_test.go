@@ -66,7 +66,7 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 
 		// zones and links
 		{name: "two zones of one name on one network", config: withMinimal("zones:", "  - {name: z.example, links: [{name: a, network: net-a}]}", "  - name: Z.example.", "    links: [{name: b, network: NET-A}]"), line: 11, key: "zones[1].links[0].network", wantMsg: "cannot be linked to two zones with the same name"},
-		{name: "zone linked twice to one network", config: zoneWithLinks("      - {name: a, network: net-a}", "      - {name: b, network: net-a}"), line: 12, key: "zones[0].links[1].network", wantMsg: "already linked"},
+		{name: "zone linked twice to one network", config: zoneWithLinks("      - {name: a, network: net-a}", "      - {name: b, network: net-a}"), line: 12, key: "zones[0].links[1].network", wantMsg: "already linked to this zone (zones[0].links[0]): one link per network"},
 		{name: "duplicate link name", config: zoneWithLinks("      - {name: l, network: net-a}", "      - {name: L, network: net-b}"), line: 12, key: "zones[0].links[1].name", wantMsg: "already has a link named"},
 		{name: "link to unknown network", config: zoneWithLinks("      - {name: l, network: net-c}"), line: 11, key: "zones[0].links[0].network", wantMsg: `unknown network "net-c"`},
 		{name: "link without network", config: zoneWithLinks("      - {name: l}"), line: 11, key: "zones[0].links[0].network", wantMsg: "required"},
