@@ -8,94 +8,40 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
 )
 
 // udpServer answers UDP queries on a socket bound to one address. A fixed
-// set of readers resolve each packet inline, as Unbound's threads do,
-// instead of starting a goroutine per packet. A reader held up by a slow
-// upstream for longer than stuckAfter is replaced by a new one, so slow
-// names never hold up the others; a replaced reader ends after its query.
+// set of readers answer ready-packed replies inline, as Unbound's threads
+// do, without a goroutine per packet. Every other query may wait on an
+// upstream, so it is answered on a goroutine of its own while the reader
+// goes on reading: a slow name never holds up the others, private names
+// included. Beyond maxSlowAnswers at once, readers answer inline, which
+// slows reading instead of growing without bound.
 type udpServer struct {
 	io   udpIO
 	h    *Handler
-	keep int // readers that are not stuck
-	wg   sync.WaitGroup
+	wg   sync.WaitGroup // readers and the answers they started
 	done chan struct{}
-
-	mu      sync.Mutex
-	readers map[*udpReader]struct{}
+	slow chan struct{} // a slot per full-path answer running
 }
 
-type udpReader struct {
-	busySince atomic.Int64 // unix nanoseconds; 0 while waiting for a packet
-	replaced  atomic.Bool  // a new reader took this one's place
-}
-
-const (
-	// stuckAfter is how long a query may hold a reader before another
-	// reader is started in its place.
-	stuckAfter = 5 * time.Millisecond
-	// maxUDPReaders bounds the readers, so a flood of queries to a dead
-	// upstream cannot start goroutines without end.
-	maxUDPReaders = 4096
-)
+// maxSlowAnswers bounds the full-path answers running at once per socket.
+const maxSlowAnswers = 4096
 
 func serveUDP(io udpIO, h *Handler) *udpServer {
-	u := &udpServer{io: io, h: h, keep: max(4, 2*runtime.GOMAXPROCS(0)),
-		done: make(chan struct{}), readers: map[*udpReader]struct{}{}}
-	for range u.keep {
-		u.spawn()
+	u := &udpServer{io: io, h: h, done: make(chan struct{}), slow: make(chan struct{}, maxSlowAnswers)}
+	for range max(4, 2*runtime.GOMAXPROCS(0)) {
+		u.wg.Add(1)
+		go u.read()
 	}
-	go u.watch()
 	return u
 }
 
-func (u *udpServer) spawn() {
-	r := &udpReader{}
-	u.mu.Lock()
-	u.readers[r] = struct{}{}
-	u.mu.Unlock()
-	u.wg.Add(1)
-	go u.read(r)
-}
-
-// watch replaces stuck readers until the server shuts down.
-func (u *udpServer) watch() {
-	tick := time.NewTicker(stuckAfter)
-	defer tick.Stop()
-	for {
-		select {
-		case <-u.done:
-			return
-		case now := <-tick.C:
-			u.mu.Lock()
-			var stuck []*udpReader
-			for r := range u.readers {
-				if t := r.busySince.Load(); t != 0 && now.UnixNano()-t > int64(stuckAfter) && !r.replaced.Load() {
-					stuck = append(stuck, r)
-				}
-			}
-			room := maxUDPReaders - len(u.readers)
-			u.mu.Unlock()
-			for _, r := range stuck[:min(len(stuck), max(room, 0))] {
-				r.replaced.Store(true)
-				u.spawn()
-			}
-		}
-	}
-}
-
-func (u *udpServer) read(r *udpReader) {
+func (u *udpServer) read() {
 	defer u.wg.Done()
-	defer func() {
-		u.mu.Lock()
-		delete(u.readers, r)
-		u.mu.Unlock()
-	}()
 	in := make([]byte, dns.MaxMsgSize)
 	out := make([]byte, dns.MaxMsgSize)
 	name := make([]byte, 0, 256)
@@ -107,18 +53,13 @@ func (u *udpServer) read(r *udpReader) {
 		if err != nil {
 			continue
 		}
-		r.busySince.Store(time.Now().UnixNano())
 		u.answer(in[:n], from, dst, out, name)
-		r.busySince.Store(0)
-		if r.replaced.Load() {
-			return // another reader took this one's place
-		}
 	}
 }
 
 // answer replies to one packet: from a ready-packed answer when one fits,
-// else through the Handler; nothing for responses and runts, FORMERR for
-// what does not parse (R7).
+// else through the Handler on its own goroutine; nothing for responses
+// and runts, FORMERR for what does not parse (R7).
 func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) {
 	if len(pkt) < 12 {
 		return
@@ -145,10 +86,32 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out,
 		}
 	}
 	req := new(dns.Msg)
-	if err := req.Unpack(pkt); err != nil {
+	// Unpacked from a copy: the reader reuses pkt while req may live on.
+	if err := req.Unpack(append([]byte(nil), pkt...)); err != nil {
 		u.send(u.h.unparsed(dh, from.Addr(), "udp", time.Now()), from, dst, out)
 		return
 	}
+	select {
+	case u.slow <- struct{}{}:
+		u.wg.Add(1)
+		go func() {
+			defer u.wg.Done()
+			defer func() { <-u.slow }()
+			u.full(req, pq, packable, from, dst, nil)
+		}()
+	default:
+		u.full(req, pq, packable, from, dst, out)
+	}
+}
+
+// full answers req through the Handler, and keeps the reply ready-packed
+// when it may be sent again. out is the buffer to pack into (nil: a new one).
+func (u *udpServer) full(req *dns.Msg, pq parsedQuery, packable bool, from netip.AddrPort, dst netip.Addr, out []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			u.h.log.Error("panic while answering a query", "panic", p, "client", from)
+		}
+	}()
 	q, set, resp := u.h.answerQuery(req, from.Addr(), "udp", packable)
 	if resp == nil {
 		return
