@@ -62,7 +62,7 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, capped = d, true
 	}
-	begin := time.Now()
+	begin, sent := time.Now(), g.now()
 	m, err := t.exchange(ctx, q, deadline)
 	label := attemptLabel(m, err)
 	// A SERVFAIL usually speaks of one broken domain, not of the target:
@@ -82,6 +82,10 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 	if err != nil {
 		g.log.Debug("upstream attempt failed", "group", g.name, "target", t.spec,
 			"name", q.q.Name, "type", dns.TypeToString[q.q.Qtype], "err", err)
+	}
+	if !alive && t.health.aliveSince(sent) {
+		t.health.release(probe) // t answered others meanwhile: this name's trouble
+		return nil, failed, err
 	}
 	if t.health.report(g.now(), alive, probe) {
 		g.healthChanged(t, alive, err)

@@ -9,6 +9,9 @@ import (
 // threshold times in a row goes down for a back-off; when the back-off has
 // passed exactly one query probes it while the others keep skipping it; a
 // failed probe doubles the back-off (up to max), a success brings it up.
+// A failure does not count against a target that answered another query
+// while this one waited: the target is alive, and the failure speaks of
+// the name (a domain whose servers are slow), not of it.
 type health struct {
 	threshold int
 	base, max time.Duration
@@ -19,6 +22,14 @@ type health struct {
 	until   time.Time     // end of the current back-off while down
 	backoff time.Duration // length of the current back-off while down
 	probing bool          // a probe is in flight
+	alive   time.Time     // when the target last answered
+}
+
+// aliveSince reports whether the target answered anything after t.
+func (h *health) aliveSince(t time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.alive.After(t)
 }
 
 // admit reports whether a query may try the target now and whether that
@@ -64,6 +75,7 @@ func (h *health) report(now time.Time, ok, probe bool) (changed bool) {
 		h.probing = false
 	}
 	if ok {
+		h.alive = now
 		h.fails = 0
 		changed = h.down
 		h.down = false

@@ -3,6 +3,8 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,5 +221,47 @@ func TestServfailFailsOverWithoutMarkingTheTargetDown(t *testing.T) {
 	}
 	if _, health := obs.snapshot(); strings.Contains(strings.Join(health, ","), "down") {
 		t.Errorf("health reports %v, want no target down", health)
+	}
+}
+
+func TestTimeoutsOfOneNameDoNotDownATargetThatAnswersOthers(t *testing.T) {
+	entered := make(chan struct{}, 8)
+	a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		if strings.HasPrefix(r.Question[0].Name, "slow") {
+			entered <- struct{}{} // and never answered: this name's servers are dead
+			return
+		}
+		answer("192.0.2.1")(w, r)
+	})
+	obs := &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, FailThreshold: 2, Timeout: 300 * time.Millisecond, Observer: obs})
+	failed := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			_, err := g.Exchange(context.Background(), newReq(fmt.Sprintf("slow%d.example.com", i)))
+			failed <- err
+		}()
+	}
+	for range 3 {
+		<-entered
+	}
+	// While the three wait, the target answers another name.
+	if m, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
+		t.Fatal(err)
+	} else {
+		wantA(t, m, "192.0.2.1")
+	}
+	for range 3 {
+		if err := <-failed; !errors.Is(err, ErrNoAnswer) {
+			t.Fatalf("a slow name: %v, want ErrNoAnswer", err)
+		}
+	}
+	if m, err := g.Exchange(context.Background(), newReq("www2.example.com")); err != nil {
+		t.Fatalf("after three timeouts of names it cannot resolve, the target is skipped: %v", err)
+	} else {
+		wantA(t, m, "192.0.2.1")
+	}
+	if _, health := obs.snapshot(); slices.Contains(health, a.addr+" down") {
+		t.Errorf("health reports %v: the target went down", health)
 	}
 }
