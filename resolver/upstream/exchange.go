@@ -38,6 +38,7 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		m, res, err := g.try(ctx, t, q)
 		if res == answered {
 			m.Id = req.Id
+			zeroHugeTTLs(m)
 			noteAnswerer(ctx, t.spec)
 			return m, nil
 		}
@@ -190,4 +191,16 @@ func (s *summary) err(ctx context.Context, group string, q dns.Question) error {
 		return fmt.Errorf("%s: %w: %w [%s]", what, ErrNoAnswer, ErrAllDown, detail)
 	}
 	return fmt.Errorf("%s: %w [%s]", what, ErrNoAnswer, detail)
+}
+
+// zeroHugeTTLs treats a TTL with the most significant bit set as 0, as
+// RFC 2181 §8 asks: such a record is answered once and not cached.
+func zeroHugeTTLs(m *dns.Msg) {
+	for _, section := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range section {
+			if h := rr.Header(); h.Rrtype != dns.TypeOPT && h.Ttl >= 1<<31 {
+				h.Ttl = 0
+			}
+		}
+	}
 }

@@ -243,3 +243,22 @@ func TestNewGroupParsesTargets(t *testing.T) {
 		t.Errorf("no targets: err = %v, want ErrBadTarget", err)
 	}
 }
+
+func TestTTLsWithTheTopBitSetAreZero(t *testing.T) {
+	a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		m := reply(r, "192.0.2.1")
+		m.Answer[0].Header().Ttl = 1<<31 + 5 // RFC 2181 §8: as if 0
+		extra := reply(r, "192.0.2.2")
+		extra.Answer[0].Header().Ttl = 1<<31 - 1 // the largest TTL that stands
+		m.Answer = append(m.Answer, extra.Answer[0])
+		w.WriteMsg(m)
+	})
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}})
+	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []uint32{m.Answer[0].Header().Ttl, m.Answer[1].Header().Ttl}; got[0] != 0 || got[1] != 1<<31-1 {
+		t.Errorf("TTLs %v, want [0 %d]", got, uint32(1<<31-1))
+	}
+}
