@@ -84,11 +84,12 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 		g.log.Debug("upstream attempt failed", "group", g.name, "target", t.spec,
 			"name", q.q.Name, "type", dns.TypeToString[q.q.Qtype], "err", err)
 	}
-	if !alive && t.health.aliveSince(sent) {
-		t.health.release(probe) // t answered others meanwhile: this name's trouble
+	timedOut := err != nil && isTimeout(err)
+	if timedOut && t.health.excuse(sent) {
+		t.health.release(probe) // t answers others meanwhile: this name's trouble
 		return nil, failed, err
 	}
-	if t.health.report(g.now(), alive, probe) {
+	if t.health.report(g.now(), alive, probe, timedOut) {
 		g.healthChanged(t, alive, err)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"math/bits"
 	"sync"
 	"time"
 )
@@ -9,9 +10,11 @@ import (
 // threshold times in a row goes down for a back-off; when the back-off has
 // passed exactly one query probes it while the others keep skipping it; a
 // failed probe doubles the back-off (up to max), a success brings it up.
-// A failure does not count against a target that answered another query
-// while this one waited: the target is alive, and the failure speaks of
-// the name (a domain whose servers are slow), not of it.
+// A timeout does not count against a target that answered another query
+// while this one waited, as long as most of its recent attempts succeed:
+// the target is alive, and the timeout speaks of the name (a domain whose
+// servers are slow), not of it. A target that loses most of its queries is
+// charged for every loss.
 type health struct {
 	threshold int
 	base, max time.Duration
@@ -23,13 +26,30 @@ type health struct {
 	backoff time.Duration // length of the current back-off while down
 	probing bool          // a probe is in flight
 	alive   time.Time     // when the target last answered
+	recent  uint64        // the last attempts, newest in bit 0: 1 = failed
+	seen    int           // how many bits of recent hold attempts (at most 64)
 }
 
-// aliveSince reports whether the target answered anything after t.
-func (h *health) aliveSince(t time.Time) bool {
+// excuse records a timeout of a query sent at sent, and reports whether it
+// is the name's trouble rather than the target's: the target answered
+// something after sent, and no more than a third of its recent attempts
+// failed. An excused timeout is not reported.
+func (h *health) excuse(sent time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.alive.After(t)
+	h.note(false)
+	const minSeen = 8
+	failed := bits.OnesCount64(h.recent)
+	return h.alive.After(sent) && h.seen >= minSeen && 3*failed <= h.seen
+}
+
+// note shifts an attempt's outcome into recent.
+func (h *health) note(ok bool) {
+	h.recent <<= 1
+	if !ok {
+		h.recent |= 1
+	}
+	h.seen = min(h.seen+1, 64)
 }
 
 // admit reports whether a query may try the target now and whether that
@@ -67,12 +87,15 @@ func (h *health) release(probe bool) {
 }
 
 // report records an attempt's outcome and returns whether the target changed
-// state (went down or came back up).
-func (h *health) report(now time.Time, ok, probe bool) (changed bool) {
+// state (went down or came back up). noted says excuse already recorded it.
+func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if probe {
 		h.probing = false
+	}
+	if !noted {
+		h.note(ok)
 	}
 	if ok {
 		h.alive = now

@@ -224,44 +224,57 @@ func TestServfailFailsOverWithoutMarkingTheTargetDown(t *testing.T) {
 	}
 }
 
-func TestTimeoutsOfOneNameDoNotDownATargetThatAnswersOthers(t *testing.T) {
-	entered := make(chan struct{}, 8)
-	a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
-		if strings.HasPrefix(r.Question[0].Name, "slow") {
-			entered <- struct{}{} // and never answered: this name's servers are dead
-			return
-		}
-		answer("192.0.2.1")(w, r)
-	})
-	obs := &observer{}
-	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, FailThreshold: 2, Timeout: 300 * time.Millisecond, Observer: obs})
-	failed := make(chan error, 3)
-	for i := range 3 {
-		go func() {
-			_, err := g.Exchange(context.Background(), newReq(fmt.Sprintf("slow%d.example.com", i)))
-			failed <- err
-		}()
-	}
-	for range 3 {
-		<-entered
-	}
-	// While the three wait, the target answers another name.
-	if m, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
-		t.Fatal(err)
-	} else {
-		wantA(t, m, "192.0.2.1")
-	}
-	for range 3 {
-		if err := <-failed; !errors.Is(err, ErrNoAnswer) {
-			t.Fatalf("a slow name: %v, want ErrNoAnswer", err)
-		}
-	}
-	if m, err := g.Exchange(context.Background(), newReq("www2.example.com")); err != nil {
-		t.Fatalf("after three timeouts of names it cannot resolve, the target is skipped: %v", err)
-	} else {
-		wantA(t, m, "192.0.2.1")
-	}
-	if _, health := obs.snapshot(); slices.Contains(health, a.addr+" down") {
-		t.Errorf("health reports %v: the target went down", health)
+func TestTimeoutsOfSomeNamesDoNotDownATargetThatAnswersOthers(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		slow     int  // names timing out at once, after 10 answered
+		wantDown bool // a third of recent attempts failing is too many
+	}{
+		{"a few slow names", 3, false},
+		{"most queries lost", 9, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			entered := make(chan struct{}, tc.slow)
+			a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
+				if strings.HasPrefix(r.Question[0].Name, "slow") {
+					entered <- struct{}{} // and never answered: this name's servers are dead
+					return
+				}
+				answer("192.0.2.1")(w, r)
+			})
+			obs := &observer{}
+			g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, FailThreshold: 2, Timeout: 300 * time.Millisecond, Observer: obs})
+			ask := func(name string) error {
+				_, err := g.Exchange(context.Background(), newReq(name))
+				return err
+			}
+			for i := range 10 {
+				if err := ask(fmt.Sprintf("www%d.example.com", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			failed := make(chan error, tc.slow)
+			for i := range tc.slow {
+				go func() { failed <- ask(fmt.Sprintf("slow%d.example.com", i)) }()
+			}
+			for range tc.slow {
+				<-entered
+			}
+			if err := ask("good.example.com"); err != nil { // answered while they wait
+				t.Fatal(err)
+			}
+			for range tc.slow {
+				if err := <-failed; !errors.Is(err, ErrNoAnswer) {
+					t.Fatalf("a slow name: %v, want ErrNoAnswer", err)
+				}
+			}
+			_, health := obs.snapshot()
+			if down := slices.Contains(health, a.addr+" down"); down != tc.wantDown {
+				t.Errorf("health reports %v; want down %v", health, tc.wantDown)
+			}
+			if err := ask("after.example.com"); (err != nil) != tc.wantDown {
+				t.Errorf("the next name: %v; want it skipped %v", err, tc.wantDown)
+			}
+		})
 	}
 }
