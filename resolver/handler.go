@@ -56,6 +56,10 @@ type HandlerOptions struct {
 	Now func() time.Time
 	// NoPacked turns ready-packed UDP answers off (tests compare both).
 	NoPacked bool
+	// MaxInFlight bounds the queries a listener resolves at once, for UDP
+	// and for TCP each (ready-packed answers aside); beyond it a query is
+	// answered SERVFAIL at once. Default 4096.
+	MaxInFlight int
 }
 
 // Handler is the dns.Handler of a listener: it checks the request, asks
@@ -74,6 +78,9 @@ func NewHandler(opts HandlerOptions) *Handler {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 4096
 	}
 	h := &Handler{opts: opts, log: opts.Logger}
 	if h.log == nil {
@@ -162,6 +169,22 @@ func (h *Handler) unparsed(dh dns.Header, client netip.Addr, proto string, start
 		h.logQuery(q, resp, d)
 	}
 	return resp
+}
+
+// overloaded answers req SERVFAIL at once, without resolving: the
+// listener has too many queries in flight. It is counted and logged like
+// any reply.
+func (h *Handler) overloaded(req *dns.Msg, client netip.Addr, proto string) *dns.Msg {
+	start := time.Now()
+	set := h.set.Load()
+	q := &Query{Msg: req, Network: set.Network, Proto: proto, Client: client.Unmap()}
+	q.logged = set.QueryLog && rand.Float64() < set.QuerySampling
+	resp := errorReply(req, dns.RcodeServerFailure)
+	if set.Explain {
+		resp.Extra = append(resp.Extra, &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT},
+			Option: []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: too many queries in flight"}}})
+	}
+	return h.finish(q, set, resp, start)
 }
 
 // answer produces the reply before EDNS and size shaping.

@@ -17,13 +17,16 @@ import (
 // tcpServer answers DNS over TCP (RFC 7766). Queries pipelined on one
 // connection are answered concurrently, each as soon as it is ready, so a
 // name waiting on a slow upstream does not hold up the ones behind it
-// (RFC 7766 §6.2.1.1); the replies carry the IDs that pair them.
+// (RFC 7766 §6.2.1.1); the replies carry the IDs that pair them. What one
+// server holds is bounded: connections, answers in flight (beyond which a
+// query is answered SERVFAIL at once) and the size of a query.
 type tcpServer struct {
-	ln   net.Listener
-	h    *Handler
-	opts tcpOptions
-	done chan struct{}
-	wg   sync.WaitGroup // connections
+	ln      net.Listener
+	h       *Handler
+	opts    tcpOptions
+	done    chan struct{}
+	wg      sync.WaitGroup // connections
+	answers chan struct{}  // a slot per answer in flight, server-wide
 
 	mu    sync.Mutex
 	conns map[*tcpConn]struct{}
@@ -36,7 +39,12 @@ type tcpOptions struct {
 	Idle      time.Duration // between queries, none in flight (0 = 10 s)
 	Write     time.Duration // for one reply to be taken by the client (0 = 5 s)
 	Pipeline  int           // queries of one connection answered at once (0 = 32)
+	MaxConns  int           // connections at once; more are closed at once (0 = 4096)
 }
+
+// maxTCPQuery is the largest query taken: a query is a question and an
+// OPT record, and what is larger is not a client this server serves.
+const maxTCPQuery = 16 << 10
 
 func (o tcpOptions) withDefaults() tcpOptions {
 	if o.FirstRead <= 0 {
@@ -50,6 +58,9 @@ func (o tcpOptions) withDefaults() tcpOptions {
 	}
 	if o.Pipeline <= 0 {
 		o.Pipeline = 32
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 4096
 	}
 	return o
 }
@@ -65,7 +76,9 @@ type tcpConn struct {
 }
 
 func serveTCP(ln net.Listener, h *Handler, opts tcpOptions) *tcpServer {
-	s := &tcpServer{ln: ln, h: h, opts: opts.withDefaults(), done: make(chan struct{}), conns: map[*tcpConn]struct{}{}}
+	opts = opts.withDefaults()
+	s := &tcpServer{ln: ln, h: h, opts: opts, done: make(chan struct{}), conns: map[*tcpConn]struct{}{},
+		answers: make(chan struct{}, h.opts.MaxInFlight)}
 	s.wg.Add(1)
 	go s.accept()
 	return s
@@ -73,17 +86,21 @@ func serveTCP(ln net.Listener, h *Handler, opts tcpOptions) *tcpServer {
 
 func (s *tcpServer) accept() {
 	defer s.wg.Done()
+	var pause time.Duration
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			// Out of file descriptors or the like: let it pass, briefly.
-			s.h.log.Warn("accepting a TCP connection failed", "err", err)
-			time.Sleep(10 * time.Millisecond)
+			// Out of file descriptors or the like: wait for it to pass,
+			// longer each time it does not.
+			pause = min(max(2*pause, 10*time.Millisecond), time.Second)
+			s.h.log.Warn("accepting a TCP connection failed", "err", err, "retry in", pause)
+			time.Sleep(pause)
 			continue
 		}
+		pause = 0
 		tc := &tcpConn{c: c, slots: make(chan struct{}, s.opts.Pipeline)}
 		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 			tc.client = ap
@@ -93,6 +110,11 @@ func (s *tcpServer) accept() {
 			s.mu.Unlock()
 			c.Close()
 			return
+		}
+		if len(s.conns) >= s.opts.MaxConns {
+			s.mu.Unlock()
+			c.Close()
+			continue
 		}
 		s.conns[tc] = struct{}{}
 		s.wg.Add(1)
@@ -125,33 +147,52 @@ func (s *tcpServer) serve(tc *tcpConn) {
 	r := bufio.NewReader(tc.c)
 	timeout := s.opts.FirstRead
 	var length [2]byte
-	for !s.stopping() {
+	for {
 		tc.c.SetReadDeadline(time.Now().Add(timeout))
+		if s.stopping() { // checked after the deadline: shutdown's must win
+			return
+		}
 		if _, err := io.ReadFull(r, length[:]); err != nil {
 			return
 		}
 		n := binary.BigEndian.Uint16(length[:])
-		if n < 12 {
-			return // not even a header: not a DNS client
+		if n < 12 || n > maxTCPQuery {
+			return // not a DNS query this server takes
 		}
 		pkt := make([]byte, n)
 		if _, err := io.ReadFull(r, pkt); err != nil {
 			return
 		}
 		timeout = s.opts.Idle
-		tc.slots <- struct{}{} // a full pipeline stops the reading
+		select { // a full pipeline stops the reading
+		case tc.slots <- struct{}{}:
+		case <-s.done:
+			return
+		}
+		if s.stopping() { // both were ready: shutdown wins
+			<-tc.slots
+			return
+		}
+		select {
+		case s.answers <- struct{}{}:
+		default:
+			s.answer(tc, pkt, true) // the server is full: SERVFAIL at once
+			<-tc.slots
+			continue
+		}
 		tc.inflight.Add(1)
 		go func() {
 			defer tc.inflight.Done()
-			defer func() { <-tc.slots }()
-			s.answer(tc, pkt)
+			defer func() { <-tc.slots; <-s.answers }()
+			s.answer(tc, pkt, false)
 		}()
 	}
 }
 
 // answer replies to one query: nothing for a response, FORMERR for what
-// does not parse (R7), else the Handler's answer.
-func (s *tcpServer) answer(tc *tcpConn, pkt []byte) {
+// does not parse (R7), SERVFAIL when the server is full, else the
+// Handler's answer.
+func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -168,10 +209,15 @@ func (s *tcpServer) answer(tc *tcpConn, pkt []byte) {
 	}
 	req := new(dns.Msg)
 	var resp *dns.Msg
-	if err := req.Unpack(pkt); err != nil {
+	switch err := req.Unpack(pkt); {
+	case err != nil:
 		resp = s.h.unparsed(dh, tc.client.Addr(), "tcp", start)
-	} else if _, _, resp = s.h.answerQuery(req, tc.client.Addr(), "tcp", false); resp == nil {
-		return
+	case full:
+		resp = s.h.overloaded(req, tc.client.Addr(), "tcp")
+	default:
+		if _, _, resp = s.h.answerQuery(req, tc.client.Addr(), "tcp", false); resp == nil {
+			return
+		}
 	}
 	wire, err := resp.Pack()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -179,5 +180,87 @@ func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
 	defer obs.mu.Unlock()
 	if len(obs.networks) != 2 || obs.networks[0] != want || obs.networks[1] != want {
 		t.Errorf("counted under %q, want twice under %q", obs.networks, want)
+	}
+}
+
+func TestBeyondMaxInFlightQueriesAreServfailedAtOnceNotQueued(t *testing.T) {
+	g := &gatedResolver{release: make(chan struct{})}
+	l := startHandler(t, HandlerOptions{Resolver: g, MaxInFlight: 2, Settings: Settings{Explain: true}})
+	t.Cleanup(func() { close(g.release) }) // before the listener's shutdown: cleanups run last first
+	g.held.Add(4) // two held over UDP, two over TCP
+	for range 2 {
+		go (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), l.Addr)
+	}
+	c := dialTCP(t, l.Addr)
+	c.send(withID(query("slow1.example", dns.TypeA), 1))
+	c.send(withID(query("slow2.example", dns.TypeA), 2))
+	g.held.Wait()
+	for _, proto := range []string{"udp", "tcp"} {
+		m := exchangeFrom(t, proto, "", l.Addr, query("fast.example", dns.TypeA))
+		if m.Rcode != dns.RcodeServerFailure || len(edeTexts(m)) != 1 || edeTexts(m)[0] != "privdns: too many queries in flight" {
+			t.Errorf("%s, with MaxInFlight queries held: %v; want SERVFAIL saying why", proto, m)
+		}
+	}
+}
+
+func TestTCPLimitsConnectionsAndQuerySize(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(HandlerOptions{Resolver: &gatedResolver{}})
+	s := serveTCP(ln, h, tcpOptions{MaxConns: 2})
+	t.Cleanup(func() { s.shutdown(context.Background()) })
+	addr := ln.Addr().String()
+	first, second := dialTCP(t, addr), dialTCP(t, addr)
+	for i, c := range []*tcpClient{first, second} {
+		c.send(withID(query("fast.example", dns.TypeA), uint16(i)))
+		if m := c.read(); m == nil {
+			t.Fatalf("connection %d within MaxConns got no answer", i)
+		}
+	}
+	third := dialTCP(t, addr)
+	third.send(withID(query("fast.example", dns.TypeA), 3))
+	if m := third.read(); m != nil {
+		t.Errorf("a connection beyond MaxConns was answered: %v", m)
+	}
+	first.c.Close()
+	// A frame larger than any query closes the connection unanswered.
+	big := make([]byte, 2+maxTCPQuery+1)
+	binary.BigEndian.PutUint16(big, maxTCPQuery+1)
+	second.c.Write(big)
+	if m := second.read(); m != nil {
+		t.Errorf("a %d-byte frame got %v", maxTCPQuery+1, m)
+	}
+}
+
+func TestTCPShutdownDoesNotStartQueriesWaitingForAPipelineSlot(t *testing.T) {
+	g := &gatedResolver{release: make(chan struct{})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(HandlerOptions{Resolver: g})
+	s := serveTCP(ln, h, tcpOptions{Pipeline: 1})
+	c := dialTCP(t, ln.Addr().String())
+	g.held.Add(1)
+	c.send(withID(query("slow1.example", dns.TypeA), 1))
+	g.held.Wait()
+	c.send(withID(query("slow2.example", dns.TypeA), 2)) // read, waiting for the slot
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.shutdown(context.Background()) }()
+	for !s.stopping() {
+		runtime.Gosched()
+	}
+	close(g.release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint16
+	for m := c.read(); m != nil; m = c.read() {
+		ids = append(ids, m.Id)
+	}
+	if len(ids) != 1 || ids[0] != 1 {
+		t.Errorf("answered %v after shutdown began; want only the query in flight (1)", ids)
 	}
 }

@@ -18,8 +18,9 @@ import (
 // do, without a goroutine per packet. Every other query may wait on an
 // upstream, so it is answered on a goroutine of its own while the reader
 // goes on reading: a slow name never holds up the others, private names
-// included. Beyond maxSlowAnswers at once, readers answer inline, which
-// slows reading instead of growing without bound.
+// included. Beyond HandlerOptions.MaxInFlight at once, a query that needs
+// the full path is answered SERVFAIL at once: readers never wait on an
+// upstream.
 type udpServer struct {
 	io   udpIO
 	h    *Handler
@@ -28,11 +29,8 @@ type udpServer struct {
 	slow chan struct{} // a slot per full-path answer running
 }
 
-// maxSlowAnswers bounds the full-path answers running at once per socket.
-const maxSlowAnswers = 4096
-
 func serveUDP(io udpIO, h *Handler) *udpServer {
-	u := &udpServer{io: io, h: h, done: make(chan struct{}), slow: make(chan struct{}, maxSlowAnswers)}
+	u := &udpServer{io: io, h: h, done: make(chan struct{}), slow: make(chan struct{}, h.opts.MaxInFlight)}
 	for range max(4, 2*runtime.GOMAXPROCS(0)) {
 		u.wg.Add(1)
 		go u.read()
@@ -100,7 +98,7 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out,
 			u.full(req, pq, packable, from, dst, nil)
 		}()
 	default:
-		u.full(req, pq, packable, from, dst, out)
+		u.send(u.h.overloaded(req, from.Addr(), "udp"), from, dst, out)
 	}
 }
 

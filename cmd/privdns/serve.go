@@ -200,8 +200,13 @@ func (s *server) shutdown() error {
 	if s.http != nil {
 		errs = append(errs, s.http.close(ctx))
 	}
-	if s.cache != nil {
-		s.cache.Wait()
+	if s.cache != nil { // background refreshes, within the same 5 s
+		waited := make(chan struct{})
+		go func() { s.cache.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-ctx.Done():
+		}
 	}
 	errs = append(errs, s.groups.close())
 	return errors.Join(errs...)
