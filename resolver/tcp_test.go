@@ -187,7 +187,7 @@ func TestBeyondMaxInFlightQueriesAreServfailedAtOnceNotQueued(t *testing.T) {
 	g := &gatedResolver{release: make(chan struct{})}
 	l := startHandler(t, HandlerOptions{Resolver: g, MaxInFlight: 2, Settings: Settings{Explain: true}})
 	t.Cleanup(func() { close(g.release) }) // before the listener's shutdown: cleanups run last first
-	g.held.Add(4) // two held over UDP, two over TCP
+	g.held.Add(4)                          // two held over UDP, two over TCP
 	for range 2 {
 		go (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), l.Addr)
 	}
