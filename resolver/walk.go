@@ -99,6 +99,7 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	case zones.CNAME:
 		w.trace("private zone %s (link %s, %s): %s is a CNAME to %s", zone, l.Name, l.Policy, name, res.Target)
 		w.add(false, res.Records...)
+		w.obs.PrivateAnswer(trimDot(zone), l.Name, "answer") // the zone answered: with a CNAME
 		return res.Target, false, w.countCNAME()
 	case zones.NoData:
 		w.trace("private zone %s (link %s, %s): %s has no %s records → NODATA (never falls back)", zone, l.Name, l.Policy, name, typeName(w.qtype))

@@ -24,7 +24,7 @@ networks:
   - { name: vnet-alice, addressPrefixes: ["127.0.2.0/24"] }
 zones:
   - name: privatelink.blob.core.windows.net
-    records: ["contoso 10 IN A 10.1.0.5"]
+    records: ["contoso 10 IN A 10.1.0.5", "alias 10 IN CNAME www.example.com."]
     links:
       - { name: bob-link, network: vnet-bob }
       - { name: alice-link, network: vnet-alice, resolutionPolicy: NxDomainRedirect }
@@ -144,6 +144,10 @@ func TestMetricsMoveWithAScriptedMixOfQueries(t *testing.T) {
 		{"cache hit", "127.0.1.5", "www.example.com", dns.TypeA, []delta{
 			{"privdns_cache_hits_total", nil, 1}, {"privdns_cache_misses_total", nil, 0},
 			{"privdns_upstream_requests_total", nil, 0},
+		}},
+		{"a private CNAME out of the zone", "127.0.1.5", "alias." + blob, dns.TypeA, []delta{
+			{"privdns_private_answers_total", map[string]string{"zone": blob, "link": "bob-link", "outcome": "answer"}, 1},
+			{"privdns_cache_hits_total", nil, 1},
 		}},
 		{"upstream error", "127.0.1.5", "x.broken.example", dns.TypeA, []delta{
 			{"privdns_upstream_requests_total", map[string]string{"upstream": refusing.Addr, "rcode": "REFUSED"}, 1},
