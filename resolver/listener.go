@@ -48,16 +48,19 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	return l, nil
 }
 
-// Shutdown stops accepting queries and waits (until ctx ends) for the ones
-// in flight.
+// Shutdown stops accepting queries, over UDP and TCP at once, and waits
+// (until ctx ends) for the ones in flight.
 func (l *Listener) Shutdown(ctx context.Context) error {
-	errs := []error{l.tcp.shutdown(ctx)}
-	if l.udp != nil {
-		errs = append(errs, l.udp.shutdown(ctx))
-	} else {
-		errs = append(errs, l.udpW.ShutdownContext(ctx))
-	}
-	return errors.Join(errs...)
+	udp := make(chan error, 1)
+	go func() {
+		if l.udp != nil {
+			udp <- l.udp.shutdown(ctx)
+		} else {
+			udp <- l.udpW.ShutdownContext(ctx)
+		}
+	}()
+	err := l.tcp.shutdown(ctx)
+	return errors.Join(err, <-udp)
 }
 
 // bindBoth binds UDP and TCP on one port. For port 0 the UDP port the

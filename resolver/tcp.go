@@ -239,11 +239,17 @@ func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 }
 
 // shutdown stops accepting and reading, waits (until ctx ends) for the
-// replies in flight, then closes every connection.
+// replies in flight, then closes every connection. It may be called again,
+// with a context already ended to close everything at once.
 func (s *tcpServer) shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	close(s.done)
+	if !s.stopping() {
+		close(s.done)
+	}
 	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // closed by an earlier call
+	}
 	for tc := range s.conns {
 		tc.c.SetReadDeadline(time.Unix(1, 0))
 	}

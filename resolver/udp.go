@@ -26,6 +26,7 @@ type udpServer struct {
 	h    *Handler
 	wg   sync.WaitGroup // readers and the answers they started
 	done chan struct{}
+	stop sync.Once     // closes done
 	slow chan struct{} // a slot per full-path answer running
 }
 
@@ -161,16 +162,21 @@ func (u *udpServer) stopping() bool {
 }
 
 // shutdown stops reading, waits (until ctx ends) for the readers to answer
-// the queries they hold, then closes the socket.
+// the queries they hold, then closes the socket. It may be called again,
+// with a context already ended to close the socket at once.
 func (u *udpServer) shutdown(ctx context.Context) error {
-	close(u.done)
+	u.stop.Do(func() { close(u.done) })
 	err := u.io.stop()
 	done := make(chan struct{})
 	go func() { u.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		err = ctx.Err()
+		err = errors.Join(err, ctx.Err())
 	}
-	return errors.Join(err, u.io.close())
+	err = errors.Join(err, u.io.close())
+	if errors.Is(err, net.ErrClosed) {
+		return nil // closed by an earlier call
+	}
+	return err
 }

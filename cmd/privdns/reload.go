@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/privdns/privdns/config"
@@ -151,6 +152,11 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 			Settings: settingsFor(cfg, l), Resolver: s.engine, Logger: s.log, Observer: s.metrics,
 		})
 		ln, err := resolver.Listen(l.Address, h)
+		if errors.Is(err, syscall.EADDRINUSE) && s.closeDraining() {
+			// Removed by an earlier reload and back before its queries
+			// were done: those queries give way.
+			ln, err = resolver.Listen(l.Address, h)
+		}
 		if err != nil {
 			closeListeners(added)
 			return nil, err
@@ -186,15 +192,53 @@ func (s *server) swapListeners(cfg *config.Config, added map[string]*listener) {
 		}
 	}
 	s.listeners = next
-	go closeListeners(gone)
+	s.drainMu.Lock()
+	for _, l := range gone {
+		s.draining[l] = struct{}{}
+	}
+	s.drainMu.Unlock()
+	go func() {
+		closeListeners(gone)
+		s.drainMu.Lock()
+		for _, l := range gone {
+			delete(s.draining, l)
+		}
+		s.drainMu.Unlock()
+	}()
 }
 
-func closeListeners(ls map[string]*listener) {
+// closeListeners shuts ls down at once, each letting its queries in flight
+// finish for up to 5 s.
+func closeListeners(ls map[string]*listener) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	errs := make(chan error, len(ls))
 	for _, l := range ls {
-		l.ln.Shutdown(ctx)
+		go func() { errs <- l.ln.Shutdown(ctx) }()
 	}
+	var all []error
+	for range ls {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
+}
+
+// closeDraining closes the listeners a reload removed that are still
+// finishing their queries, at once: their addresses are wanted again. It
+// reports whether there were any.
+func (s *server) closeDraining() bool {
+	s.drainMu.Lock()
+	ls := make([]*listener, 0, len(s.draining))
+	for l := range s.draining {
+		ls = append(ls, l)
+	}
+	s.drainMu.Unlock()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, l := range ls {
+		l.ln.Shutdown(ended)
+	}
+	return len(ls) > 0
 }
 
 // cacheStats is the public cache's statistics plus the hits the listeners

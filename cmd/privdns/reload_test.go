@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -269,5 +270,71 @@ func TestReloadChangesListeners(t *testing.T) {
 	}
 	if got := f.srv.addrs(); len(got) != 1 || got[0] != first {
 		t.Errorf("listeners %v, want only %s", got, first)
+	}
+}
+
+// silentUpstream is an upstream that takes queries and never answers.
+func silentUpstream(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.LocalAddr().String()
+}
+
+const twoListenerConfig = `
+server:
+  listeners: [%s]
+  http: ""
+upstreams: { servers: ["%s"], timeout: 10s }
+networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
+zones: [{ name: corp.example, records: ["www 60 IN A 10.0.0.1"], links: [{ name: l, network: n }] }]
+`
+
+func TestAListenerRemovedAndAddedBackWhileDrainingIsBound(t *testing.T) {
+	up, first, second := silentUpstream(t), freePort(t), freePort(t)
+	dir := t.TempDir()
+	both := fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}, {address: %q}", first, second), up)
+	srv := serveText(t, dir, both)
+	go askErr("udp", "127.0.0.1", second, "slow.example.com", dns.TypeA, true) // in flight for 10 s
+	eventually(t, "the slow query to reach the upstream", func() bool {
+		return metricValue(t, srv.reg, "privdns_cache_misses_total", nil) == 1
+	})
+	writeAtomic(t, filepath.Join(dir, "privdns.yaml"), fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", first), up))
+	if err := srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, filepath.Join(dir, "privdns.yaml"), both)
+	if err := srv.Reload("test"); err != nil {
+		t.Fatalf("adding %s back while its old listener drains: %v", second, err)
+	}
+	for _, proto := range []string{"udp", "tcp"} {
+		if m := ask(t, proto, "127.0.0.1", second, "www.corp.example", dns.TypeA, true); len(m.Answer) != 1 {
+			t.Errorf("%s on the listener added back: %v", proto, m)
+		}
+	}
+}
+
+func TestShutdownStopsEveryListenerAtOnce(t *testing.T) {
+	up, first, second := silentUpstream(t), freePort(t), freePort(t)
+	srv := serveText(t, "", fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}, {address: %q}", first, second), up))
+	go askErr("udp", "127.0.0.1", first, "slow.example.com", dns.TypeA, true) // holds the first for 5 s
+	eventually(t, "the slow query to reach the upstream", func() bool {
+		return metricValue(t, srv.reg, "privdns_cache_misses_total", nil) == 1
+	})
+	go srv.Close()
+	// The second listener has nothing in flight: it closes at once, not
+	// after the first has drained.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, err := askErr("udp", "127.0.0.1", second, "www.corp.example", dns.TypeA, true); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second listener still answers 3 s into shutdown")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

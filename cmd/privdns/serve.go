@@ -104,6 +104,9 @@ type server struct {
 	closed    bool
 
 	retired cache.Stats // counted by caches and listeners a reload replaced
+
+	drainMu  sync.Mutex
+	draining map[*listener]struct{} // removed by a reload, finishing their queries
 }
 
 type listener struct {
@@ -121,7 +124,7 @@ func startServer(cfg *config.Config, log *slog.Logger) (*server, error) {
 func start(cfg *config.Config, opts serverOptions) (*server, error) {
 	s := &server{
 		opts: opts, log: opts.Log, reg: prometheus.NewRegistry(),
-		cfg: &config.Config{}, groups: newGroupPool(), listeners: map[string]*listener{},
+		cfg: &config.Config{}, groups: newGroupPool(), listeners: map[string]*listener{}, draining: map[*listener]struct{}{},
 	}
 	s.setNotReady("starting")
 	if err := s.reg.Register(collectors.NewGoCollector()); err != nil {
@@ -193,10 +196,7 @@ func (s *server) shutdown() error {
 	s.closed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var errs []error
-	for _, l := range s.listeners {
-		errs = append(errs, l.ln.Shutdown(ctx))
-	}
+	errs := []error{closeListeners(s.listeners)}
 	if s.http != nil {
 		errs = append(errs, s.http.close(ctx))
 	}
