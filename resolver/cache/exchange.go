@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -102,6 +103,10 @@ func (c *Cache) serveStale(e *entry, req *dns.Msg) *dns.Msg {
 // waiters copy (nil on error). Results of exchanges started before a Purge are not stored.
 func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) *dns.Msg {
 	now := c.opts.Now()
+	var f interface{ Fleeting() bool }
+	if errors.As(err, &f) && f.Fleeting() {
+		return nil // no query was sent: nothing to remember (upstream's ErrOverloaded)
+	}
 	if err != nil {
 		c.opts.Logger.Debug("cache: remembering upstream failure",
 			"name", k.name, "type", dns.TypeToString[k.qtype], "route", k.route,

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -175,4 +176,25 @@ func TestNegativeTTLComesFromTheNamesOwnZone(t *testing.T) {
 			wantCalls(t, up, 2)
 		})
 	}
+}
+
+// fleetingErr is how the upstream package says no query was sent (every
+// target busy or down): nothing an upstream answered.
+type fleetingErr struct{}
+
+func (fleetingErr) Error() string  { return "every upstream target is at its in-flight limit" }
+func (fleetingErr) Fleeting() bool { return true }
+
+func TestFleetingFailuresAreNotRemembered(t *testing.T) {
+	c, _ := newTestCache(t, Options{FailureTTL: 5 * time.Second})
+	up := newUpstream(func(*dns.Msg) (*dns.Msg, error) { return nil, fmt.Errorf("group: %w", fleetingErr{}) })
+	ex := c.Wrap("", up)
+	if _, err := ex.Exchange(t.Context(), query("a.example.", dns.TypeA)); err == nil {
+		t.Fatal("no error")
+	}
+	up.set(replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1"}))
+	if m := ask(t, ex, query("a.example.", dns.TypeA)); len(m.Answer) != 1 {
+		t.Fatalf("the next query, with the upstream free again: %v", m)
+	}
+	wantCalls(t, up, 2)
 }

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -260,5 +261,18 @@ func TestTTLsWithTheTopBitSetAreZero(t *testing.T) {
 	}
 	if got := []uint32{m.Answer[0].Header().Ttl, m.Answer[1].Header().Ttl}; got[0] != 0 || got[1] != 1<<31-1 {
 		t.Errorf("TTLs %v, want [0 %d]", got, uint32(1<<31-1))
+	}
+}
+
+func TestNoQuerySentErrorsAreFleeting(t *testing.T) {
+	var f interface{ Fleeting() bool }
+	for _, err := range []error{ErrAllDown, ErrOverloaded} {
+		wrapped := fmt.Errorf("upstreams: www.example.com. A: %w: %w", ErrNoAnswer, err)
+		if !errors.As(wrapped, &f) || !f.Fleeting() || !errors.Is(wrapped, err) {
+			t.Errorf("%v: not fleeting through wrapping, or not itself", err)
+		}
+	}
+	if errors.As(fmt.Errorf("x: %w", ErrNoAnswer), &f) {
+		t.Error("ErrNoAnswer alone is fleeting: a real upstream failure would not be remembered")
 	}
 }
