@@ -132,7 +132,9 @@ func (c *Cache) positiveTTL(m *dns.Msg) uint32 {
 
 // negativeTTL is min(SOA TTL, SOA MINIMUM) capped by MaxNegativeTTL (RFC 2308 §5), or 0
 // without an SOA for the name (soa, one of m's records). The SOA's TTL is set to it, as
-// RFC 2308 §3 asks.
+// RFC 2308 §3 asks, and so is every other authority record's of its zone (the SOA's RRSIG must keep
+// the SOA's TTL, RFC 4034 §3; NSEC records the SOA minimum, RFC 4035 §2.3); one of them
+// with a shorter TTL shortens it for all.
 //
 // CNAMEs in the answer section of a negative answer are clamped like
 // positive records, and the entry lives no longer than the shortest of
@@ -142,7 +144,16 @@ func (c *Cache) negativeTTL(m *dns.Msg, soa *dns.SOA) uint32 {
 		return 0
 	}
 	ttl := min(soa.Hdr.Ttl, soa.Minttl, seconds(c.opts.MaxNegativeTTL))
-	soa.Hdr.Ttl = ttl
+	var zone []dns.RR // the authority records of the SOA's zone; others are strays
+	for _, rr := range m.Ns {
+		if dns.IsSubDomain(soa.Hdr.Name, rr.Header().Name) {
+			zone = append(zone, rr)
+			ttl = min(ttl, rr.Header().Ttl)
+		}
+	}
+	for _, rr := range zone {
+		rr.Header().Ttl = ttl
+	}
 	lo, hi := seconds(c.opts.MinTTL), seconds(c.opts.MaxTTL)
 	for _, a := range m.Answer {
 		h := a.Header()

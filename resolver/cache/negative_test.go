@@ -198,3 +198,19 @@ func TestFleetingFailuresAreNotRemembered(t *testing.T) {
 	}
 	wantCalls(t, up, 2)
 }
+
+func TestNegativeAnswersKeepTheirProofsTTLsWithTheSOAs(t *testing.T) {
+	c, _ := newTestCache(t, Options{MaxNegativeTTL: 20 * time.Second})
+	up := newUpstream(replyWith(t, dns.RcodeNameError, nil,
+		"example.com. 300 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 60",
+		"example.com. 300 IN RRSIG SOA 13 2 300 20300101000000 20200101000000 1 example.com. AAAA",
+		"mx.example.com. 60 IN NSEC ny.example.com. A RRSIG NSEC",
+		"mx.example.com. 60 IN RRSIG NSEC 13 3 60 20300101000000 20200101000000 1 example.com. AAAA",
+	))
+	m := ask(t, c.Wrap("", up), query("nx.example.com.", dns.TypeA))
+	for _, rr := range m.Ns {
+		if rr.Header().Ttl != 20 {
+			t.Errorf("%s: TTL %d, want 20 like the SOA (MaxNegativeTTL)", rr, rr.Header().Ttl)
+		}
+	}
+}
