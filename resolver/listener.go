@@ -36,7 +36,8 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	if isIPv6Wildcard(ua) || ioErr != nil {
 		// Replies must leave from the address each query was sent to;
 		// on dual-stack and IPv6 wildcard sockets miekg's server does that.
-		l.udpW = &dns.Server{PacketConn: conn, Handler: h, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
+		capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
+		l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
 			DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
 		started := make(chan struct{})
 		l.udpW.NotifyStartedFunc = func() { close(started) }
@@ -63,6 +64,9 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	return errors.Join(err, <-udp)
 }
 
+// udpReadBuffer is the receive buffer asked for each UDP socket.
+const udpReadBuffer = 4 << 20
+
 // bindBoth binds UDP and TCP on one port. For port 0 the UDP port the
 // kernel picks may be taken for TCP; another is tried then.
 func bindBoth(ua *net.UDPAddr) (*net.UDPConn, net.Listener, error) {
@@ -75,6 +79,9 @@ func bindBoth(ua *net.UDPAddr) (*net.UDPConn, net.Listener, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("listen udp %s: %w", ua, err)
 		}
+		// Room for a burst of queries while readers are busy; the kernel
+		// caps it at net.core.rmem_max (often 208 KB unless raised).
+		_ = conn.SetReadBuffer(udpReadBuffer)
 		ln, err := net.Listen("tcp", conn.LocalAddr().String())
 		if err == nil {
 			return conn, ln, nil
@@ -112,4 +119,28 @@ func (w formerrWriter) Write(b []byte) (int, error) {
 		w.h.unparsed(dns.Header{}, client, "udp", time.Now()) // counted only: b is the reply
 	}
 	return w.Writer.Write(b)
+}
+
+// cappedHandler holds miekg's UDP server (a goroutine per packet) to the
+// Handler's MaxInFlight: beyond it a query is answered SERVFAIL at once,
+// as on the other listeners.
+type cappedHandler struct {
+	h     *Handler
+	slots chan struct{}
+}
+
+func (c *cappedHandler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+		c.h.ServeDNS(w, r)
+	default:
+		var client netip.Addr
+		if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
+			client = ap.Addr()
+		}
+		if err := w.WriteMsg(c.h.overloaded(r, client, "udp")); err != nil {
+			c.h.log.Debug("writing a response failed", "client", client, "err", err)
+		}
+	}
 }

@@ -264,3 +264,27 @@ func TestTCPShutdownDoesNotStartQueriesWaitingForAPipelineSlot(t *testing.T) {
 		t.Errorf("answered %v after shutdown began; want only the query in flight (1)", ids)
 	}
 }
+
+func TestDualStackListenersHoldMaxInFlightToo(t *testing.T) {
+	g := &gatedResolver{release: make(chan struct{})}
+	l, err := Listen(":0", NewHandler(HandlerOptions{Resolver: g, MaxInFlight: 2, Settings: Settings{Explain: true}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Shutdown(context.Background()) })
+	t.Cleanup(func() { close(g.release) }) // runs first: the held queries end
+	if l.udpW == nil {
+		t.Fatal("a dual-stack listener is expected on miekg's UDP server")
+	}
+	_, port, _ := net.SplitHostPort(l.Addr)
+	addr := net.JoinHostPort("127.0.0.1", port)
+	g.held.Add(2)
+	for range 2 {
+		go (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), addr)
+	}
+	g.held.Wait()
+	m := exchangeFrom(t, "udp", "", addr, query("fast.example", dns.TypeA))
+	if m.Rcode != dns.RcodeServerFailure || len(edeTexts(m)) != 1 || edeTexts(m)[0] != "privdns: too many queries in flight" {
+		t.Errorf("with MaxInFlight queries held: %v; want SERVFAIL saying why", m)
+	}
+}

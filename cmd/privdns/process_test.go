@@ -173,3 +173,27 @@ zones:
 		t.Errorf("no JSON configuration warning about NxDomainRedirect:\n%s", out)
 	}
 }
+
+func TestSIGTERMWithQueriesOutlastingTheGraceStillExitsZero(t *testing.T) {
+	up, heard := silentUpstream(t)
+	addr := freePort(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	writeAtomic(t, file, fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", addr), up))
+	cmd, out := privdnsProcess(t, dir, "serve", "--config", file)
+	eventually(t, "privdns to answer", func() bool {
+		m, err := askErr("udp", "127.0.0.1", addr, "www.corp.example", dns.TypeA, true)
+		return err == nil && len(m.Answer) == 1
+	})
+	go askErr("udp", "127.0.0.1", addr, "slow.example.com", dns.TypeA, true) // 10 s upstream timeout
+	<-heard // in flight: privdns asked the upstream
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM with a query still in flight: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "queries still in flight after 5 s were dropped") {
+		t.Errorf("no warning about the dropped query:\n%s", out)
+	}
+}

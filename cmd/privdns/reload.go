@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"syscall"
 	"time"
@@ -152,7 +153,7 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 			Settings: settingsFor(cfg, l), Resolver: s.engine, Logger: s.log, Observer: s.metrics,
 		})
 		ln, err := resolver.Listen(l.Address, h)
-		if errors.Is(err, syscall.EADDRINUSE) && s.closeDraining() {
+		if _, port, _ := net.SplitHostPort(l.Address); errors.Is(err, syscall.EADDRINUSE) && s.closeDraining(port) {
 			// Removed by an earlier reload and back before its queries
 			// were done: those queries give way.
 			ln, err = resolver.Listen(l.Address, h)
@@ -223,14 +224,17 @@ func closeListeners(ls map[string]*listener) error {
 	return errors.Join(all...)
 }
 
-// closeDraining closes the listeners a reload removed that are still
-// finishing their queries, at once: their addresses are wanted again. It
-// reports whether there were any.
-func (s *server) closeDraining() bool {
+// closeDraining closes, at once, the listeners on port that a reload
+// removed and that are still finishing their queries: the port is wanted
+// again. Draining listeners on other ports finish undisturbed. It reports
+// whether there were any.
+func (s *server) closeDraining(port string) bool {
 	s.drainMu.Lock()
-	ls := make([]*listener, 0, len(s.draining))
+	var ls []*listener
 	for l := range s.draining {
-		ls = append(ls, l)
+		if _, p, err := net.SplitHostPort(l.ln.Addr); err == nil && p == port {
+			ls = append(ls, l)
+		}
 	}
 	s.drainMu.Unlock()
 	ended, cancel := context.WithCancel(context.Background())

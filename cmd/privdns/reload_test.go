@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/privdns/privdns/config"
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
 // reloadConfig is a configuration whose answers say which version of it
@@ -273,15 +274,29 @@ func TestReloadChangesListeners(t *testing.T) {
 	}
 }
 
-// silentUpstream is an upstream that takes queries and never answers.
-func silentUpstream(t *testing.T) string {
+// silentUpstream is an upstream that takes queries and never answers; it
+// notes on heard each query it takes.
+func silentUpstream(t *testing.T) (addr string, heard <-chan struct{}) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	return pc.LocalAddr().String()
+	ch := make(chan struct{}, 64)
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return pc.LocalAddr().String(), ch
 }
 
 const twoListenerConfig = `
@@ -293,32 +308,71 @@ networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
 zones: [{ name: corp.example, records: ["www 60 IN A 10.0.0.1"], links: [{ name: l, network: n }] }]
 `
 
+// gatedUpstream answers every query with 192.0.2.1 once release is called.
+func gatedUpstream(t *testing.T) (addr string, release func()) {
+	t.Helper()
+	open := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(open) }) }
+	t.Cleanup(release)
+	up := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		<-open
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)}}
+		w.WriteMsg(m)
+	}))
+	return up.Addr, release
+}
+
 func TestAListenerRemovedAndAddedBackWhileDrainingIsBound(t *testing.T) {
-	up, first, second := silentUpstream(t), freePort(t), freePort(t)
+	up, release := gatedUpstream(t)
+	one, two, three := freePort(t), freePort(t), freePort(t)
+	listeners := func(addrs ...string) string {
+		var ls []string
+		for _, a := range addrs {
+			ls = append(ls, fmt.Sprintf("{address: %q}", a))
+		}
+		return strings.Join(ls, ", ")
+	}
 	dir := t.TempDir()
-	both := fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}, {address: %q}", first, second), up)
-	srv := serveText(t, dir, both)
-	go askErr("udp", "127.0.0.1", second, "slow.example.com", dns.TypeA, true) // in flight for 10 s
-	eventually(t, "the slow query to reach the upstream", func() bool {
-		return metricValue(t, srv.reg, "privdns_cache_misses_total", nil) == 1
+	file := filepath.Join(dir, "privdns.yaml")
+	srv := serveText(t, dir, fmt.Sprintf(twoListenerConfig, listeners(one, two, three), up))
+	inFlight := map[string]chan error{}
+	for i, addr := range []string{two, three} {
+		done := make(chan error, 1)
+		inFlight[addr] = done
+		go func() {
+			_, err := askErr("udp", "127.0.0.1", addr, fmt.Sprintf("slow%d.example.com", i), dns.TypeA, true)
+			done <- err
+		}()
+	}
+	eventually(t, "both slow queries to reach the upstream", func() bool {
+		return metricValue(t, srv.reg, "privdns_cache_misses_total", nil) == 2
 	})
-	writeAtomic(t, filepath.Join(dir, "privdns.yaml"), fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", first), up))
+	writeAtomic(t, file, fmt.Sprintf(twoListenerConfig, listeners(one), up))
 	if err := srv.Reload("test"); err != nil {
 		t.Fatal(err)
 	}
-	writeAtomic(t, filepath.Join(dir, "privdns.yaml"), both)
+	writeAtomic(t, file, fmt.Sprintf(twoListenerConfig, listeners(one, two), up))
 	if err := srv.Reload("test"); err != nil {
-		t.Fatalf("adding %s back while its old listener drains: %v", second, err)
+		t.Fatalf("adding %s back while its old listener drains: %v", two, err)
 	}
 	for _, proto := range []string{"udp", "tcp"} {
-		if m := ask(t, proto, "127.0.0.1", second, "www.corp.example", dns.TypeA, true); len(m.Answer) != 1 {
+		if m := ask(t, proto, "127.0.0.1", two, "www.corp.example", dns.TypeA, true); len(m.Answer) != 1 {
 			t.Errorf("%s on the listener added back: %v", proto, m)
 		}
+	}
+	release()
+	// The listener not wanted back finishes its query undisturbed.
+	if err := <-inFlight[three]; err != nil {
+		t.Errorf("the query in flight on %s, removed and not added back: %v", three, err)
 	}
 }
 
 func TestShutdownStopsEveryListenerAtOnce(t *testing.T) {
-	up, first, second := silentUpstream(t), freePort(t), freePort(t)
+	up, _ := silentUpstream(t)
+	first, second := freePort(t), freePort(t)
 	srv := serveText(t, "", fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}, {address: %q}", first, second), up))
 	go askErr("udp", "127.0.0.1", first, "slow.example.com", dns.TypeA, true) // holds the first for 5 s
 	eventually(t, "the slow query to reach the upstream", func() bool {

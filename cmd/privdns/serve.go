@@ -72,7 +72,13 @@ func (s *server) run(ctx context.Context, hup <-chan os.Signal) error {
 			s.Reload("SIGHUP")
 		case <-ctx.Done():
 			s.log.Info("shutting down")
-			return s.Close()
+			err := s.Close()
+			if errors.Is(err, context.DeadlineExceeded) {
+				// A stop as asked: what was still running had its 5 s.
+				s.log.Warn("queries still in flight after 5 s were dropped")
+				return nil
+			}
+			return err
 		}
 	}
 }
