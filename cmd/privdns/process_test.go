@@ -186,7 +186,7 @@ func TestSIGTERMWithQueriesOutlastingTheGraceStillExitsZero(t *testing.T) {
 		return err == nil && len(m.Answer) == 1
 	})
 	go askErr("udp", "127.0.0.1", addr, "slow.example.com", dns.TypeA, true) // 10 s upstream timeout
-	<-heard // in flight: privdns asked the upstream
+	<-heard                                                                  // in flight: privdns asked the upstream
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -202,11 +202,14 @@ func (s *server) shutdown() error {
 	s.closed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	errs := []error{closeListeners(s.listeners)}
+	lerr := closeListeners(s.listeners)
+	errs := []error{lerr}
 	if s.http != nil {
 		errs = append(errs, s.http.close(ctx))
 	}
-	if s.cache != nil { // background refreshes, within the same 5 s
+	// Background refreshes, within the same 5 s; not when queries outlived
+	// the grace: one could still start a refresh while this waits.
+	if s.cache != nil && lerr == nil {
 		waited := make(chan struct{})
 		go func() { s.cache.Wait(); close(waited) }()
 		select {
