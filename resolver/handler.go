@@ -136,9 +136,21 @@ func (h *Handler) Answer(r *dns.Msg, client netip.Addr, proto string) *dns.Msg {
 // answered with; pack asks the resolver for what a ready-packed answer
 // needs.
 func (h *Handler) answerQuery(r *dns.Msg, client netip.Addr, proto string, pack bool) (q *Query, set *Settings, resp *dns.Msg) {
+	return h.answerWith(r, client, proto, pack, false)
+}
+
+// overloaded answers req when the listener already resolves MaxInFlight
+// queries: at once, from private zones and the cache only (fresh, else
+// stale); what would need an upstream is a SERVFAIL saying why.
+func (h *Handler) overloaded(req *dns.Msg, client netip.Addr, proto string) *dns.Msg {
+	_, _, resp := h.answerWith(req, client, proto, false, true)
+	return resp
+}
+
+func (h *Handler) answerWith(r *dns.Msg, client netip.Addr, proto string, pack, busy bool) (q *Query, set *Settings, resp *dns.Msg) {
 	start := time.Now()
 	set = h.set.Load()
-	q = &Query{Msg: r, Network: set.Network, Proto: proto, Client: client.Unmap()}
+	q = &Query{Msg: r, Network: set.Network, Proto: proto, Client: client.Unmap(), busy: busy}
 	q.logged = set.QueryLog && rand.Float64() < set.QuerySampling
 	if pack {
 		q.pack = &packInfo{}
@@ -169,22 +181,6 @@ func (h *Handler) unparsed(dh dns.Header, client netip.Addr, proto string, start
 		h.logQuery(q, resp, d)
 	}
 	return resp
-}
-
-// overloaded answers req SERVFAIL at once, without resolving: the
-// listener has too many queries in flight. It is counted and logged like
-// any reply.
-func (h *Handler) overloaded(req *dns.Msg, client netip.Addr, proto string) *dns.Msg {
-	start := time.Now()
-	set := h.set.Load()
-	q := &Query{Msg: req, Network: set.Network, Proto: proto, Client: client.Unmap()}
-	q.logged = set.QueryLog && rand.Float64() < set.QuerySampling
-	resp := errorReply(req, dns.RcodeServerFailure)
-	if set.Explain {
-		resp.Extra = append(resp.Extra, &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT},
-			Option: []dns.EDNS0{&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: too many queries in flight"}}})
-	}
-	return h.finish(q, set, resp, start)
 }
 
 // answer produces the reply before EDNS and size shaping.
@@ -219,6 +215,9 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	if q.pack != nil {
 		ctx = cache.WithFreshness(ctx, &q.pack.fresh)
 	}
+	if q.busy {
+		ctx = cache.OnlyCached(ctx)
+	}
 	if q.logged {
 		ctx = upstream.WithAnswerer(cache.WithOutcome(ctx, &q.cache), &q.answerer)
 	}
@@ -247,10 +246,13 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 // what the upstreams did. The server merges it into the reply's OPT.
 func servfailEDE(err error) *dns.OPT {
 	code := dns.ExtendedErrorCodeNoReachableAuthority
-	if errors.Is(err, ErrChainLimit) {
-		code = dns.ExtendedErrorCodeOther
-	}
 	text := "privdns: " + err.Error()
+	switch {
+	case errors.Is(err, ErrChainLimit):
+		code = dns.ExtendedErrorCodeOther
+	case errors.Is(err, errBusy) || errors.Is(err, cache.ErrNotCached):
+		code, text = dns.ExtendedErrorCodeOther, "privdns: too many queries in flight"
+	}
 	if len(text) > 300 {
 		text = text[:297] + "..."
 	}

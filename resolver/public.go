@@ -1,6 +1,8 @@
 package resolver
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -16,6 +18,9 @@ import (
 func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.step("public")
 	w.q.Route = route.Name
+	if _, cached := route.Upstream.(interface{ Cached() bool }); w.q.busy && !cached {
+		return "", fmt.Errorf("%s via %s: %w", name, route.Name, errBusy)
+	}
 	if p := w.q.pack; p != nil {
 		p.publicStep()
 	}
@@ -177,3 +182,7 @@ func (w *walk) hasEDE(e dns.EDNS0_EDE) bool {
 	}
 	return false
 }
+
+// errBusy ends a public step that would wait on an upstream while the
+// listener is full (Query.busy) and no cache can answer it.
+var errBusy = errors.New("too many queries in flight")

@@ -47,6 +47,7 @@ type Query struct {
 	view     *View         // the View it was resolved with
 	pack     *packInfo     // non-nil: note what a ready-packed answer needs
 	logged   bool          // this query is logged (sampled)
+	busy     bool          // the listener is full: answer without waiting on an upstream
 	cache    cache.Outcome // how the cache answered the last public step
 	answerer string        // the upstream target that answered last, if one was asked
 }

@@ -3,14 +3,20 @@ package resolver
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
 // tcpClient is a raw DNS-over-TCP connection: it writes queries without
@@ -183,26 +189,6 @@ func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
 	}
 }
 
-func TestBeyondMaxInFlightQueriesAreServfailedAtOnceNotQueued(t *testing.T) {
-	g := &gatedResolver{release: make(chan struct{})}
-	l := startHandler(t, HandlerOptions{Resolver: g, MaxInFlight: 2, Settings: Settings{Explain: true}})
-	t.Cleanup(func() { close(g.release) }) // before the listener's shutdown: cleanups run last first
-	g.held.Add(4)                          // two held over UDP, two over TCP
-	for range 2 {
-		go (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), l.Addr)
-	}
-	c := dialTCP(t, l.Addr)
-	c.send(withID(query("slow1.example", dns.TypeA), 1))
-	c.send(withID(query("slow2.example", dns.TypeA), 2))
-	g.held.Wait()
-	for _, proto := range []string{"udp", "tcp"} {
-		m := exchangeFrom(t, proto, "", l.Addr, query("fast.example", dns.TypeA))
-		if m.Rcode != dns.RcodeServerFailure || len(edeTexts(m)) != 1 || edeTexts(m)[0] != "privdns: too many queries in flight" {
-			t.Errorf("%s, with MaxInFlight queries held: %v; want SERVFAIL saying why", proto, m)
-		}
-	}
-}
-
 func TestTCPLimitsConnectionsAndQuerySize(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -265,26 +251,79 @@ func TestTCPShutdownDoesNotStartQueriesWaitingForAPipelineSlot(t *testing.T) {
 	}
 }
 
-func TestDualStackListenersHoldMaxInFlightToo(t *testing.T) {
-	g := &gatedResolver{release: make(chan struct{})}
-	l, err := Listen(":0", NewHandler(HandlerOptions{Resolver: g, MaxInFlight: 2, Settings: Settings{Explain: true}}))
+// busyWorld is an Engine with the private zone corp.example and a cached
+// public path whose upstream holds names starting with "slow" until
+// release; entered says when it holds one.
+func busyWorld(t *testing.T) (e *Engine, entered <-chan struct{}, release func()) {
+	t.Helper()
+	in, open := make(chan struct{}, 16), make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(open) }) }
+	t.Cleanup(release)
+	up := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if strings.HasPrefix(r.Question[0].Name, "slow") {
+			in <- struct{}{}
+			<-open
+		}
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.IPv4(192, 0, 2, 1)}}
+		w.WriteMsg(m)
+	}))
+	c, err := cache.New(cache.Options{MaxEntries: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Shutdown(context.Background()) })
-	t.Cleanup(func() { close(g.release) }) // runs first: the held queries end
-	if l.udpW == nil {
-		t.Fatal("a dual-stack listener is expected on miekg's UDP server")
-	}
-	_, port, _ := net.SplitHostPort(l.Addr)
-	addr := net.JoinHostPort("127.0.0.1", port)
-	g.held.Add(2)
-	for range 2 {
-		go (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), addr)
-	}
-	g.held.Wait()
-	m := exchangeFrom(t, "udp", "", addr, query("fast.example", dns.TypeA))
-	if m.Rcode != dns.RcodeServerFailure || len(edeTexts(m)) != 1 || edeTexts(m)[0] != "privdns: too many queries in flight" {
-		t.Errorf("with MaxInFlight queries held: %v; want SERVFAIL saying why", m)
+	t.Cleanup(c.Wait)
+	zone := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	return NewEngine(EngineOptions{View: oneNetView(t, c.Wrap("upstreams", clientExchanger{up.Addr}), Link{Zone: zone})}), in, release
+}
+
+func TestAFullListenerStillAnswersWhatNeedsNoUpstream(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", ":0"} { // inline readers; miekg's UDP server
+		t.Run(addr, func(t *testing.T) {
+			e, entered, release := busyWorld(t)
+			l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: e, MaxInFlight: 2, Settings: Settings{Explain: true}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Shutdown(context.Background()) })
+			t.Cleanup(release) // runs first: the held queries end
+			_, port, _ := net.SplitHostPort(l.Addr)
+			to := net.JoinHostPort("127.0.0.1", port)
+			exchangeFrom(t, "udp", "127.0.0.5", to, query("warm.example.com", dns.TypeA)) // cached now
+			// Fill both budgets: two slow names over UDP, two over TCP.
+			for i := range 2 {
+				go func() {
+					// The warm query's slot may not be free yet: a query
+					// answered "busy" is asked again, until one is held.
+					for j := 0; ; j++ {
+						m, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(query(fmt.Sprintf("slow%d-%d.example.com", i, j), dns.TypeA), to)
+						if err != nil || m.Rcode != dns.RcodeServerFailure {
+							return
+						}
+					}
+				}()
+			}
+			c := dialTCP(t, to)
+			c.send(withID(query("slow2.example.com", dns.TypeA), 2))
+			c.send(withID(query("slow3.example.com", dns.TypeA), 3))
+			for range 4 {
+				<-entered
+			}
+			for _, proto := range []string{"udp", "tcp"} {
+				// Not ready-packed (first asked, or another spelling), yet
+				// private or cached: answered.
+				for _, name := range []string{"www.corp.example", "WARM.example.com"} {
+					if m := exchangeFrom(t, proto, "127.0.0.5", to, query(name, dns.TypeA)); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
+						t.Errorf("%s %s while full: %v", proto, name, m)
+					}
+				}
+				m := exchangeFrom(t, proto, "127.0.0.5", to, query("new.example.com", dns.TypeA))
+				if m.Rcode != dns.RcodeServerFailure || len(edeTexts(m)) != 1 || edeTexts(m)[0] != "privdns: too many queries in flight" {
+					t.Errorf("%s, a name that needs an upstream while full: %v; want SERVFAIL saying why", proto, m)
+				}
+			}
+		})
 	}
 }

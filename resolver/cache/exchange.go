@@ -28,9 +28,10 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	k := keyOf(r.route, req)
 	now := c.opts.Now()
 	e, _ := c.lru.Get(k)
+	held := onlyCached(ctx)
 	if e != nil && e.fresh(now) {
 		c.hits.Add(1)
-		if c.opts.Prefetch && e.needsPrefetch(now) && e.prefetched.CompareAndSwap(false, true) {
+		if c.opts.Prefetch && !held && e.needsPrefetch(now) && e.prefetched.CompareAndSwap(false, true) {
 			c.prefetches.Add(1)
 			// Not ctx: this query does not wait for the prefetch, so
 			// nothing may be recorded into it afterwards.
@@ -40,11 +41,19 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		noteFresh(ctx, e.freshness(now, c.opts.Prefetch))
 		return replyFrom(e.msg, req, countDown(e.age(now))), nil
 	}
-	c.misses.Add(1)
 	var stale *entry
 	if e != nil && c.staleServable(e, now) {
 		stale = e
 	}
+	if held { // the caller may not wait on an upstream: stale or nothing
+		noteFresh(ctx, Freshness{})
+		if stale != nil {
+			note(ctx, Stale)
+			return c.serveStale(stale, req), nil
+		}
+		return nil, fmt.Errorf("%s %s: %w", k.name, dns.TypeToString[k.qtype], ErrNotCached)
+	}
+	c.misses.Add(1)
 	if e != nil && e.failing(now) {
 		noteFresh(ctx, Freshness{})
 		if stale != nil {

@@ -63,3 +63,31 @@ func noteFresh(ctx context.Context, f Freshness) {
 		*p = f
 	}
 }
+
+// ErrNotCached is the error of an exchange made with OnlyCached that the
+// cache could not answer, fresh or stale, without asking an upstream.
+var ErrNotCached error = notCached{}
+
+type notCached struct{}
+
+func (notCached) Error() string  { return "not in the cache, and no upstream may be asked now" }
+func (notCached) Fleeting() bool { return true }
+
+type onlyCachedKey struct{}
+
+// OnlyCached returns a context in which exchanges through the cache answer
+// only from it (fresh, else stale when serve-stale allows) and fail with
+// ErrNotCached otherwise, at once: for a server too busy to wait on an
+// upstream. No refresh or prefetch is started.
+func OnlyCached(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onlyCachedKey{}, true)
+}
+
+func onlyCached(ctx context.Context) bool {
+	held, _ := ctx.Value(onlyCachedKey{}).(bool)
+	return held
+}
+
+// Cached reports that exchanges through r honour OnlyCached (an
+// Exchanger without this method would ask its upstream).
+func (r *routed) Cached() bool { return true }

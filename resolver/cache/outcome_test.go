@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -91,4 +92,27 @@ func TestFreshnessIsCurrentWhileTheCacheHoldsTheEntry(t *testing.T) {
 	if none.Current() {
 		t.Error("the zero Freshness is current")
 	}
+}
+
+func TestOnlyCachedAnswersFromTheCacheOrFailsAtOnce(t *testing.T) {
+	c, clock := newTestCache(t, Options{ServeStale: true, Prefetch: true})
+	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 100 IN A 192.0.2.1"}))
+	ex := c.Wrap("", up)
+	held := OnlyCached(context.Background())
+	if _, err := ex.Exchange(held, query("a.example.", dns.TypeA)); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("a miss: %v, want ErrNotCached", err)
+	}
+	wantCalls(t, up, 0)
+	ask(t, ex, query("a.example.", dns.TypeA))
+	clock.advance(95 * time.Second) // in the prefetch window: no prefetch is started
+	if m, err := ex.Exchange(held, query("a.example.", dns.TypeA)); err != nil || len(m.Answer) != 1 {
+		t.Fatalf("a hit: %v %v", m, err)
+	}
+	clock.advance(time.Hour) // expired: stale, at once, no refresh
+	m, err := ex.Exchange(held, query("a.example.", dns.TypeA))
+	if err != nil || len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 30 {
+		t.Fatalf("an expired entry: %v %v, want the stale answer", m, err)
+	}
+	c.Wait()
+	wantCalls(t, up, 1)
 }
