@@ -17,6 +17,7 @@ type Listener struct {
 	Addr string      // the bound address (port resolved when ":0" was asked)
 	udp  *udpServer  // a specific address: inline readers
 	udpW *dns.Server // an IPv6 wildcard address: miekg's server, which answers from the address asked
+	conn *net.UDPConn // udpW's socket
 	tcp  *tcpServer
 }
 
@@ -36,6 +37,7 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	if isIPv6Wildcard(ua) || ioErr != nil {
 		// Replies must leave from the address each query was sent to;
 		// on dual-stack and IPv6 wildcard sockets miekg's server does that.
+		l.conn = conn
 		capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
 		l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
 			DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
@@ -56,9 +58,16 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	go func() {
 		if l.udp != nil {
 			udp <- l.udp.shutdown(ctx)
-		} else {
-			udp <- l.udpW.ShutdownContext(ctx)
+			return
 		}
+		err := l.udpW.ShutdownContext(ctx)
+		if ctx.Err() != nil {
+			// Called again to force: miekg's server closes its socket only
+			// when the first call's wait ends, so close it here.
+			l.conn.Close()
+			err = ctx.Err()
+		}
+		udp <- err
 	}()
 	err := l.tcp.shutdown(ctx)
 	return errors.Join(err, <-udp)

@@ -199,12 +199,8 @@ func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 			s.h.log.Error("panic while reading a TCP query", "panic", p, "client", tc.client)
 		}
 	}()
-	dh := dns.Header{
-		Id:      binary.BigEndian.Uint16(pkt),
-		Bits:    binary.BigEndian.Uint16(pkt[2:]),
-		Qdcount: binary.BigEndian.Uint16(pkt[4:]),
-	}
-	if MsgAcceptFunc(dh) != dns.MsgAccept {
+	dh, ok := acceptHeader(pkt)
+	if !ok {
 		return
 	}
 	req := new(dns.Msg)

@@ -60,15 +60,8 @@ func (u *udpServer) read() {
 // else through the Handler on its own goroutine; nothing for responses
 // and runts, FORMERR for what does not parse (R7).
 func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) {
-	if len(pkt) < 12 {
-		return
-	}
-	dh := dns.Header{
-		Id:      binary.BigEndian.Uint16(pkt),
-		Bits:    binary.BigEndian.Uint16(pkt[2:]),
-		Qdcount: binary.BigEndian.Uint16(pkt[4:]),
-	}
-	if MsgAcceptFunc(dh) != dns.MsgAccept {
+	dh, ok := acceptHeader(pkt)
+	if !ok {
 		return
 	}
 	defer func() {
@@ -136,6 +129,20 @@ func (u *udpServer) write(wire []byte, to netip.AddrPort, src netip.Addr) {
 	if err := u.io.write(wire, to, src); err != nil {
 		u.h.log.Debug("writing a response failed", "client", to, "err", err)
 	}
+}
+
+// acceptHeader reads the header of a packet and says whether it is to be
+// answered: not a runt, not a response (MsgAcceptFunc).
+func acceptHeader(pkt []byte) (dns.Header, bool) {
+	if len(pkt) < 12 {
+		return dns.Header{}, false
+	}
+	dh := dns.Header{
+		Id:      binary.BigEndian.Uint16(pkt),
+		Bits:    binary.BigEndian.Uint16(pkt[2:]),
+		Qdcount: binary.BigEndian.Uint16(pkt[4:]),
+	}
+	return dh, MsgAcceptFunc(dh) == dns.MsgAccept
 }
 
 // headerReply answers a packet known only by its header: its ID, opcode
