@@ -14,9 +14,9 @@ import (
 // Listener serves one address over UDP and TCP with the checks of R7
 // (MsgAcceptFunc) and room for EDNS-sized queries.
 type Listener struct {
-	Addr string      // the bound address (port resolved when ":0" was asked)
-	udp  *udpServer  // a specific address: inline readers
-	udpW *dns.Server // an IPv6 wildcard address: miekg's server, which answers from the address asked
+	Addr string       // the bound address (port resolved when ":0" was asked)
+	udp  *udpServer   // a specific address: inline readers
+	udpW *dns.Server  // an IPv6 wildcard address: miekg's server, which answers from the address asked
 	conn *net.UDPConn // udpW's socket
 	tcp  *tcpServer
 }
