@@ -58,7 +58,8 @@ type HandlerOptions struct {
 	NoPacked bool
 	// MaxInFlight bounds the queries a listener resolves at once, for UDP
 	// and for TCP each (ready-packed answers aside); beyond it a query is
-	// answered SERVFAIL at once. Default 4096.
+	// answered at once from what needs no upstream, else SERVFAIL. Default
+	// 4096.
 	MaxInFlight int
 }
 

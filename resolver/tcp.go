@@ -19,7 +19,8 @@ import (
 // name waiting on a slow upstream does not hold up the ones behind it
 // (RFC 7766 §6.2.1.1); the replies carry the IDs that pair them. What one
 // server holds is bounded: connections, answers in flight (beyond which a
-// query is answered SERVFAIL at once) and the size of a query.
+// query is answered at once, without an upstream: Handler.overloaded) and
+// the size of a query.
 type tcpServer struct {
 	ln      net.Listener
 	h       *Handler
@@ -176,7 +177,7 @@ func (s *tcpServer) serve(tc *tcpConn) {
 		select {
 		case s.answers <- struct{}{}:
 		default:
-			s.answer(tc, pkt, true) // the server is full: SERVFAIL at once
+			s.answer(tc, pkt, true) // the server is full: at once, without an upstream
 			<-tc.slots
 			continue
 		}
@@ -190,8 +191,8 @@ func (s *tcpServer) serve(tc *tcpConn) {
 }
 
 // answer replies to one query: nothing for a response, FORMERR for what
-// does not parse (R7), SERVFAIL when the server is full, else the
-// Handler's answer.
+// does not parse (R7), when the server is full what needs no upstream
+// (Handler.overloaded), else the Handler's answer.
 func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 	start := time.Now()
 	defer func() {

@@ -19,8 +19,8 @@ import (
 // upstream, so it is answered on a goroutine of its own while the reader
 // goes on reading: a slow name never holds up the others, private names
 // included. Beyond HandlerOptions.MaxInFlight at once, a query that needs
-// the full path is answered SERVFAIL at once: readers never wait on an
-// upstream.
+// the full path is answered inline from what needs no upstream (private
+// zones, the cache) or SERVFAIL: readers never wait on an upstream.
 type udpServer struct {
 	io   udpIO
 	h    *Handler
