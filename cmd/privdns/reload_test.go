@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,26 +215,46 @@ func TestBadZoneFileEditKeepsServing(t *testing.T) {
 	}
 }
 
-// freePort returns a 127.0.0.1 address whose port is free for both UDP
-// and TCP right now, as a listener needs.
+// freePort returns a 127.0.0.1 address whose port is free for UDP and
+// TCP on every address, so a test may also listen on ":port". The port is
+// taken below the kernel's ephemeral range: a port the kernel hands out
+// for ":0" may be handed to another test's socket (any package's, running
+// at the same time) before the server binds it.
 func freePort(t *testing.T) string {
 	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 12000 {
+				low = n
+			}
 		}
-		addr := pc.LocalAddr().String()
+	}
+	const base = 10000
+	for range 200 {
+		port := base + rand.IntN(low-base)
+		if _, taken := handedOut.LoadOrStore(port, true); taken {
+			continue
+		}
+		addr := net.JoinHostPort("", strconv.Itoa(port))
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			continue
+		}
 		ln, err := net.Listen("tcp", addr)
 		pc.Close()
 		if err == nil {
 			ln.Close()
-			return addr
+			return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		}
 	}
 	t.Fatal("no port free for both UDP and TCP")
 	return ""
 }
+
+// handedOut holds the ports freePort returned, so that two tests never
+// get the same one.
+var handedOut sync.Map
 
 func TestReloadChangesListeners(t *testing.T) {
 	first, second := freePort(t), freePort(t)
