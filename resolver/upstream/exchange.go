@@ -59,30 +59,20 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 	if !ok {
 		return nil, down, nil
 	}
+	if probe && g.othersUp(t) {
+		g.probeAside(t, q.q)
+		return nil, down, nil
+	}
 	deadline, capped := time.Now().Add(g.timeout), false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, capped = d, true
 	}
 	begin, sent := time.Now(), g.now()
 	m, err := t.exchange(ctx, q, deadline)
-	label := attemptLabel(m, err)
-	// A SERVFAIL usually speaks of one broken domain, not of the target:
-	// the query fails over, but the target's health is not charged. Any
-	// other unusable reply (REFUSED: an ACL; FORMERR, NOTIMP) is.
-	alive := err == nil && (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError || m.Rcode == dns.RcodeServerFailure)
-	if err == nil && m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
-		err = fmt.Errorf("rcode %s", label)
-	}
-	if g.obs != nil {
-		g.obs.Request(t.spec, label, time.Since(begin))
-	}
+	alive, err := g.judge(t, q, m, err, time.Since(begin))
 	if err != nil && (ctx.Err() != nil || (capped && isTimeout(err))) {
 		t.health.release(probe) // the caller gave up; says nothing of t
 		return nil, stopped, err
-	}
-	if err != nil {
-		g.log.Debug("upstream attempt failed", "group", g.name, "target", t.spec,
-			"name", q.q.Name, "type", dns.TypeToString[q.q.Qtype], "err", err)
 	}
 	timedOut := err != nil && isTimeout(err)
 	if timedOut && t.health.excuse(sent) {
@@ -96,6 +86,68 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 		return nil, failed, err
 	}
 	return m, answered, nil
+}
+
+// judge tells the observer and the debug log about an attempt, and
+// reports whether the target is alive and whether the reply is unusable.
+// A SERVFAIL usually speaks of one broken domain, not of the target: the
+// query fails over, but the target's health is not charged. Any other
+// unusable reply (REFUSED: an ACL; FORMERR, NOTIMP) is.
+func (g *Group) judge(t *target, q *query, m *dns.Msg, err error, took time.Duration) (alive bool, _ error) {
+	label := attemptLabel(m, err)
+	alive = err == nil && (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError || m.Rcode == dns.RcodeServerFailure)
+	if err == nil && m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
+		err = fmt.Errorf("rcode %s", label)
+	}
+	if g.obs != nil {
+		g.obs.Request(t.spec, label, took)
+	}
+	if err != nil {
+		g.log.Debug("upstream attempt failed", "group", g.name, "target", t.spec,
+			"name", q.q.Name, "type", dns.TypeToString[q.q.Qtype], "err", err)
+	}
+	return alive, err
+}
+
+// othersUp reports whether a target other than t is up.
+func (g *Group) othersUp(t *target) bool {
+	for _, u := range g.targets {
+		if u != t && !u.health.isDown() {
+			return true
+		}
+	}
+	return false
+}
+
+// probeAside asks down target t the question on its own goroutine; t has
+// admitted it as its probe. The reply only tells whether t is back.
+func (g *Group) probeAside(t *target, question dns.Question) {
+	req := &dns.Msg{MsgHdr: dns.MsgHdr{RecursionDesired: true}, Question: []dns.Question{question}}
+	g.closeMu.Lock()
+	defer g.closeMu.Unlock()
+	q, err := newQuery(req)
+	if err != nil || g.closed.Err() != nil {
+		if err == nil {
+			q.free()
+		}
+		t.health.release(true)
+		return
+	}
+	g.probes.Add(1)
+	go func() {
+		defer g.probes.Done()
+		defer q.free()
+		begin := time.Now()
+		m, err := t.exchange(g.closed, q, begin.Add(g.timeout))
+		alive, err := g.judge(t, q, m, err, time.Since(begin))
+		if g.closed.Err() != nil {
+			t.health.release(true)
+			return
+		}
+		if t.health.report(g.now(), alive, true, false) {
+			g.healthChanged(t, alive, err)
+		}
+	}()
 }
 
 // exchange runs one attempt. A FORMERR without OPT is how a server that

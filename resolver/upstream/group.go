@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,8 +56,12 @@ type GroupOptions struct {
 	// FailThreshold is how many failures in a row mark a target down;
 	// default 3.
 	FailThreshold int
-	// Backoff is how long a target stays down before one query probes it;
+	// Backoff is how long a target stays down before it is probed again;
 	// it doubles on each failed probe up to MaxBackoff. Defaults 1s and 30s.
+	// The probe is the question of the first query that finds the back-off
+	// over. It is sent on the side while another target is up, so no client
+	// waits on a target that may still be dead; when every target is down,
+	// that query itself is the probe.
 	Backoff, MaxBackoff time.Duration
 	// TLSConfig is the base for tls:// targets (tests set RootCAs); nil
 	// means system roots. ServerName is always taken from the target.
@@ -82,6 +87,13 @@ type Group struct {
 	now         func() time.Time
 	log         *slog.Logger
 	obs         Observer
+
+	// closed ends probes on the side when Close calls close; closeMu
+	// orders each probes.Add before Close's Wait.
+	closeMu sync.Mutex
+	closed  context.Context
+	close   context.CancelFunc
+	probes  sync.WaitGroup
 }
 
 // NewGroup validates the options, applies defaults and parses the targets.
@@ -98,6 +110,7 @@ func NewGroup(opts GroupOptions) (*Group, error) {
 		maxInFlight: int64(opts.MaxInFlight), now: opts.Now,
 		log: opts.Logger, obs: opts.Observer,
 	}
+	g.closed, g.close = context.WithCancel(context.Background())
 	for _, spec := range opts.Targets {
 		t, err := parseTarget(spec, opts.TLSConfig, opts.Now)
 		if err != nil {
@@ -137,9 +150,14 @@ func positiveOr[T int | time.Duration](v, def T) T {
 	return def
 }
 
-// Close closes pooled DNS-over-TLS connections. Exchanges still running
-// finish on their own connections, which are then closed too.
+// Close stops probes sent on the side and closes pooled DNS-over-TLS
+// connections. Exchanges still running finish on their own connections,
+// which are then closed too.
 func (g *Group) Close() error {
+	g.closeMu.Lock()
+	g.close()
+	g.closeMu.Unlock()
+	g.probes.Wait()
 	var errs []error
 	for _, t := range g.targets {
 		if t.tls != nil {

@@ -66,11 +66,12 @@ func TestTargetGoesDownIsSkippedProbedAndComesBackUp(t *testing.T) {
 		{"second failure marks down", 0, false, 2, "192.0.2.2"},
 		{"skipped while down", 0, false, 2, "192.0.2.2"},
 		{"skipped just before back-off ends", 999 * time.Millisecond, false, 2, "192.0.2.2"},
+		// While b is up, a is probed on the side: the client gets b at once.
 		{"probed when back-off ends", time.Millisecond, false, 3, "192.0.2.2"},
 		{"failed probe doubled back-off to 2s", time.Second, false, 3, "192.0.2.2"},
 		{"probed after 2s", time.Second, false, 4, "192.0.2.2"},
 		{"probed after 4s", 4 * time.Second, false, 5, "192.0.2.2"},
-		{"back-off capped at MaxBackoff", 4 * time.Second, true, 6, "192.0.2.1"},
+		{"back-off capped at MaxBackoff", 4 * time.Second, true, 6, "192.0.2.2"},
 		{"up again", 0, true, 7, "192.0.2.1"},
 	}
 	for _, s := range steps {
@@ -80,6 +81,7 @@ func TestTargetGoesDownIsSkippedProbedAndComesBackUp(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
+		g.probes.Wait()
 		if got := a.hits.Load(); got != s.wantHits {
 			t.Fatalf("%s: hits on a = %d, want %d", s.name, got, s.wantHits)
 		}
@@ -92,7 +94,7 @@ func TestTargetGoesDownIsSkippedProbedAndComesBackUp(t *testing.T) {
 	}
 }
 
-func TestOnlyOneQueryProbesADownTarget(t *testing.T) {
+func TestADownTargetIsProbedOnTheSideOnceWhileAnotherIsUp(t *testing.T) {
 	var aOK, blocking atomic.Bool
 	gt := newGate()
 	a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
@@ -104,8 +106,8 @@ func TestOnlyOneQueryProbesADownTarget(t *testing.T) {
 	})
 	t.Cleanup(gt.open)
 	b := newFake(t, answer("192.0.2.2"))
-	clk := newClock()
-	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: clk.Now, Timeout: 2 * time.Second})
+	clk, obs := newClock(), &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: clk.Now, Timeout: 2 * time.Second, Observer: obs})
 
 	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
 		t.Fatal(err) // a fails and goes down, b answers
@@ -114,25 +116,67 @@ func TestOnlyOneQueryProbesADownTarget(t *testing.T) {
 	aOK.Store(true)
 	clk.advance(time.Second)
 
-	probe := make(chan *dns.Msg, 1)
-	go func() {
-		m, _ := g.Exchange(context.Background(), newReq("www.example.com"))
-		probe <- m
-	}()
-	<-gt.entered // the probe is waiting on a
+	// The back-off is over: the next query starts the probe of a and is
+	// answered by b without waiting for it; the one after does not probe
+	// a second time.
+	for i := range 2 {
+		m, err := g.Exchange(context.Background(), newReq(fmt.Sprintf("q%d.example.com", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantA(t, m, "192.0.2.2")
+		if i == 0 {
+			<-gt.entered // the probe is waiting on a
+		}
+	}
+	if got := a.hits.Load(); got != 2 {
+		t.Errorf("hits on a = %d, want 2: one failure, then one probe", got)
+	}
+	gt.open()
+	g.probes.Wait()
 	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantA(t, m, "192.0.2.2")
-	if got := a.hits.Load(); got != 2 {
-		t.Errorf("hits on a = %d, want 2: a second query probed while one was in flight", got)
+	wantA(t, m, "192.0.2.1") // the probe's answer brought a back
+	if _, health := obs.snapshot(); !slices.Equal(health, []string{a.addr + " up", b.addr + " up", a.addr + " down", a.addr + " up"}) {
+		t.Errorf("health reports %v", health)
 	}
-	gt.open()
-	if m := <-probe; m == nil {
-		t.Fatal("probe got no answer")
-	} else {
-		wantA(t, m, "192.0.2.1")
+}
+
+func TestCloseEndsAProbeOnTheSide(t *testing.T) {
+	asked := make(chan struct{}, 2)
+	a := newFake(t, func(dns.ResponseWriter, *dns.Msg) { asked <- struct{}{} }) // never answers
+	b := newFake(t, answer("192.0.2.2"))
+	clk := newClock()
+	g, err := NewGroup(GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: clk.Now, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
+		t.Fatal(err) // a times out and goes down
+	}
+	g.timeout = time.Hour // the probe would wait an hour
+	clk.advance(time.Second)
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
+		t.Fatal(err)
+	}
+	for _, what := range []string{"failure", "probe"} {
+		select {
+		case <-asked:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the %s never reached a", what)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits on a probe that waits an hour")
 	}
 }
 
