@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/miekg/dns"
@@ -33,22 +34,69 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	}
 	l := &Listener{Addr: conn.LocalAddr().String()}
 	l.tcp = serveTCP(ln, h, tcpOptions{})
-	io, ioErr := newUDPIO(conn)
-	if isIPv6Wildcard(ua) || ioErr != nil {
-		// Replies must leave from the address each query was sent to;
-		// on dual-stack and IPv6 wildcard sockets miekg's server does that.
-		l.conn = conn
-		capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
-		l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
-			DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
-		started := make(chan struct{})
-		l.udpW.NotifyStartedFunc = func() { close(started) }
-		go l.udpW.ActivateAndServe() //nolint:errcheck // returns when shut down
-		<-started
-	} else {
-		l.udp = serveUDP(io, h)
+	if !isIPv6Wildcard(ua) {
+		conns, err := spread(conn)
+		var ios []udpIO
+		for _, c := range conns {
+			if err != nil {
+				break
+			}
+			var io udpIO
+			io, err = newUDPIO(c)
+			ios = append(ios, io)
+		}
+		if err == nil {
+			l.udp = serveUDP(ios, h)
+			return l, nil
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		l.tcp.shutdown(context.Background())
+		return nil, fmt.Errorf("listen udp %s: %w", l.Addr, err)
 	}
+	// Replies must leave from the address each query was sent to; on
+	// dual-stack and IPv6 wildcard sockets miekg's server does that.
+	l.conn = conn
+	capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
+	l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
+		DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
+	started := make(chan struct{})
+	l.udpW.NotifyStartedFunc = func() { close(started) }
+	go l.udpW.ActivateAndServe() //nolint:errcheck // returns when shut down
+	<-started
 	return l, nil
+}
+
+// spread trades conn, a socket bound without SO_REUSEPORT (which proves
+// that no other process holds the address), for one SO_REUSEPORT socket
+// per two CPUs on the same address: each has a reader of its own, so
+// reads and writes run in parallel instead of queueing on one socket's
+// locks, as Unbound's so-reuseport does. One reader per CPU measured
+// slower: the kernel's work of delivering each reply, and the clients,
+// need the other half. With fewer than four CPUs, or where SO_REUSEPORT
+// is not used, conn is kept as it is.
+func spread(conn *net.UDPConn) ([]*net.UDPConn, error) {
+	n := runtime.GOMAXPROCS(0) / 2
+	if n < 2 || !reusePortWorks {
+		return []*net.UDPConn{conn}, nil
+	}
+	ua := conn.LocalAddr().(*net.UDPAddr)
+	network := "udp6"
+	if ua.IP.To4() != nil {
+		network = "udp4"
+	}
+	conn.Close()
+	conns := make([]*net.UDPConn, 0, n)
+	for range n {
+		c, err := listenReusePort(network, ua)
+		if err != nil {
+			return conns, err
+		}
+		_ = c.SetReadBuffer(udpReadBuffer)
+		conns = append(conns, c)
+	}
+	return conns, nil
 }
 
 // Shutdown stops accepting queries, over UDP and TCP at once, and waits

@@ -6,23 +6,23 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/miekg/dns"
 )
 
-// udpServer answers UDP queries on a socket bound to one address. A fixed
-// set of readers answer ready-packed replies inline, as Unbound's threads
-// do, without a goroutine per packet. Every other query may wait on an
+// udpServer answers UDP queries on the sockets bound to one address, a
+// reader each. Readers answer ready-packed replies inline, as Unbound's
+// threads do, without a goroutine per packet; on a socket bound to a
+// specific address they read and write in batches (readBatch). Every other query may wait on an
 // upstream, so it is answered on a goroutine of its own while the reader
 // goes on reading: a slow name never holds up the others, private names
 // included. Beyond HandlerOptions.MaxInFlight at once, a query that needs
 // the full path is answered inline from what needs no upstream (private
 // zones, the cache) or SERVFAIL: readers never wait on an upstream.
 type udpServer struct {
-	io   udpIO
+	ios  []udpIO // sockets sharing the address (SO_REUSEPORT), a reader each
 	h    *Handler
 	wg   sync.WaitGroup // readers and the answers they started
 	done chan struct{}
@@ -30,39 +30,50 @@ type udpServer struct {
 	slow chan struct{} // a slot per full-path answer running
 }
 
-func serveUDP(io udpIO, h *Handler) *udpServer {
-	u := &udpServer{io: io, h: h, done: make(chan struct{}), slow: make(chan struct{}, h.opts.MaxInFlight)}
-	for range max(4, 2*runtime.GOMAXPROCS(0)) {
+func serveUDP(ios []udpIO, h *Handler) *udpServer {
+	u := &udpServer{ios: ios, h: h, done: make(chan struct{}), slow: make(chan struct{}, h.opts.MaxInFlight)}
+	for _, io := range ios {
 		u.wg.Add(1)
-		go u.read()
+		if p, ok := io.(plainIO); ok {
+			go u.readBatch(p)
+		} else {
+			go u.read(io)
+		}
 	}
 	return u
 }
 
-func (u *udpServer) read() {
+func (u *udpServer) read(io udpIO) {
 	defer u.wg.Done()
 	in := make([]byte, dns.MaxMsgSize)
 	out := make([]byte, dns.MaxMsgSize)
 	name := make([]byte, 0, 256)
 	for {
-		n, from, dst, err := u.io.read(in)
+		n, from, dst, err := io.read(in)
 		if errors.Is(err, net.ErrClosed) || u.stopping() {
 			return
 		}
 		if err != nil {
 			continue
 		}
-		u.answer(in[:n], from, dst, out, name)
+		if n > batchQuery { // as readBatch would
+			u.tooLarge(io, in[:n], from, dst, out)
+			continue
+		}
+		if n := u.answer(io, in[:n], from, dst, out, name); n > 0 {
+			u.write(io, out[:n], from, dst)
+		}
 	}
 }
 
 // answer replies to one packet: from a ready-packed answer when one fits,
+// which it puts in out and returns its length for the caller to send;
 // else through the Handler on its own goroutine; nothing for responses
 // and runts, FORMERR for what does not parse (R7).
-func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) {
+func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) (packed int) {
 	dh, ok := acceptHeader(pkt)
 	if !ok {
-		return
+		return 0
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -73,15 +84,14 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out,
 	packable = packable && !u.h.opts.NoPacked
 	if packable {
 		if n := u.h.answerPacked(pkt, &pq, from, out); n > 0 {
-			u.write(out[:n], from, dst)
-			return
+			return n
 		}
 	}
 	req := new(dns.Msg)
 	// Unpacked from a copy: the reader reuses pkt while req may live on.
 	if err := req.Unpack(append([]byte(nil), pkt...)); err != nil {
-		u.send(u.h.unparsed(dh, from.Addr(), "udp", time.Now()), from, dst, out)
-		return
+		u.send(io, u.h.unparsed(dh, from.Addr(), "udp", time.Now()), from, dst, out)
+		return 0
 	}
 	select {
 	case u.slow <- struct{}{}:
@@ -89,16 +99,17 @@ func (u *udpServer) answer(pkt []byte, from netip.AddrPort, dst netip.Addr, out,
 		go func() {
 			defer u.wg.Done()
 			defer func() { <-u.slow }()
-			u.full(req, pq, packable, from, dst, nil)
+			u.full(io, req, pq, packable, from, dst, nil)
 		}()
 	default:
-		u.send(u.h.overloaded(req, from.Addr(), "udp"), from, dst, out)
+		u.send(io, u.h.overloaded(req, from.Addr(), "udp"), from, dst, out)
 	}
+	return 0
 }
 
 // full answers req through the Handler, and keeps the reply ready-packed
 // when it may be sent again. out is the buffer to pack into (nil: a new one).
-func (u *udpServer) full(req *dns.Msg, pq parsedQuery, packable bool, from netip.AddrPort, dst netip.Addr, out []byte) {
+func (u *udpServer) full(io udpIO, req *dns.Msg, pq parsedQuery, packable bool, from netip.AddrPort, dst netip.Addr, out []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			u.h.log.Error("panic while answering a query", "panic", p, "client", from)
@@ -108,25 +119,25 @@ func (u *udpServer) full(req *dns.Msg, pq parsedQuery, packable bool, from netip
 	if resp == nil {
 		return
 	}
-	if wire := u.send(resp, from, dst, out); wire != nil && packable {
+	if wire := u.send(io, resp, from, dst, out); wire != nil && packable {
 		u.h.storePacked(q, set, &pq, resp, wire)
 	}
 }
 
 // send packs resp into out and writes it; it returns the packed bytes.
-func (u *udpServer) send(resp *dns.Msg, to netip.AddrPort, src netip.Addr, out []byte) []byte {
+func (u *udpServer) send(io udpIO, resp *dns.Msg, to netip.AddrPort, src netip.Addr, out []byte) []byte {
 	wire, err := resp.PackBuffer(out)
 	if err != nil {
 		u.h.log.Error("packing a response failed", "client", to, "err", err)
 		return nil
 	}
-	u.write(wire, to, src)
+	u.write(io, wire, to, src)
 	return wire
 }
 
 // write sends wire to to, from src when the socket is a wildcard one.
-func (u *udpServer) write(wire []byte, to netip.AddrPort, src netip.Addr) {
-	if err := u.io.write(wire, to, src); err != nil {
+func (u *udpServer) write(io udpIO, wire []byte, to netip.AddrPort, src netip.Addr) {
+	if err := io.write(wire, to, src); err != nil {
 		u.h.log.Debug("writing a response failed", "client", to, "err", err)
 	}
 }
@@ -173,7 +184,10 @@ func (u *udpServer) stopping() bool {
 // with a context already ended to close the socket at once.
 func (u *udpServer) shutdown(ctx context.Context) error {
 	u.stop.Do(func() { close(u.done) })
-	err := u.io.stop()
+	var err error
+	for _, io := range u.ios {
+		err = errors.Join(err, io.stop())
+	}
 	done := make(chan struct{})
 	go func() { u.wg.Wait(); close(done) }()
 	select {
@@ -181,7 +195,9 @@ func (u *udpServer) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = errors.Join(err, ctx.Err())
 	}
-	err = errors.Join(err, u.io.close())
+	for _, io := range u.ios {
+		err = errors.Join(err, io.close())
+	}
 	if errors.Is(err, net.ErrClosed) {
 		return nil // closed by an earlier call
 	}

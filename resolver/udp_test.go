@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"runtime"
 	"strings"
@@ -130,4 +131,190 @@ func TestShutdownAnswersTheUDPQueriesInFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestABurstOfQueriesFromTwoClientsIsAnsweredToEach(t *testing.T) {
+	w := newWorld(t, true)
+	l, err := Listen("127.0.0.1:0", NewHandler(HandlerOptions{Resolver: w.engine}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Shutdown(context.Background()) })
+	server, err := net.ResolveUDPAddr("udp", l.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Private names (ready-packed after their first answer), private
+	// NXDOMAINs and a public name (from the cache-less upstream: the full
+	// path), sent back to back before any reply is read, so that the
+	// reader takes them in batches.
+	names := []string{"www.corp.example.", "nosuch.corp.example.", "www.example.com.", "app.corp.example."}
+	const perClient = 150
+	clients := []string{"127.0.1.21", "127.0.1.22"}
+	conns := make([]*net.UDPConn, len(clients))
+	for c, src := range clients {
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conns[c] = conn
+	}
+	for i := range perClient {
+		for c, conn := range conns {
+			m := query(names[i%len(names)], dns.TypeA)
+			m.Id = uint16(c*1000 + i)
+			wire, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.WriteToUDP(wire, server); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	buf := make([]byte, dns.MaxMsgSize)
+	for c, conn := range conns {
+		seen := map[uint16]bool{}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for len(seen) < perClient {
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("client %s: %d of %d replies, then %v", clients[c], len(seen), perClient, err)
+			}
+			resp := new(dns.Msg)
+			if err := resp.Unpack(buf[:n]); err != nil {
+				t.Fatal(err)
+			}
+			i := int(resp.Id) - c*1000
+			if i < 0 || i >= perClient || seen[resp.Id] {
+				t.Fatalf("client %s got a reply with ID %d: another client's, or twice", clients[c], resp.Id)
+			}
+			seen[resp.Id] = true
+			if want := names[i%len(names)]; resp.Question[0].Name != want {
+				t.Fatalf("reply %d answers %s, want %s", resp.Id, resp.Question[0].Name, want)
+			}
+			wantRcode := dns.RcodeSuccess
+			if strings.HasPrefix(resp.Question[0].Name, "nosuch") {
+				wantRcode = dns.RcodeNameError
+			}
+			if resp.Rcode != wantRcode {
+				t.Fatalf("reply %d: %v", resp.Id, resp)
+			}
+		}
+	}
+}
+
+func TestAUDPQueryLargerThanTheReaderTakesIsFORMERR(t *testing.T) {
+	// The reader's buffer ends exactly where a record ends, so that what
+	// it holds parses: only the kernel's MSG_TRUNC tells it is cut short.
+	m := query("www.example.com", dns.TypeA)
+	m.Id = 4242
+	pad := func(n int) dns.RR {
+		return &dns.TXT{Hdr: dns.RR_Header{Name: "pad.", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{strings.Repeat("x", n)}}
+	}
+	size := func() int {
+		wire, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(wire)
+	}
+	for size() < maxTCPQuery-150 {
+		m.Extra = append(m.Extra, pad(100))
+	}
+	m.Extra = append(m.Extra, pad(1))
+	m.Extra[len(m.Extra)-1] = pad(1 + maxTCPQuery - size())
+	if size() != maxTCPQuery {
+		t.Fatalf("padding came to %d bytes", size())
+	}
+	for range 10 {
+		m.Extra = append(m.Extra, pad(250))
+	}
+	wire, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: &gatedResolver{}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Shutdown(context.Background()) })
+		_, port, _ := net.SplitHostPort(l.Addr)
+		conn, err := net.Dial("udp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write(wire); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 512)
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := new(dns.Msg)
+		if err := resp.Unpack(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if resp.Id != 4242 || resp.Rcode != dns.RcodeFormatError || !resp.RecursionAvailable {
+			t.Errorf("%s: reply %v", addr, resp)
+		}
+	}
+}
+
+func TestAnIPv6ListenerAnswers(t *testing.T) {
+	l, err := Listen("[::1]:0", NewHandler(HandlerOptions{Resolver: &gatedResolver{}}))
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	t.Cleanup(func() { l.Shutdown(context.Background()) })
+	if _, ok := l.udp.ios[0].(plainIO); !ok {
+		t.Fatal("a specific IPv6 address must use the batch reader")
+	}
+	for _, proto := range []string{"udp", "tcp"} {
+		for range 2 {
+			if resp := exchangeFrom(t, proto, "", l.Addr, query("www.example.com", dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
+				t.Errorf("%s: %v", proto, resp)
+			}
+		}
+	}
+}
+
+func TestWithFourCPUsAListenerSpreadsOverTwoSockets(t *testing.T) {
+	if !reusePortWorks {
+		t.Skip("SO_REUSEPORT is used on Linux only")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	w := newWorld(t, true)
+	l, err := Listen("127.0.0.1:0", NewHandler(HandlerOptions{Resolver: w.engine}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.udp.ios) != 2 {
+		t.Fatalf("%d UDP sockets, want 2", len(l.udp.ios))
+	}
+	// Clients on many source ports land on both sockets; each is answered.
+	for i := range 40 {
+		src := fmt.Sprintf("127.0.1.%d", 30+i)
+		if resp := exchangeFrom(t, "udp", src, l.Addr, query("www.corp.example", dns.TypeA)); len(resp.Answer) != 1 {
+			t.Fatalf("from %s: %v", src, resp)
+		}
+	}
+	// The address is not open to a second listener, SO_REUSEPORT or not.
+	if second, err := Listen(l.Addr, NewHandler(HandlerOptions{Resolver: w.engine})); err == nil {
+		second.Shutdown(context.Background())
+		t.Fatal("a second listener bound the address in use")
+	}
+	if err := l.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Listen(l.Addr, NewHandler(HandlerOptions{Resolver: w.engine}))
+	if err != nil {
+		t.Fatalf("binding the address again after shutdown: %v", err)
+	}
+	again.Shutdown(context.Background())
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
 // udpIO reads queries from a UDP socket and writes replies to it. On a
@@ -24,7 +25,10 @@ type udpIO interface {
 func newUDPIO(conn *net.UDPConn) (udpIO, error) {
 	ap, _ := netip.ParseAddrPort(conn.LocalAddr().String())
 	if !ap.Addr().IsUnspecified() {
-		return plainIO{conn}, nil
+		if ap.Addr().Unmap().Is4() {
+			return plainIO{conn, ipv4.NewPacketConn(conn)}, nil
+		}
+		return plainIO{conn, ipv6.NewPacketConn(conn)}, nil
 	}
 	pc := ipv4.NewPacketConn(conn)
 	if err := pc.SetControlMessage(ipv4.FlagDst, true); err != nil {
@@ -33,7 +37,12 @@ func newUDPIO(conn *net.UDPConn) (udpIO, error) {
 	return pktinfoIO{conn, pc}, nil
 }
 
-type plainIO struct{ conn *net.UDPConn }
+// plainIO is a socket bound to a specific address; batch is the same
+// socket, for readBatch.
+type plainIO struct {
+	conn  *net.UDPConn
+	batch batchConn
+}
 
 func (p plainIO) read(b []byte) (int, netip.AddrPort, netip.Addr, error) {
 	n, from, err := p.conn.ReadFromUDPAddrPort(b)
