@@ -36,12 +36,12 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	l.tcp = serveTCP(ln, h, tcpOptions{})
 	if !isIPv6Wildcard(ua) {
 		conns, err := spread(conn)
-		var ios []udpIO
+		var ios []batchIO
 		for _, c := range conns {
 			if err != nil {
 				break
 			}
-			var io udpIO
+			var io batchIO
 			io, err = newUDPIO(c)
 			ios = append(ios, io)
 		}

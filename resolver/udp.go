@@ -22,7 +22,7 @@ import (
 // the full path is answered inline from what needs no upstream (private
 // zones, the cache) or SERVFAIL: readers never wait on an upstream.
 type udpServer struct {
-	ios  []udpIO // sockets sharing the address (SO_REUSEPORT), a reader each
+	ios  []batchIO // sockets sharing the address (SO_REUSEPORT), a reader each
 	h    *Handler
 	wg   sync.WaitGroup // readers and the answers they started
 	done chan struct{}
@@ -30,46 +30,19 @@ type udpServer struct {
 	slow chan struct{} // a slot per full-path answer running
 }
 
-func serveUDP(ios []udpIO, h *Handler) *udpServer {
+func serveUDP(ios []batchIO, h *Handler) *udpServer {
 	u := &udpServer{ios: ios, h: h, done: make(chan struct{}), slow: make(chan struct{}, h.opts.MaxInFlight)}
 	for _, io := range ios {
 		u.wg.Add(1)
-		if p, ok := io.(plainIO); ok {
-			go u.readBatch(p)
-		} else {
-			go u.read(io)
-		}
+		go u.readBatch(io)
 	}
 	return u
 }
 
-func (u *udpServer) read(io udpIO) {
-	defer u.wg.Done()
-	in := make([]byte, dns.MaxMsgSize)
-	out := make([]byte, dns.MaxMsgSize)
-	name := make([]byte, 0, 256)
-	for {
-		n, from, dst, err := io.read(in)
-		if errors.Is(err, net.ErrClosed) || u.stopping() {
-			return
-		}
-		if err != nil {
-			continue
-		}
-		if n > batchQuery { // as readBatch would
-			u.tooLarge(io, in[:n], from, dst, out)
-			continue
-		}
-		if n := u.answer(io, in[:n], from, dst, out, name); n > 0 {
-			u.write(io, out[:n], from, dst)
-		}
-	}
-}
-
 // answer replies to one packet: from a ready-packed answer when one fits,
-// which it puts in out and returns its length for the caller to send;
-// else through the Handler on its own goroutine; nothing for responses
-// and runts, FORMERR for what does not parse (R7).
+// which it puts in out and returns its length for the caller to send in
+// its batch; else through the Handler on its own goroutine; nothing for
+// responses and runts, FORMERR for what does not parse (R7).
 func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) (packed int) {
 	dh, ok := acceptHeader(pkt)
 	if !ok {

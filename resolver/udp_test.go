@@ -134,23 +134,32 @@ func TestShutdownAnswersTheUDPQueriesInFlight(t *testing.T) {
 }
 
 func TestABurstOfQueriesFromTwoClientsIsAnsweredToEach(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		t.Run(addr, func(t *testing.T) { testBurst(t, addr) })
+	}
+}
+
+// testBurst sends private names (ready-packed after their first answer),
+// private NXDOMAINs and a public name (from the cache-less upstream: the
+// full path) from two clients, back to back before any reply is read, so
+// that the reader takes them in batches. Each client must get its own
+// replies, each once, from the address it asked (on a wildcard listener
+// each client asks another one).
+func testBurst(t *testing.T, addr string) {
 	w := newWorld(t, true)
-	l, err := Listen("127.0.0.1:0", NewHandler(HandlerOptions{Resolver: w.engine}))
+	l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: w.engine}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Shutdown(context.Background()) })
-	server, err := net.ResolveUDPAddr("udp", l.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Private names (ready-packed after their first answer), private
-	// NXDOMAINs and a public name (from the cache-less upstream: the full
-	// path), sent back to back before any reply is read, so that the
-	// reader takes them in batches.
+	_, port, _ := net.SplitHostPort(l.Addr)
 	names := []string{"www.corp.example.", "nosuch.corp.example.", "www.example.com.", "app.corp.example."}
 	const perClient = 150
 	clients := []string{"127.0.1.21", "127.0.1.22"}
+	servers := []string{"127.0.0.1", "127.0.0.1"}
+	if strings.HasPrefix(addr, "0.0.0.0") {
+		servers[1] = "127.0.0.2"
+	}
 	conns := make([]*net.UDPConn, len(clients))
 	for c, src := range clients {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)})
@@ -168,6 +177,10 @@ func TestABurstOfQueriesFromTwoClientsIsAnsweredToEach(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			server, err := net.ResolveUDPAddr("udp", net.JoinHostPort(servers[c], port))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if _, err := conn.WriteToUDP(wire, server); err != nil {
 				t.Fatal(err)
 			}
@@ -178,9 +191,12 @@ func TestABurstOfQueriesFromTwoClientsIsAnsweredToEach(t *testing.T) {
 		seen := map[uint16]bool{}
 		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 		for len(seen) < perClient {
-			n, err := conn.Read(buf)
+			n, from, err := conn.ReadFromUDP(buf)
 			if err != nil {
 				t.Fatalf("client %s: %d of %d replies, then %v", clients[c], len(seen), perClient, err)
+			}
+			if from.IP.String() != servers[c] {
+				t.Fatalf("client %s asked %s, got a reply from %s", clients[c], servers[c], from)
 			}
 			resp := new(dns.Msg)
 			if err := resp.Unpack(buf[:n]); err != nil {

@@ -32,11 +32,24 @@ const (
 	batchReply = 16 << 10
 )
 
-// readBatch serves p with one reader: it reads up to batchSize queries at
-// once, answers them in order (ready-packed replies into the batch, the
-// rest as read does) and sends the batch's replies at once.
-func (u *udpServer) readBatch(p plainIO) {
+// batchIO is a socket that readBatch can serve: batch is the socket
+// itself, and pktinfo says that it is an IPv4 wildcard socket, whose
+// queries carry the address they were sent to (IP_PKTINFO) and whose
+// replies must leave from it.
+type batchIO interface {
+	udpIO
+	batchConn() (c batchConn, pktinfo bool)
+}
+
+func (p plainIO) batchConn() (batchConn, bool)   { return p.batch, false }
+func (p pktinfoIO) batchConn() (batchConn, bool) { return p.pc, true }
+
+// readBatch serves io with one reader: it reads up to batchSize queries
+// at once, answers them in order (ready-packed replies into the batch,
+// the rest as read does) and sends the batch's replies at once.
+func (u *udpServer) readBatch(io batchIO) {
 	defer u.wg.Done()
+	c, pktinfo := io.batchConn()
 	in := make([]ipv4.Message, batchSize)
 	out := make([]ipv4.Message, batchSize)
 	replies := make([][]byte, batchSize)
@@ -44,10 +57,14 @@ func (u *udpServer) readBatch(p plainIO) {
 		in[i].Buffers = [][]byte{make([]byte, batchQuery)}
 		out[i].Buffers = [][]byte{nil}
 		replies[i] = make([]byte, batchReply)
+		if pktinfo {
+			in[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst)
+		}
 	}
+	srcs := sourceMessages{}
 	name := make([]byte, 0, 256)
 	for {
-		n, err := p.batch.ReadBatch(in, 0)
+		n, err := c.ReadBatch(in, 0)
 		if errors.Is(err, net.ErrClosed) || u.stopping() {
 			return
 		}
@@ -62,19 +79,29 @@ func (u *udpServer) readBatch(p plainIO) {
 				continue
 			}
 			from := ua.AddrPort()
+			var dst netip.Addr
+			if pktinfo {
+				var cm ipv4.ControlMessage
+				if cm.Parse(m.OOB[:m.NN]) == nil {
+					dst, _ = netip.AddrFromSlice(cm.Dst.To4())
+				}
+			}
 			pkt := m.Buffers[0][:m.N]
 			if m.Flags&unix.MSG_TRUNC != 0 {
-				u.tooLarge(p, pkt, from, netip.Addr{}, replies[k])
+				u.tooLarge(io, pkt, from, dst, replies[k])
 				continue
 			}
-			if r := u.answer(p, pkt, from, netip.Addr{}, replies[k], name); r > 0 {
+			if r := u.answer(io, pkt, from, dst, replies[k], name); r > 0 {
 				out[k].Buffers[0] = replies[k][:r]
 				out[k].Addr = m.Addr
+				if pktinfo {
+					out[k].OOB = srcs.get(dst)
+				}
 				k++
 			}
 		}
 		for sent := 0; sent < k; {
-			w, err := p.batch.WriteBatch(out[sent:k], 0)
+			w, err := c.WriteBatch(out[sent:k], 0)
 			sent += max(w, 0)
 			if err != nil { // the reply at sent failed; the rest may go
 				u.h.log.Debug("writing a response failed", "client", out[sent].Addr, "err", err)
@@ -89,4 +116,23 @@ func (u *udpServer) tooLarge(io udpIO, pkt []byte, from netip.AddrPort, dst neti
 	if dh, ok := acceptHeader(pkt); ok {
 		u.send(io, u.h.unparsed(dh, from.Addr(), "udp", time.Now()), from, dst, out)
 	}
+}
+
+// sourceMessages keeps, per local address, the control message that makes
+// a reply leave from it: a wildcard socket answers for a few addresses.
+type sourceMessages map[netip.Addr][]byte
+
+func (s sourceMessages) get(src netip.Addr) []byte {
+	if !src.IsValid() {
+		return nil
+	}
+	if oob, ok := s[src]; ok {
+		return oob
+	}
+	if len(s) >= 64 {
+		clear(s)
+	}
+	oob := (&ipv4.ControlMessage{Src: src.AsSlice()}).Marshal()
+	s[src] = oob
+	return oob
 }
