@@ -46,7 +46,7 @@ func newExplainCommand() *cobra.Command {
 			if network != "" && !hasNetwork(cfg, network) {
 				return fmt.Errorf("--network %q: no such network in %s", network, cfg.File)
 			}
-			txn := newGroupPool().begin()
+			txn := newGroupPool(nil).begin()
 			defer txn.abort()
 			view, err := build(cfg, deps{log: slog.New(slog.DiscardHandler), groups: txn})
 			if err != nil {

@@ -12,7 +12,8 @@ import (
 // targets and settings did not change keeps its group, so its health and
 // pooled connections survive the reload.
 type groupPool struct {
-	live map[string]*upstream.Group
+	live   map[string]*upstream.Group
+	forget func(target string) // called for targets no live group has; may be nil
 }
 
 // groupTxn collects the groups one configuration uses; commit makes them
@@ -27,7 +28,9 @@ type groupTxn struct {
 // with its groups before their connections are closed.
 const closeDelay = 30 * time.Second
 
-func newGroupPool() *groupPool { return &groupPool{live: map[string]*upstream.Group{}} }
+func newGroupPool(forget func(target string)) *groupPool {
+	return &groupPool{live: map[string]*upstream.Group{}, forget: forget}
+}
 
 func (p *groupPool) begin() *groupTxn {
 	return &groupTxn{pool: p, used: map[string]*upstream.Group{}}
@@ -64,16 +67,30 @@ func (t *groupTxn) abort() error {
 	return errors.Join(errs...)
 }
 
-// commit makes the used groups the live ones and closes the others after
-// closeDelay (now, with delay 0).
+// commit makes the used groups the live ones, retires the others and
+// closes them after delay (now, with delay 0), and forgets the targets no
+// live group has.
 func (t *groupTxn) commit(delay time.Duration) {
+	kept := map[string]bool{}
+	for _, g := range t.used {
+		for _, spec := range g.Targets() {
+			kept[spec] = true
+		}
+	}
 	for key, g := range t.pool.live {
-		if t.used[key] == nil {
-			if delay == 0 {
-				g.Close()
-			} else {
-				time.AfterFunc(delay, func() { g.Close() })
+		if t.used[key] != nil {
+			continue
+		}
+		g.Retire()
+		for _, spec := range g.Targets() {
+			if !kept[spec] && t.pool.forget != nil {
+				t.pool.forget(spec)
 			}
+		}
+		if delay == 0 {
+			g.Close()
+		} else {
+			time.AfterFunc(delay, func() { g.Close() })
 		}
 	}
 	t.pool.live = t.used

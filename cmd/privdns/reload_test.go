@@ -424,3 +424,37 @@ func TestShutdownStopsEveryListenerAtOnce(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestReloadForgetsTheHealthOfRemovedUpstreams(t *testing.T) {
+	upA, _ := gatedUpstream(t)
+	upB, _ := gatedUpstream(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	srv := serveText(t, dir, fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", freePort(t)), upA))
+	healthSeries := func() map[string]float64 {
+		mfs, err := srv.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "privdns_upstream_healthy" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				got[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+		return got
+	}
+	if got := healthSeries(); len(got) != 1 || got[upA] != 1 {
+		t.Fatalf("before the reload: upstream_healthy %v, want %s at 1", got, upA)
+	}
+	writeAtomic(t, file, fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", freePort(t)), upB))
+	if err := srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := healthSeries(); len(got) != 1 || got[upB] != 1 {
+		t.Errorf("after replacing %s by %s: upstream_healthy %v, want only %s", upA, upB, got, upB)
+	}
+}

@@ -130,7 +130,7 @@ func startServer(cfg *config.Config, log *slog.Logger) (*server, error) {
 func start(cfg *config.Config, opts serverOptions) (*server, error) {
 	s := &server{
 		opts: opts, log: opts.Log, reg: prometheus.NewRegistry(),
-		cfg: &config.Config{}, groups: newGroupPool(), listeners: map[string]*listener{}, draining: map[*listener]struct{}{},
+		cfg: &config.Config{}, groups: newGroupPool(nil), listeners: map[string]*listener{}, draining: map[*listener]struct{}{},
 	}
 	s.setNotReady("starting")
 	if err := s.reg.Register(collectors.NewGoCollector()); err != nil {
@@ -143,6 +143,7 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 	if s.metrics, err = metrics.New(s.reg); err != nil {
 		return nil, err
 	}
+	s.groups.forget = s.metrics.ForgetUpstream
 	// Until the first configuration is applied the engine refuses every
 	// client; no listener is bound before then anyway.
 	empty, err := resolver.NewView(resolver.ViewOptions{})

@@ -51,3 +51,10 @@ func (o upstreamObserver) Health(target string, healthy bool) {
 	}
 	o.m.upHealthy.WithLabelValues(target).Set(v)
 }
+
+// ForgetUpstream removes target's upstream_healthy series, for a target no
+// longer configured: a gauge left at its last value would claim a health
+// nobody measures. Its counters stay, as counters do.
+func (m *Metrics) ForgetUpstream(target string) {
+	m.upHealthy.DeleteLabelValues(target)
+}

@@ -184,7 +184,7 @@ func (g *Group) healthChanged(t *target, healthy bool, err error) {
 	} else {
 		g.log.Warn("upstream target down", "group", g.name, "target", t.spec, "err", err)
 	}
-	if g.obs != nil {
+	if g.obs != nil && !g.retired.Load() {
 		g.obs.Health(t.spec, healthy)
 	}
 }

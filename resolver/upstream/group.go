@@ -94,6 +94,8 @@ type Group struct {
 	closed  context.Context
 	close   context.CancelFunc
 	probes  sync.WaitGroup
+
+	retired atomic.Bool // no more Health reports: the targets are someone else's now
 }
 
 // NewGroup validates the options, applies defaults and parses the targets.
@@ -149,6 +151,19 @@ func positiveOr[T int | time.Duration](v, def T) T {
 	}
 	return def
 }
+
+// Targets returns the targets as configured, in order.
+func (g *Group) Targets() []string {
+	specs := make([]string, len(g.targets))
+	for i, t := range g.targets {
+		specs[i] = t.spec
+	}
+	return specs
+}
+
+// Retire stops the group's Health reports while its last queries finish
+// before Close: the gauge of a target belongs to the groups in use.
+func (g *Group) Retire() { g.retired.Store(true) }
 
 // Close stops probes sent on the side and closes pooled DNS-over-TLS
 // connections. Exchanges still running finish on their own connections,

@@ -322,3 +322,16 @@ func TestTimeoutsOfSomeNamesDoNotDownATargetThatAnswersOthers(t *testing.T) {
 		})
 	}
 }
+
+func TestARetiredGroupNoLongerReportsHealth(t *testing.T) {
+	a := newFake(t, rcode(dns.RcodeRefused))
+	obs := &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, FailThreshold: 1, Observer: obs})
+	g.Retire()
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err == nil {
+		t.Fatal("REFUSED was an answer")
+	}
+	if _, health := obs.snapshot(); !slices.Equal(health, []string{a.addr + " up"}) {
+		t.Errorf("health reports %v: a retired group reported the target down", health)
+	}
+}
