@@ -31,37 +31,71 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		return nil, fmt.Errorf("%s: %w", g.name, err)
 	}
 	defer q.free()
-	var sum summary
+	var (
+		sum    summary
+		aside  <-chan probeResult // a down target probed with this query
+		probed *target
+	)
 	n, start := len(g.targets), g.first()
 	for i := 0; i < n && ctx.Err() == nil && !sum.stopped; i++ {
 		t := g.targets[(start+i)%n]
-		m, res, err := g.try(ctx, t, q)
-		if res == answered {
-			m.Id = req.Id
-			zeroHugeTTLs(m)
-			noteAnswerer(ctx, t.spec)
-			return m, nil
+		a := g.try(ctx, t, q, start, i)
+		if a.res == answered {
+			return g.answer(ctx, req, t, a.m), nil
 		}
-		sum.add(t.spec, res, err)
+		if a.aside != nil {
+			aside, probed = a.aside, t
+		}
+		sum.add(t.spec, a.res, a.err)
+	}
+	if aside != nil && ctx.Err() == nil && !sum.stopped {
+		// Every target after the probed one failed this query: the probe
+		// is this query's last chance, as if it had been sent inline.
+		select {
+		case r := <-aside:
+			if r.err == nil {
+				return g.answer(ctx, req, probed, r.m), nil
+			}
+			sum.add(probed.spec+" (probe)", failed, r.err)
+		case <-ctx.Done():
+		}
 	}
 	return nil, sum.err(ctx, g.name, q.q)
 }
 
-// try runs one attempt on t unless t is at its in-flight cap or down, and
-// feeds the result to health, logs and the observer.
-func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome, error) {
+// answer makes target t's reply m the answer to req.
+func (g *Group) answer(ctx context.Context, req *dns.Msg, t *target, m *dns.Msg) *dns.Msg {
+	m.Id = req.Id
+	zeroHugeTTLs(m)
+	noteAnswerer(ctx, t.spec)
+	return m
+}
+
+// attempt is what try did with one target.
+type attempt struct {
+	m     *dns.Msg
+	res   outcome
+	err   error
+	aside <-chan probeResult // set when the target is probed on the side
+}
+
+// try runs one attempt on t, the i-th target of an Exchange that started
+// at start, unless t is at its in-flight cap or down, and feeds the result
+// to health, logs and the observer. A down target due for its probe is
+// probed on the side while a target after it is up, so that the query
+// does not wait on a target that may still be dead.
+func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) attempt {
 	if t.inFlight.Add(1) > g.maxInFlight {
 		t.inFlight.Add(-1)
-		return nil, overloaded, nil
+		return attempt{res: overloaded}
 	}
 	defer t.inFlight.Add(-1)
 	ok, probe := t.health.admit(g.now())
 	if !ok {
-		return nil, down, nil
+		return attempt{res: down}
 	}
-	if probe && g.othersUp(t) {
-		g.probeAside(t, q.q)
-		return nil, down, nil
+	if probe && g.upAfter(start, i) {
+		return attempt{res: down, aside: g.probeAside(t, q)}
 	}
 	deadline, capped := time.Now().Add(g.timeout), false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -72,20 +106,18 @@ func (g *Group) try(ctx context.Context, t *target, q *query) (*dns.Msg, outcome
 	alive, err := g.judge(t, q, m, err, time.Since(begin))
 	if err != nil && (ctx.Err() != nil || (capped && isTimeout(err))) {
 		t.health.release(probe) // the caller gave up; says nothing of t
-		return nil, stopped, err
+		return attempt{res: stopped, err: err}
 	}
 	timedOut := err != nil && isTimeout(err)
 	if timedOut && t.health.excuse(sent) {
 		t.health.release(probe) // t answers others meanwhile: this name's trouble
-		return nil, failed, err
+		return attempt{res: failed, err: err}
 	}
-	if t.health.report(g.now(), alive, probe, timedOut) {
-		g.healthChanged(t, alive, err)
-	}
+	g.report(t, alive, probe, timedOut, err)
 	if err != nil {
-		return nil, failed, err
+		return attempt{res: failed, err: err}
 	}
-	return m, answered, nil
+	return attempt{m: m, res: answered}
 }
 
 // judge tells the observer and the debug log about an attempt, and
@@ -109,45 +141,54 @@ func (g *Group) judge(t *target, q *query, m *dns.Msg, err error, took time.Dura
 	return alive, err
 }
 
-// othersUp reports whether a target other than t is up.
-func (g *Group) othersUp(t *target) bool {
-	for _, u := range g.targets {
-		if u != t && !u.health.isDown() {
+// upAfter reports whether a target after the i-th of an Exchange that
+// started at start is up and below its in-flight cap.
+func (g *Group) upAfter(start, i int) bool {
+	n := len(g.targets)
+	for j := i + 1; j < n; j++ {
+		u := g.targets[(start+j)%n]
+		if !u.health.isDown() && u.inFlight.Load() < g.maxInFlight {
 			return true
 		}
 	}
 	return false
 }
 
-// probeAside asks down target t the question on its own goroutine; t has
-// admitted it as its probe. The reply only tells whether t is back.
-func (g *Group) probeAside(t *target, question dns.Question) {
-	req := &dns.Msg{MsgHdr: dns.MsgHdr{RecursionDesired: true}, Question: []dns.Question{question}}
+// probeResult is a side probe's usable reply, or why there is none.
+type probeResult struct {
+	m   *dns.Msg
+	err error
+}
+
+// probeAside sends q to down target t on its own goroutine; t has
+// admitted it as its probe. The reply tells whether t is back, and is
+// sent on the channel returned in case the query has no other answer.
+func (g *Group) probeAside(t *target, q *query) <-chan probeResult {
+	result := make(chan probeResult, 1)
 	g.closeMu.Lock()
 	defer g.closeMu.Unlock()
-	q, err := newQuery(req)
-	if err != nil || g.closed.Err() != nil {
-		if err == nil {
-			q.free()
-		}
+	if g.closed.Err() != nil {
 		t.health.release(true)
-		return
+		result <- probeResult{err: g.closed.Err()}
+		return result
 	}
+	q = q.clone()
 	g.probes.Add(1)
 	go func() {
 		defer g.probes.Done()
 		defer q.free()
 		begin := time.Now()
 		m, err := t.exchange(g.closed, q, begin.Add(g.timeout))
-		alive, err := g.judge(t, q, m, err, time.Since(begin))
-		if g.closed.Err() != nil {
+		if g.closed.Err() != nil { // Close ended it: says nothing of t
 			t.health.release(true)
+			result <- probeResult{err: g.closed.Err()}
 			return
 		}
-		if t.health.report(g.now(), alive, true, false) {
-			g.healthChanged(t, alive, err)
-		}
+		alive, err := g.judge(t, q, m, err, time.Since(begin))
+		g.report(t, alive, true, false, err)
+		result <- probeResult{m: m, err: err}
 	}()
+	return result
 }
 
 // exchange runs one attempt. A FORMERR without OPT is how a server that
@@ -178,14 +219,32 @@ func (t *target) exchangeOnce(ctx context.Context, q *query, deadline time.Time)
 	return exchangeTCP(ctx, t.addr, q, deadline)
 }
 
-func (g *Group) healthChanged(t *target, healthy bool, err error) {
-	if healthy {
+// report records an attempt's outcome in t's health and, when t went
+// down or came back up, logs it and tells the observer.
+func (g *Group) report(t *target, alive, probe, noted bool, err error) {
+	if changed, gen := t.health.report(g.now(), alive, probe, noted); changed {
+		g.publish(t, alive, gen, err)
+	}
+}
+
+// publish logs change number gen of t's health and tells the observer.
+// Changes are published in the order they happened: one that lost the
+// race to a newer one is dropped, so the gauge never ends on a state the
+// target has left.
+func (g *Group) publish(t *target, alive bool, gen uint64, err error) {
+	t.published.Lock()
+	defer t.published.Unlock()
+	if gen <= t.publishedGen {
+		return
+	}
+	t.publishedGen = gen
+	if alive {
 		g.log.Info("upstream target up", "group", g.name, "target", t.spec)
 	} else {
 		g.log.Warn("upstream target down", "group", g.name, "target", t.spec, "err", err)
 	}
 	if g.obs != nil && !g.retired.Load() {
-		g.obs.Health(t.spec, healthy)
+		g.obs.Health(t.spec, alive)
 	}
 }
 

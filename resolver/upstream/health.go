@@ -28,6 +28,7 @@ type health struct {
 	alive   time.Time     // when the target last answered
 	recent  uint64        // the last attempts, newest in bit 0: 1 = failed
 	seen    int           // how many bits of recent hold attempts (at most 64)
+	changes uint64        // how many times down changed
 }
 
 // excuse records a timeout of a query sent at sent, and reports whether it
@@ -87,8 +88,9 @@ func (h *health) release(probe bool) {
 }
 
 // report records an attempt's outcome and returns whether the target changed
-// state (went down or came back up). noted says excuse already recorded it.
-func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool) {
+// state (went down or came back up), and the number of that change.
+// noted says excuse already recorded it.
+func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool, gen uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if probe {
@@ -100,9 +102,12 @@ func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool) {
 	if ok {
 		h.alive = now
 		h.fails = 0
-		changed = h.down
+		if !h.down {
+			return false, 0
+		}
 		h.down = false
-		return changed
+		h.changes++
+		return true, h.changes
 	}
 	h.fails++
 	switch {
@@ -113,7 +118,8 @@ func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool) {
 		h.down = true
 		h.backoff = h.base
 		h.until = now.Add(h.backoff)
-		return true
+		h.changes++
+		return true, h.changes
 	}
-	return false
+	return false, 0
 }

@@ -335,3 +335,51 @@ func TestARetiredGroupNoLongerReportsHealth(t *testing.T) {
 		t.Errorf("health reports %v: a retired group reported the target down", health)
 	}
 }
+
+func TestAQueryNoOtherTargetAnswersGetsTheProbedTargetsAnswer(t *testing.T) {
+	// a goes down; when its back-off is over it is back, but the other
+	// target fails the query that probes it: that query gets a's answer,
+	// whether b comes after a (a is probed on the side, and the query
+	// waits for it once b failed) or before (a is probed inline).
+	for _, bFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("b first %v", bFirst), func(t *testing.T) {
+			var aOK atomic.Bool
+			a := newFake(t, switchable(&aOK, "192.0.2.1"))
+			b := newFake(t, rcode(dns.RcodeServerFailure)) // fails over, never charged
+			targets := []string{a.addr, b.addr}
+			if bFirst {
+				targets = []string{b.addr, a.addr}
+			}
+			clk := newClock()
+			g := newTestGroup(t, GroupOptions{Targets: targets, FailThreshold: 2, Now: clk.Now})
+			for range 2 {
+				if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err == nil {
+					t.Fatal("an answer while both fail")
+				}
+			}
+			if !g.targets[slices.Index(targets, a.addr)].health.isDown() {
+				t.Fatal("a is not down after two failures")
+			}
+			aOK.Store(true)
+			clk.advance(time.Second)
+			m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+			if err != nil {
+				t.Fatalf("a is back but the query failed: %v", err)
+			}
+			wantA(t, m, "192.0.2.1")
+		})
+	}
+}
+
+func TestAHealthChangePublishedLateIsDropped(t *testing.T) {
+	a := newFake(t, answer("192.0.2.1"))
+	obs := &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, Observer: obs})
+	tg := g.targets[0]
+	// Change 1 (down) reaches publish after change 2 (up).
+	g.publish(tg, true, 2, nil)
+	g.publish(tg, false, 1, errors.New("timeout"))
+	if _, health := obs.snapshot(); !slices.Equal(health, []string{a.addr + " up", a.addr + " up"}) {
+		t.Errorf("health reports %v: the older change overwrote the newer", health)
+	}
+}

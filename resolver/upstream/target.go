@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,6 +21,9 @@ type target struct {
 	tls      *tlsPool
 	health   health
 	inFlight atomic.Int64
+
+	published    sync.Mutex // orders health changes to logs and the observer
+	publishedGen uint64     // the last change published
 }
 
 // parseTarget turns "ip[:port]" or "tls://ip[:port][#server-name]" into a

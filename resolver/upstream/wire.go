@@ -79,6 +79,14 @@ func packQuery(req *dns.Msg, edns bool) (*query, error) {
 	return &query{q: req.Question[0], frame: (*buf)[:2+n], buf: buf}, nil
 }
 
+// clone copies the query into a buffer of its own, for an attempt that
+// may outlive the Exchange that owns q.
+func (q *query) clone() *query {
+	buf := getBuf()
+	n := copy(*buf, q.frame)
+	return &query{q: q.q, frame: (*buf)[:n], buf: buf}
+}
+
 // free returns the query's buffer; the query must not be used afterwards.
 func (q *query) free() { putBuf(q.buf) }
 
