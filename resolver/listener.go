@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -28,35 +29,43 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	for attempt := 0; ; attempt++ {
+		l, err := listen(ua, h)
+		// For port 0 the port the kernel picked may be taken before
+		// spread binds it again: another port is tried then.
+		if err == nil || ua.Port != 0 || attempt == 10 || !errors.Is(err, syscall.EADDRINUSE) {
+			return l, err
+		}
+	}
+}
+
+func listen(ua *net.UDPAddr, h *Handler) (*Listener, error) {
 	conn, ln, err := bindBoth(ua)
 	if err != nil {
 		return nil, err
 	}
 	l := &Listener{Addr: conn.LocalAddr().String()}
-	l.tcp = serveTCP(ln, h, tcpOptions{})
-	if !isIPv6Wildcard(ua) {
-		conns, err := spread(conn)
-		var ios []batchIO
-		for _, c := range conns {
-			if err != nil {
-				break
-			}
-			var io batchIO
-			io, err = newUDPIO(c)
-			ios = append(ios, io)
-		}
-		if err == nil {
-			l.udp = serveUDP(ios, h)
-			return l, nil
-		}
-		for _, c := range conns {
-			c.Close()
-		}
-		l.tcp.shutdown(context.Background())
+	if _, ioErr := newUDPIO(conn); isIPv6Wildcard(ua) || ioErr != nil {
+		// Replies must leave from the address each query was sent to;
+		// on dual-stack and IPv6 wildcard sockets (and where IP_PKTINFO
+		// cannot be had) miekg's server does that.
+		l.serveMiekg(conn, h)
+		l.tcp = serveTCP(ln, h, tcpOptions{})
+		return l, nil
+	}
+	ios, err := spread(conn)
+	if err != nil {
+		ln.Close()
 		return nil, fmt.Errorf("listen udp %s: %w", l.Addr, err)
 	}
-	// Replies must leave from the address each query was sent to; on
-	// dual-stack and IPv6 wildcard sockets miekg's server does that.
+	l.udp = serveUDP(ios, h)
+	l.tcp = serveTCP(ln, h, tcpOptions{})
+	return l, nil
+}
+
+// serveMiekg serves UDP on conn with miekg's server, a goroutine per
+// query, held to the Handler's MaxInFlight.
+func (l *Listener) serveMiekg(conn *net.UDPConn, h *Handler) {
 	l.conn = conn
 	capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
 	l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
@@ -65,7 +74,6 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	l.udpW.NotifyStartedFunc = func() { close(started) }
 	go l.udpW.ActivateAndServe() //nolint:errcheck // returns when shut down
 	<-started
-	return l, nil
 }
 
 // spread trades conn, a socket bound without SO_REUSEPORT (which proves
@@ -75,11 +83,16 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 // locks, as Unbound's so-reuseport does. One reader per CPU measured
 // slower: the kernel's work of delivering each reply, and the clients,
 // need the other half. With fewer than four CPUs, or where SO_REUSEPORT
-// is not used, conn is kept as it is.
-func spread(conn *net.UDPConn) ([]*net.UDPConn, error) {
+// is not used, conn is kept as it is. On error every socket is closed.
+func spread(conn *net.UDPConn) ([]batchIO, error) {
 	n := runtime.GOMAXPROCS(0) / 2
 	if n < 2 || !reusePortWorks {
-		return []*net.UDPConn{conn}, nil
+		io, err := newUDPIO(conn)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return []batchIO{io}, nil
 	}
 	ua := conn.LocalAddr().(*net.UDPAddr)
 	network := "udp6"
@@ -87,16 +100,25 @@ func spread(conn *net.UDPConn) ([]*net.UDPConn, error) {
 		network = "udp4"
 	}
 	conn.Close()
-	conns := make([]*net.UDPConn, 0, n)
+	ios := make([]batchIO, 0, n)
 	for range n {
 		c, err := listenReusePort(network, ua)
-		if err != nil {
-			return conns, err
+		var io batchIO
+		if err == nil {
+			_ = c.SetReadBuffer(udpReadBuffer)
+			if io, err = newUDPIO(c); err != nil {
+				c.Close()
+			}
 		}
-		_ = c.SetReadBuffer(udpReadBuffer)
-		conns = append(conns, c)
+		if err != nil {
+			for _, io := range ios {
+				io.close()
+			}
+			return nil, err
+		}
+		ios = append(ios, io)
 	}
-	return conns, nil
+	return ios, nil
 }
 
 // Shutdown stops accepting queries, over UDP and TCP at once, and waits

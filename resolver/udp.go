@@ -159,7 +159,7 @@ func (u *udpServer) shutdown(ctx context.Context) error {
 	u.stop.Do(func() { close(u.done) })
 	var err error
 	for _, io := range u.ios {
-		err = errors.Join(err, io.stop())
+		err = errors.Join(err, notClosed(io.stop()))
 	}
 	done := make(chan struct{})
 	go func() { u.wg.Wait(); close(done) }()
@@ -169,10 +169,15 @@ func (u *udpServer) shutdown(ctx context.Context) error {
 		err = errors.Join(err, ctx.Err())
 	}
 	for _, io := range u.ios {
-		err = errors.Join(err, io.close())
+		err = errors.Join(err, notClosed(io.close()))
 	}
+	return err
+}
+
+// notClosed drops net.ErrClosed: a socket closed by an earlier call.
+func notClosed(err error) error {
 	if errors.Is(err, net.ErrClosed) {
-		return nil // closed by an earlier call
+		return nil
 	}
 	return err
 }

@@ -3,14 +3,17 @@ package resolver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
 )
 
 // gatedResolver holds every query for a name starting with "slow" until
@@ -333,4 +336,30 @@ func TestWithFourCPUsAListenerSpreadsOverTwoSockets(t *testing.T) {
 		t.Fatalf("binding the address again after shutdown: %v", err)
 	}
 	again.Shutdown(context.Background())
+}
+
+// flakyConn accepts one message per WriteBatch call and fails those whose
+// first byte is 'x'.
+type flakyConn struct{ sent []string }
+
+func (f *flakyConn) ReadBatch([]ipv4.Message, int) (int, error) { return 0, net.ErrClosed }
+
+func (f *flakyConn) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
+	if ms[0].Buffers[0][0] == 'x' {
+		return 0, syscall.EPERM
+	}
+	f.sent = append(f.sent, string(ms[0].Buffers[0]))
+	return 1, nil
+}
+
+func TestWriteAllGoesPastRepliesThatFail(t *testing.T) {
+	var ms []ipv4.Message
+	for _, b := range []string{"a", "x1", "b", "x2", "x3", "c"} {
+		ms = append(ms, ipv4.Message{Buffers: [][]byte{[]byte(b)}})
+	}
+	f := &flakyConn{}
+	writeAll(f, ms, slog.New(slog.DiscardHandler))
+	if got := strings.Join(f.sent, ","); got != "a,b,c" {
+		t.Errorf("sent %s, want a,b,c", got)
+	}
 }

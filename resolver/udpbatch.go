@@ -2,12 +2,12 @@ package resolver
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 )
 
 // batchConn reads and writes many datagrams per system call: recvmmsg and
@@ -29,7 +29,7 @@ const (
 	batchQuery = maxTCPQuery
 	// batchReply is the largest ready-packed reply sent from a batch; a
 	// larger one is answered through the Handler.
-	batchReply = 16 << 10
+	batchReply = 4 << 10
 )
 
 // batchIO is a socket that readBatch can serve: batch is the socket
@@ -46,7 +46,7 @@ func (p pktinfoIO) batchConn() (batchConn, bool) { return p.pc, true }
 
 // readBatch serves io with one reader: it reads up to batchSize queries
 // at once, answers them in order (ready-packed replies into the batch,
-// the rest as read does) and sends the batch's replies at once.
+// the others as answer says) and sends the batch's replies at once.
 func (u *udpServer) readBatch(io batchIO) {
 	defer u.wg.Done()
 	c, pktinfo := io.batchConn()
@@ -69,6 +69,10 @@ func (u *udpServer) readBatch(io batchIO) {
 			return
 		}
 		if err != nil {
+			// A socket error is rare and passing; one that is not
+			// must not spin the reader.
+			u.h.log.Debug("reading queries failed", "err", err)
+			time.Sleep(time.Millisecond)
 			continue
 		}
 		k := 0
@@ -87,7 +91,7 @@ func (u *udpServer) readBatch(io batchIO) {
 				}
 			}
 			pkt := m.Buffers[0][:m.N]
-			if m.Flags&unix.MSG_TRUNC != 0 {
+			if msgTrunc != 0 && m.Flags&msgTrunc != 0 {
 				u.tooLarge(io, pkt, from, dst, replies[k])
 				continue
 			}
@@ -100,13 +104,22 @@ func (u *udpServer) readBatch(io batchIO) {
 				k++
 			}
 		}
-		for sent := 0; sent < k; {
-			w, err := c.WriteBatch(out[sent:k], 0)
-			sent += max(w, 0)
-			if err != nil { // the reply at sent failed; the rest may go
-				u.h.log.Debug("writing a response failed", "client", out[sent].Addr, "err", err)
-				sent++
-			}
+		writeAll(c, out[:k], u.h.log)
+	}
+}
+
+// writeAll sends every message of ms, going past one that fails.
+func writeAll(c batchConn, ms []ipv4.Message, log *slog.Logger) {
+	for len(ms) > 0 {
+		w, err := c.WriteBatch(ms, 0)
+		w = max(w, 0)
+		if err == nil && w == 0 {
+			return // cannot happen; never loop on it
+		}
+		ms = ms[w:]
+		if err != nil && len(ms) > 0 { // ms[0] failed; the rest may go
+			log.Debug("writing a response failed", "client", ms[0].Addr, "err", err)
+			ms = ms[1:]
 		}
 	}
 }

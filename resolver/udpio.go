@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // udpIO writes replies to a UDP socket one at a time (readBatch reads it
@@ -25,10 +24,7 @@ type udpIO interface {
 func newUDPIO(conn *net.UDPConn) (batchIO, error) {
 	ap, _ := netip.ParseAddrPort(conn.LocalAddr().String())
 	if !ap.Addr().IsUnspecified() {
-		if ap.Addr().Unmap().Is4() {
-			return plainIO{conn, ipv4.NewPacketConn(conn)}, nil
-		}
-		return plainIO{conn, ipv6.NewPacketConn(conn)}, nil
+		return plainIO{conn, newBatchConn(conn, ap.Addr().Unmap().Is4())}, nil
 	}
 	pc := ipv4.NewPacketConn(conn)
 	if err := pc.SetControlMessage(ipv4.FlagDst, true); err != nil {
