@@ -12,8 +12,9 @@ import (
 // targets and settings did not change keeps its group, so its health and
 // pooled connections survive the reload.
 type groupPool struct {
-	live   map[string]*upstream.Group
-	forget func(target string) // called for targets no live group has; may be nil
+	live    map[string]*upstream.Group
+	healths *upstream.Healths   // shared by every group, old and new
+	forget  func(target string) // called for targets no live group has; may be nil
 }
 
 // groupTxn collects the groups one configuration uses; commit makes them
@@ -29,7 +30,7 @@ type groupTxn struct {
 const closeDelay = 30 * time.Second
 
 func newGroupPool(forget func(target string)) *groupPool {
-	return &groupPool{live: map[string]*upstream.Group{}, forget: forget}
+	return &groupPool{live: map[string]*upstream.Group{}, healths: upstream.NewHealths(), forget: forget}
 }
 
 func (p *groupPool) begin() *groupTxn {
@@ -42,6 +43,7 @@ func groupKey(o upstream.GroupOptions) string {
 
 // get returns the pool's group for opts, or a new one.
 func (t *groupTxn) get(opts upstream.GroupOptions) (*upstream.Group, error) {
+	opts.Healths = t.pool.healths
 	key := groupKey(opts)
 	if g := t.used[key]; g != nil {
 		return g, nil
@@ -58,35 +60,26 @@ func (t *groupTxn) get(opts upstream.GroupOptions) (*upstream.Group, error) {
 	return g, nil
 }
 
-// abort closes the groups this transaction created.
+// abort closes the groups this transaction created and forgets the
+// targets that only they had.
 func (t *groupTxn) abort() error {
 	var errs []error
 	for _, g := range t.created {
 		errs = append(errs, g.Close())
 	}
+	t.pool.forgetAllBut(t.pool.live, t.created)
 	return errors.Join(errs...)
 }
 
-// commit makes the used groups the live ones, retires the others and
-// closes them after delay (now, with delay 0), and forgets the targets no
-// live group has.
+// commit makes the used groups the live ones, closes the others after
+// delay (now, with delay 0), and forgets the targets no live group has.
 func (t *groupTxn) commit(delay time.Duration) {
-	kept := map[string]bool{}
-	for _, g := range t.used {
-		for _, spec := range g.Targets() {
-			kept[spec] = true
-		}
-	}
+	var old []*upstream.Group
 	for key, g := range t.pool.live {
 		if t.used[key] != nil {
 			continue
 		}
-		g.Retire()
-		for _, spec := range g.Targets() {
-			if !kept[spec] && t.pool.forget != nil {
-				t.pool.forget(spec)
-			}
-		}
+		old = append(old, g)
 		if delay == 0 {
 			g.Close()
 		} else {
@@ -94,6 +87,28 @@ func (t *groupTxn) commit(delay time.Duration) {
 		}
 	}
 	t.pool.live = t.used
+	t.pool.forgetAllBut(t.used, old)
+}
+
+// forgetAllBut forgets the targets of groups that none of live has.
+func (p *groupPool) forgetAllBut(live map[string]*upstream.Group, groups []*upstream.Group) {
+	kept := map[string]bool{}
+	for _, g := range live {
+		for _, spec := range g.Targets() {
+			kept[spec] = true
+		}
+	}
+	for _, g := range groups {
+		for _, spec := range g.Targets() {
+			if !kept[spec] {
+				kept[spec] = true // once
+				p.healths.Forget(spec)
+				if p.forget != nil {
+					p.forget(spec)
+				}
+			}
+		}
+	}
 }
 
 // close closes every live group.

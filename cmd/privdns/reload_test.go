@@ -458,3 +458,60 @@ func TestReloadForgetsTheHealthOfRemovedUpstreams(t *testing.T) {
 		t.Errorf("after replacing %s by %s: upstream_healthy %v, want only %s", upA, upB, got, upB)
 	}
 }
+
+func TestAReloadKeepsWhatItKnowsOfAnUpstreamsHealth(t *testing.T) {
+	refusing := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		w.WriteMsg(new(dns.Msg).SetRcode(r, dns.RcodeRefused))
+	}))
+	good, release := gatedUpstream(t)
+	release()
+	const text = `
+server:
+  listeners: [%s]
+  http: ""
+upstreams: { servers: ["%s", "%s"], timeout: %s }
+networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
+%s`
+	addr := freePort(t)
+	listener := fmt.Sprintf("{address: %q}", addr)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	srv := serveText(t, dir, fmt.Sprintf(text, listener, refusing.Addr, good, "2s", ""))
+	healthy := func() float64 {
+		return metricValue(t, srv.reg, "privdns_upstream_healthy", map[string]string{"upstream": refusing.Addr})
+	}
+	for i := range 3 { // three failures in a row mark it down
+		ask(t, "udp", "127.0.0.1", addr, fmt.Sprintf("n%d.example.com", i), dns.TypeA, true)
+	}
+	if healthy() != 0 {
+		t.Fatalf("upstream_healthy of the refusing upstream is %v after three failures", healthy())
+	}
+
+	// A reload that fails (its new listener's port is taken) changes nothing.
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	writeAtomic(t, file, fmt.Sprintf(text, listener+fmt.Sprintf(", {address: %q}", busy.LocalAddr()), refusing.Addr, good, "1500ms", ""))
+	if err := srv.Reload("test"); err == nil {
+		t.Fatal("a reload binding a busy port succeeded")
+	}
+	if healthy() != 0 {
+		t.Errorf("a failed reload set upstream_healthy to %v", healthy())
+	}
+
+	// One that rebuilds the route and gives a forwarding rule the same
+	// target keeps it down, for both.
+	rule := fmt.Sprintf(`forwardingRulesets: [{ name: r, networks: [n], rules: [{ domain: corp.example., targets: [%q] }] }]`, refusing.Addr)
+	writeAtomic(t, file, fmt.Sprintf(text, listener, refusing.Addr, good, "1500ms", rule))
+	if err := srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if healthy() != 0 {
+		t.Errorf("after the reload upstream_healthy is %v; the target was down", healthy())
+	}
+	if m := ask(t, "udp", "127.0.0.1", addr, "www.corp.example", dns.TypeA, true); m.Rcode != dns.RcodeServerFailure {
+		t.Errorf("the rule whose only target is down: %v", m)
+	}
+}

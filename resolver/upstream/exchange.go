@@ -232,18 +232,19 @@ func (g *Group) report(t *target, alive, probe, noted bool, err error) {
 // race to a newer one is dropped, so the gauge never ends on a state the
 // target has left.
 func (g *Group) publish(t *target, alive bool, gen uint64, err error) {
-	t.published.Lock()
-	defer t.published.Unlock()
-	if gen <= t.publishedGen {
+	h := t.health
+	h.published.Lock()
+	defer h.published.Unlock()
+	if gen <= h.publishedGen || h.forgotten.Load() {
 		return
 	}
-	t.publishedGen = gen
+	h.publishedGen = gen
 	if alive {
 		g.log.Info("upstream target up", "group", g.name, "target", t.spec)
 	} else {
 		g.log.Warn("upstream target down", "group", g.name, "target", t.spec, "err", err)
 	}
-	if g.obs != nil && !g.retired.Load() {
+	if g.obs != nil {
 		g.obs.Health(t.spec, alive)
 	}
 }

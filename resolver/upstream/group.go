@@ -28,8 +28,9 @@ type Observer interface {
 	// Request is called once per attempt with the reply's rcode ("NOERROR",
 	// "SERVFAIL", …), "timeout" or "error", and how long the attempt took.
 	Request(target string, rcode string, d time.Duration)
-	// Health is called when a target goes down or comes back up, and once
-	// per target from NewGroup (healthy) so gauges start with a value.
+	// Health is called when a target goes down or comes back up, and from
+	// NewGroup (healthy) for each target whose health it creates, so that
+	// gauges start with a value.
 	Health(target string, healthy bool)
 }
 
@@ -73,6 +74,9 @@ type GroupOptions struct {
 	Logger *slog.Logger
 	// Observer, if set, is told about every attempt and health change.
 	Observer Observer
+	// Healths, if set, shares each target's health with the other groups
+	// built with it; nil gives the group's targets health of their own.
+	Healths *Healths
 }
 
 // Group sends queries to a set of upstream targets with fail-over, health
@@ -94,8 +98,6 @@ type Group struct {
 	closed  context.Context
 	close   context.CancelFunc
 	probes  sync.WaitGroup
-
-	retired atomic.Bool // no more Health reports: the targets are someone else's now
 }
 
 // NewGroup validates the options, applies defaults and parses the targets.
@@ -118,9 +120,10 @@ func NewGroup(opts GroupOptions) (*Group, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", opts.Name, err)
 		}
-		t.health = health{threshold: opts.FailThreshold, base: opts.Backoff, max: opts.MaxBackoff}
+		var created bool
+		t.health, created = opts.Healths.get(spec, opts.FailThreshold, opts.Backoff, opts.MaxBackoff)
 		g.targets = append(g.targets, t)
-		if g.obs != nil {
+		if created && g.obs != nil {
 			g.obs.Health(spec, true)
 		}
 	}
@@ -160,10 +163,6 @@ func (g *Group) Targets() []string {
 	}
 	return specs
 }
-
-// Retire stops the group's Health reports while its last queries finish
-// before Close: the gauge of a target belongs to the groups in use.
-func (g *Group) Retire() { g.retired.Store(true) }
 
 // Close stops probes sent on the side and closes pooled DNS-over-TLS
 // connections. Exchanges still running finish on their own connections,

@@ -3,6 +3,7 @@ package upstream
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,51 @@ type health struct {
 	recent  uint64        // the last attempts, newest in bit 0: 1 = failed
 	seen    int           // how many bits of recent hold attempts (at most 64)
 	changes uint64        // how many times down changed
+
+	published    sync.Mutex  // orders changes to logs and the observer
+	publishedGen uint64      // the last change published
+	forgotten    atomic.Bool // no longer configured: changes go unpublished
+}
+
+// Healths shares the health of upstream targets among groups: a target
+// down for one route is down for every route that uses it, a group that a
+// reload builds again keeps what the old one learnt, and
+// privdns_upstream_healthy has one truth per target. A nil *Healths gives
+// every group targets of its own.
+type Healths struct {
+	mu sync.Mutex
+	m  map[string]*health
+}
+
+// NewHealths returns an empty registry.
+func NewHealths() *Healths { return &Healths{m: map[string]*health{}} }
+
+// get returns the health of target spec, and whether it was created now
+// (with the settings given).
+func (hs *Healths) get(spec string, threshold int, base, max time.Duration) (h *health, created bool) {
+	if hs == nil {
+		return &health{threshold: threshold, base: base, max: max}, true
+	}
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if h := hs.m[spec]; h != nil {
+		return h, false
+	}
+	h = &health{threshold: threshold, base: base, max: max}
+	hs.m[spec] = h
+	return h, true
+}
+
+// Forget drops the health of target spec, which is no longer configured:
+// a group that still holds it (finishing old queries) no longer reports
+// its changes, and a target configured again starts afresh.
+func (hs *Healths) Forget(spec string) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if h := hs.m[spec]; h != nil {
+		h.forgotten.Store(true)
+		delete(hs.m, spec)
+	}
 }
 
 // excuse records a timeout of a query sent at sent, and reports whether it

@@ -323,16 +323,38 @@ func TestTimeoutsOfSomeNamesDoNotDownATargetThatAnswersOthers(t *testing.T) {
 	}
 }
 
-func TestARetiredGroupNoLongerReportsHealth(t *testing.T) {
+func TestGroupsShareTheHealthOfATarget(t *testing.T) {
 	a := newFake(t, rcode(dns.RcodeRefused))
-	obs := &observer{}
-	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, FailThreshold: 1, Observer: obs})
-	g.Retire()
-	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err == nil {
-		t.Fatal("REFUSED was an answer")
+	b := newFake(t, answer("192.0.2.2"))
+	obs, healths := &observer{}, NewHealths()
+	first := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Observer: obs, Healths: healths})
+	if _, err := first.Exchange(context.Background(), newReq("www.example.com")); err != nil {
+		t.Fatal(err) // a is down
 	}
-	if _, health := obs.snapshot(); !slices.Equal(health, []string{a.addr + " up"}) {
-		t.Errorf("health reports %v: a retired group reported the target down", health)
+	// A second group with a (a forwarding rule, or the same route built
+	// again by a reload) knows it is down: no query, no "up" report.
+	second := newTestGroup(t, GroupOptions{Name: "rule", Targets: []string{a.addr}, FailThreshold: 1, Observer: obs, Healths: healths})
+	if _, err := second.Exchange(context.Background(), newReq("www.example.com")); !errors.Is(err, ErrAllDown) {
+		t.Errorf("the second group's query: %v, want ErrAllDown", err)
+	}
+	if a.hits.Load() != 1 {
+		t.Errorf("hits on a = %d, want 1", a.hits.Load())
+	}
+	want := []string{a.addr + " up", b.addr + " up", a.addr + " down"}
+	if _, health := obs.snapshot(); !slices.Equal(health, want) {
+		t.Errorf("health reports %v, want %v", health, want)
+	}
+	// Forgotten (no longer configured), a's changes are not reported,
+	// and a group built with it afterwards starts afresh.
+	healths.Forget(a.addr)
+	a2 := newTestGroup(t, GroupOptions{Targets: []string{a.addr}, FailThreshold: 1, Observer: obs, Healths: healths})
+	if a2.targets[0].health.isDown() {
+		t.Error("a target configured again is still down")
+	}
+	want = append(want, a.addr+" up")
+	first.publish(first.targets[0], true, 99, nil) // the old group sees a come back
+	if _, health := obs.snapshot(); !slices.Equal(health, want) {
+		t.Errorf("health reports %v, want %v", health, want)
 	}
 }
 

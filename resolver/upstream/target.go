@@ -7,23 +7,19 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// target is one upstream server of a Group with its own health and in-flight
+// target is one upstream server of a Group with its health and in-flight
 // count, shared by every query of the group.
 type target struct {
 	spec     string       // as configured; the name in logs and metrics
 	addr     string       // ip:port to dial
 	udpAddr  *net.UDPAddr // addr, parsed once; never modified
 	tls      *tlsPool
-	health   health
+	health   *health // shared with other groups' targets of the same spec (Healths)
 	inFlight atomic.Int64
-
-	published    sync.Mutex // orders health changes to logs and the observer
-	publishedGen uint64     // the last change published
 }
 
 // parseTarget turns "ip[:port]" or "tls://ip[:port][#server-name]" into a
