@@ -160,11 +160,27 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 		}
 		if err != nil {
 			closeListeners(added)
-			return nil, err
+			return nil, s.explainBusy(l.Address, err)
 		}
 		added[key] = &listener{ln: ln, h: h}
 	}
 	return added, nil
+}
+
+// explainBusy adds to a bind error on addr what privdns itself holds on
+// that port: a listener on another address of it (a specific address and
+// a wildcard on one port) is closed only after the new ones are bound.
+func (s *server) explainBusy(addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	for _, l := range s.listeners {
+		if _, p, _ := net.SplitHostPort(l.ln.Addr); p == port {
+			return fmt.Errorf("%w (privdns's listener %s holds port %s; a reload binds new addresses before closing old ones, so moving a port between a specific address and a wildcard takes a restart)", err, l.ln.Addr, port)
+		}
+	}
+	return err
 }
 
 // swapListeners keeps the listeners cfg still has (with its settings),

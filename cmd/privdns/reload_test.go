@@ -515,3 +515,21 @@ networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
 		t.Errorf("the rule whose only target is down: %v", m)
 	}
 }
+
+func TestMovingAPortToTheWildcardSaysItTakesARestart(t *testing.T) {
+	up, release := gatedUpstream(t)
+	release()
+	addr := freePort(t)
+	_, port, _ := net.SplitHostPort(addr)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	srv := serveText(t, dir, fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", addr), up))
+	writeAtomic(t, file, fmt.Sprintf(twoListenerConfig, fmt.Sprintf("{address: %q}", "0.0.0.0:"+port), up))
+	err := srv.Reload("test")
+	if err == nil || !strings.Contains(err.Error(), "takes a restart") || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("reload error %v, want one naming %s and saying a restart is needed", err, addr)
+	}
+	if m := ask(t, "udp", "127.0.0.1", addr, "www.corp.example", dns.TypeA, true); len(m.Answer) != 1 {
+		t.Errorf("the running listener after the failed reload: %v", m)
+	}
+}
