@@ -128,6 +128,16 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 			r.problems = append(r.problems, p)
 		}
 	case "toml":
+		// A syntax error is left for viper's decoder, which names its line.
+		scan, err := tomlPositions(data)
+		if err != nil {
+			break
+		}
+		r.positions = scan.ps
+		for _, p := range scan.twice {
+			p.File = r.file
+			r.problems = append(r.problems, p)
+		}
 	default:
 		return nil, Errors{{File: r.file, Msg: fmt.Sprintf("unsupported configuration format %q (want yaml, json or toml)", format)}}
 	}

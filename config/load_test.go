@@ -248,7 +248,7 @@ func TestUnknownKeysInJSONAndTOMLAreReported(t *testing.T) {
 	})
 	for file, want := range map[string]Problem{
 		"c.json": {Line: 2, Key: "networks[0].prefixes"}, // YAML reads the JSON, so lines are known
-		"c.toml": {Line: 0, Key: "networks[0].prefixes"}, // viper folds case, TOML has no second parse
+		"c.toml": {Line: 5, Key: "networks[0].Prefixes"}, // the key as written
 	} {
 		errs := problemsOf(t, filepath.Join(dir, file))
 		if len(errs) != 1 || errs[0].Key != want.Key || errs[0].Line != want.Line || !strings.HasPrefix(errs[0].Msg, "unknown key") {
@@ -296,5 +296,57 @@ func TestProblemFormat(t *testing.T) {
 	}
 	if got := (Errors{{Msg: "a"}, {Msg: "b"}}).Error(); got != "a\nb" {
 		t.Errorf("Errors.Error() = %q, want one problem per line", got)
+	}
+}
+
+func TestTOMLProblemsNameTheirLines(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"c.toml": lines(
+		`[server]`, // 1
+		`listeners = [{address = "127.0.0.1:5353", bogus = 1}]`, // 2
+		`[upstreams]`,             // 3
+		`servers = ["192.0.2.1"]`, // 4
+		`[[networks]]`,            // 5
+		`name = "n"`,              // 6
+		`addressPrefixes = [`,     // 7
+		`  "10.0.0.0/8",`,         // 8
+		`  "10.0.0.0/33",`,        // 9
+		`]`,                       // 10
+		`[[zones]]`,               // 11
+		`name = "a.example"`,      // 12
+		`[[zones.links]]`,         // 13
+		`name = "l"`,              // 14
+		`network = "n"`,           // 15
+		`[[zones]]`,               // 16
+		`name = "b.example"`,      // 17
+		`[[zones.links]]`,         // 18
+		`name = "l"`,              // 19
+		`network = "nope"`,        // 20
+		`[zones.extra]`,           // 21: a table of zones[1]
+		`x = 1`,                   // 22
+	), "dup.toml": lines(
+		`[upstreams]`,
+		`servers = ["192.0.2.1"]`,
+		`[UpStreams]`, // 3: viper would merge it into [upstreams]
+		`timeout = "1s"`,
+	)})
+	want := map[string]int{
+		"server.listeners[0].bogus":      2,
+		"networks[0].addressPrefixes[1]": 9,
+		"zones[1].links[0].network":      20,
+		"zones[1].extra":                 21,
+	}
+	errs := problemsOf(t, filepath.Join(dir, "c.toml"))
+	got := map[string]int{}
+	for _, p := range errs {
+		got[p.Key] = p.Line
+	}
+	for key, line := range want {
+		if l, ok := got[key]; !ok || l != line {
+			t.Errorf("%s: line %d (reported %v), want line %d; all problems:\n%v", key, l, ok, line, errs)
+		}
+	}
+	errs = problemsOf(t, filepath.Join(dir, "dup.toml"))
+	if len(errs) != 1 || errs[0].Line != 3 || errs[0].Key != "UpStreams" || !strings.Contains(errs[0].Msg, "case-insensitive") {
+		t.Errorf("dup.toml: %v, want UpStreams on line 3 named as a second upstreams", errs)
 	}
 }
