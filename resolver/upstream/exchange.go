@@ -41,6 +41,7 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		t := g.targets[(start+i)%n]
 		a := g.try(ctx, t, q, start, i)
 		if a.res == answered {
+			g.probeDueAfter(q, start, i)
 			return g.answer(ctx, req, t, a.m), nil
 		}
 		if a.aside != nil {
@@ -152,6 +153,24 @@ func (g *Group) upAfter(start, i int) bool {
 		}
 	}
 	return false
+}
+
+// probeDueAfter probes, on the side, the down targets after the i-th of
+// an Exchange that started at start whose back-off is over: with the
+// sequential policy a later target is otherwise asked only when the ones
+// before it fail, and would stay marked down (and its gauge at 0) long
+// after it came back.
+func (g *Group) probeDueAfter(q *query, start, i int) {
+	n := len(g.targets)
+	for j := i + 1; j < n; j++ {
+		t := g.targets[(start+j)%n]
+		if !t.health.isDown() {
+			continue
+		}
+		if ok, probe := t.health.admit(g.now()); ok && probe {
+			g.probeAside(t, q)
+		}
+	}
 }
 
 // probeResult is a side probe's usable reply, or why there is none.

@@ -405,3 +405,42 @@ func TestAHealthChangePublishedLateIsDropped(t *testing.T) {
 		t.Errorf("health reports %v: the older change overwrote the newer", health)
 	}
 }
+
+func TestALaterTargetThatIsDownIsProbedWhenItsBackoffIsOver(t *testing.T) {
+	// Sequential: b is asked only when a fails. Once b is down, the
+	// queries a answers probe b on the side when its back-off is over.
+	var aOK, bOK atomic.Bool
+	a := newFake(t, func(w dns.ResponseWriter, r *dns.Msg) {
+		if aOK.Load() {
+			answer("192.0.2.1")(w, r)
+			return
+		}
+		rcode(dns.RcodeServerFailure)(w, r) // fails over without charging a
+	})
+	b := newFake(t, switchable(&bOK, "192.0.2.2"))
+	clk, obs := newClock(), &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr}, FailThreshold: 1, Now: clk.Now, Observer: obs})
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err == nil {
+		t.Fatal("an answer while a SERVFAILs and b REFUSEs")
+	}
+	aOK.Store(true)
+	bOK.Store(true)
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
+		t.Fatal(err)
+	}
+	g.probes.Wait()
+	if b.hits.Load() != 1 {
+		t.Fatalf("hits on b = %d before its back-off is over, want 1", b.hits.Load())
+	}
+	clk.advance(time.Second)
+	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantA(t, m, "192.0.2.1")
+	g.probes.Wait()
+	want := []string{a.addr + " up", b.addr + " up", b.addr + " down", b.addr + " up"}
+	if _, health := obs.snapshot(); !slices.Equal(health, want) || b.hits.Load() != 2 {
+		t.Errorf("health reports %v, hits on b %d; want %v and 2", health, b.hits.Load(), want)
+	}
+}
