@@ -71,14 +71,14 @@ func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
 		return nil
 	}
 	m := privateCopy(reply)
-	var qname string
+	var q dns.Question
 	if len(reply.Question) == 1 {
-		qname = reply.Question[0].Name
+		q = reply.Question[0]
 	}
-	soa := SOAFor(m.Ns, chainEnd(m.Answer, qname))
+	soa := SOAFor(m.Ns, chainEnd(m.Answer, q.Name, q.Qclass))
 	var ttl uint32
 	switch {
-	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype):
+	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype, q.Qclass):
 		ttl = c.positiveTTL(m)
 	case reply.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && soa == nil:
 		// A CNAME chain that stops without data or SOA: an authoritative
@@ -94,11 +94,13 @@ func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
 	return &entry{msg: m, stored: now, ttl: time.Duration(ttl) * time.Second}
 }
 
-// answers reports whether the answer section holds the asked type (so it is not NODATA:
-// a CNAME chain that stops short of the type is a negative answer).
-func answers(rrs []dns.RR, qtype uint16) bool {
+// answers reports whether the answer section holds the asked type in the asked class (so
+// it is not NODATA: a CNAME chain that stops short of the type is a negative answer, and a
+// record of another class is another namespace's).
+func answers(rrs []dns.RR, qtype, qclass uint16) bool {
 	for _, rr := range rrs {
-		if t := rr.Header().Rrtype; t == qtype || (qtype == dns.TypeANY && t != dns.TypeOPT) {
+		h := rr.Header()
+		if h.Class == qclass && (h.Rrtype == qtype || (qtype == dns.TypeANY && h.Rrtype != dns.TypeOPT)) {
 			return true
 		}
 	}
@@ -183,13 +185,14 @@ func SOAFor(rrs []dns.RR, name string) *dns.SOA {
 	return best
 }
 
-// chainEnd follows the CNAMEs in answer from name and returns the last name
-// of the chain (name itself without a CNAME).
-func chainEnd(answer []dns.RR, name string) string {
+// chainEnd follows the CNAMEs of class in answer from name and returns the
+// last name of the chain (name itself without a CNAME). A CNAME of another
+// class is another namespace's, not a step of the chain.
+func chainEnd(answer []dns.RR, name string, class uint16) string {
 	for range answer { // a chain is no longer than the records; loops end too
 		next := ""
 		for _, rr := range answer {
-			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+			if c, ok := rr.(*dns.CNAME); ok && c.Hdr.Class == class && strings.EqualFold(c.Hdr.Name, name) {
 				next = c.Target
 				break
 			}

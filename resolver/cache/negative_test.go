@@ -145,6 +145,7 @@ func TestNegativeTTLComesFromTheNamesOwnZone(t *testing.T) {
 		stray    = "unrelated.org. 40 IN SOA ns.unrelated.org. host.unrelated.org. 1 3600 600 86400 40"
 		example  = "example.com. 3600 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 300"
 		otherNet = "other.net. 120 IN SOA ns.other.net. host.other.net. 1 3600 600 86400 900"
+		short    = "example.com. 3600 IN SOA ns.example.com. host.example.com. 1 3600 600 86400 60"
 	)
 	tests := []struct {
 		name      string
@@ -156,11 +157,17 @@ func TestNegativeTTLComesFromTheNamesOwnZone(t *testing.T) {
 		{"only a stray SOA: as good as none", nil, []string{stray}, 0},
 		{"a child zone's SOA does not speak for the parent", nil, []string{"b.a.example.com. 60 IN SOA ns. host. 1 3600 600 86400 60"}, 0},
 		{"after a CNAME, the target's zone", []string{"@ 3600 IN CNAME x.other.net."}, []string{example, otherNet}, 120 * time.Second},
+		{"a CNAME of another class is no step of the chain", []string{"@ 3600 HS CNAME x.other.net."}, []string{example, otherNet}, 300 * time.Second},
+		{"NODATA with the asked type in another class", []string{"@ 3600 CH A 192.0.2.1"}, []string{short}, 60 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, clock := newTestCache(t, Options{})
-			up := newUpstream(replyWith(t, dns.RcodeNameError, tt.answer, tt.authority...))
+			rcode := dns.RcodeNameError
+			if tt.authority[0] == short {
+				rcode = dns.RcodeSuccess
+			}
+			up := newUpstream(replyWith(t, rcode, tt.answer, tt.authority...))
 			ex := c.Wrap("", up)
 			ask(t, ex, query("a.example.com.", dns.TypeA))
 			if tt.cachedFor == 0 {
