@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -16,7 +17,11 @@ import (
 
 // settle is how long the watcher waits after the last file event before
 // it looks at the files: editors and Kubernetes write in several steps.
-const settle = 300 * time.Millisecond
+// However often they come, it looks at most maxSettle after the first.
+const (
+	settle    = 300 * time.Millisecond
+	maxSettle = 2 * time.Second
+)
 
 // watch reloads when the configuration file or a zone file it names
 // changes. It watches their folders, not the files, so that editors that
@@ -34,24 +39,41 @@ func (s *server) watch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rewatch(w)
+	_, files := s.rewatch(w)
 	go func() {
 		defer w.Close()
 		// A file may change before its folder is watched: look once the
 		// watch is in place, and again whenever a new folder is added.
 		timer := time.After(settle)
+		var first time.Time // of the events the timer waits out
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-w.Events:
-				timer = time.After(settle)
+			case ev := <-w.Events:
+				// Other files in the folders (logs, say) are not ours:
+				// were they to move the timer, a folder written to
+				// all the time would hold every reload back.
+				if !files[filepath.Clean(ev.Name)] && !strings.HasPrefix(filepath.Base(ev.Name), "..") {
+					continue
+				}
+				now := time.Now()
+				if first.IsZero() {
+					first = now
+				}
+				timer = time.After(max(0, min(settle, first.Add(maxSettle).Sub(now))))
 			case err := <-w.Errors:
 				s.log.Warn("file watch error", "err", err)
 			case <-timer:
-				timer = nil
+				timer, first = nil, time.Time{}
 				s.reloadIfChanged()
-				if s.rewatch(w) {
+				// A file new to the configuration may have changed
+				// before it was one of ours: look once more.
+				added, now := s.rewatch(w)
+				for f := range now {
+					added = added || !files[f]
+				}
+				if files = now; added {
 					timer = time.After(settle)
 				}
 			}
@@ -62,13 +84,17 @@ func (s *server) watch(ctx context.Context) error {
 
 // rewatch makes w watch the folders of the configuration's files: those
 // the file on disk names now (even if it does not load) and those of the
-// running configuration. It reports whether it added a folder.
-func (s *server) rewatch(w *fsnotify.Watcher) (added bool) {
+// running configuration. It reports whether it added a folder, and the
+// files. Kubernetes swaps a ConfigMap's files through entries named
+// "..something" in the same folders, which the caller watches too.
+func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool) {
 	s.mu.Lock()
-	files := append(config.Files(s.cfg.File), zoneFiles(s.cfg)...)
+	list := append(config.Files(s.cfg.File), zoneFiles(s.cfg)...)
 	s.mu.Unlock()
 	dirs := map[string]bool{}
-	for _, f := range files {
+	files = map[string]bool{}
+	for _, f := range list {
+		files[filepath.Clean(f)] = true
 		dirs[filepath.Dir(f)] = true
 	}
 	watched := map[string]bool{}
@@ -89,7 +115,7 @@ func (s *server) rewatch(w *fsnotify.Watcher) (added bool) {
 			w.Remove(d)
 		}
 	}
-	return added
+	return added, files
 }
 
 func (s *server) reloadIfChanged() {

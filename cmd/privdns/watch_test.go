@@ -133,3 +133,72 @@ func TestWatcherPicksUpTheFixOfAZoneFileAddedBroken(t *testing.T) {
 		return err == nil && len(m.Answer) == 1
 	})
 }
+
+func TestOtherFilesWrittenAllTheTimeDoNotHoldAReloadBack(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := f.srv.watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A log next to the configuration, written every 20 ms.
+	noise, err := os.Create(filepath.Join(f.dir, "queries.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noise.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				noise.WriteString("a query\n")
+			}
+		}
+	}()
+	f.writeVersion(t, 7, `{address: "127.0.0.1:0"}`)
+	eventually(t, "version 7 while another file keeps changing", func() bool {
+		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
+		if err != nil {
+			return false
+		}
+		n, _ := answerVersion(m)
+		return n == 7
+	})
+}
+
+func TestAFileOfOursTouchedAllTheTimeStillReloadsWithinTheCap(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := f.srv.watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // every 30 ms, an event on the configuration file itself
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(30 * time.Millisecond):
+				now := time.Now()
+				os.Chtimes(f.file, now, now)
+			}
+		}
+	}()
+	f.writeVersion(t, 8, `{address: "127.0.0.1:0"}`)
+	eventually(t, "version 8 while the file keeps being touched", func() bool {
+		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
+		if err != nil {
+			return false
+		}
+		n, _ := answerVersion(m)
+		return n == 8
+	})
+}
