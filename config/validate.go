@@ -79,6 +79,8 @@ func validateUpstreams(r *report, u *Upstreams) {
 	u.Policy = oneOf(r, "upstreams.policy", u.Policy, "sequential", "random", "roundRobin")
 	if u.Timeout <= 0 {
 		r.errorf("upstreams.timeout", "must be positive")
+	} else if u.Timeout < time.Millisecond {
+		r.errorf("upstreams.timeout", "%v is too short to hear any upstream: give at least 1ms (the default is 2s)", u.Timeout)
 	}
 }
 

@@ -104,6 +104,7 @@ func TestEachValidationRuleNamesFileLineAndKey(t *testing.T) {
 		{name: "TLS upstream given by host name", config: lines("upstreams:", "  servers: ['tls://dns.example.com:853#dns.example.com']"), line: 2, key: "upstreams.servers[0]", wantMsg: "want an IP address"},
 		{name: "bad policy", config: lines("upstreams:", "  servers: [192.0.2.1]", "  policy: fastest"), line: 3, key: "upstreams.policy", wantMsg: "not one of sequential, random, roundRobin"},
 		{name: "zero timeout", config: lines("upstreams:", "  servers: [192.0.2.1]", "  timeout: 0s"), line: 3, key: "upstreams.timeout", wantMsg: "must be positive"},
+		{name: "nanosecond timeout", config: lines("upstreams:", "  servers: [192.0.2.1]", "  timeout: 1ns"), line: 3, key: "upstreams.timeout", wantMsg: "at least 1ms"},
 
 		// forwarding rulesets
 		{name: "ruleset network unknown", config: withMinimal("forwardingRulesets:", "  - name: rs", "    networks: [net-a, net-z]"), line: 10, key: "forwardingRulesets[0].networks[1]", wantMsg: "unknown network"},

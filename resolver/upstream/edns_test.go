@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -18,7 +19,8 @@ func TestServerWithoutEDNSIsAskedAgainWithout(t *testing.T) {
 		}
 		answer("192.0.2.7")(w, r)
 	})
-	g := newTestGroup(t, GroupOptions{Targets: []string{old.addr}})
+	obs := &observer{}
+	g := newTestGroup(t, GroupOptions{Targets: []string{old.addr}, Observer: obs})
 	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +28,9 @@ func TestServerWithoutEDNSIsAskedAgainWithout(t *testing.T) {
 	wantA(t, m, "192.0.2.7")
 	if got := old.hits.Load(); got != 2 {
 		t.Errorf("hits %d, want 2 (with EDNS, then without)", got)
+	}
+	if requests, _ := obs.snapshot(); !slices.Equal(requests, []string{old.addr + " FORMERR", old.addr + " NOERROR"}) {
+		t.Errorf("requests observed %v, want the FORMERR and the NOERROR", requests)
 	}
 
 	// A FORMERR that carries an OPT is the server's real answer: no retry.

@@ -103,7 +103,7 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) atte
 		deadline, capped = d, true
 	}
 	begin, sent := time.Now(), g.now()
-	m, err := t.exchange(ctx, q, deadline)
+	m, err := g.exchange(ctx, t, q, deadline)
 	alive, err := g.judge(t, q, m, err, time.Since(begin))
 	if err != nil && (ctx.Err() != nil || (capped && isTimeout(err))) {
 		t.health.release(probe) // the caller gave up; says nothing of t
@@ -197,7 +197,7 @@ func (g *Group) probeAside(t *target, q *query) <-chan probeResult {
 		defer g.probes.Done()
 		defer q.free()
 		begin := time.Now()
-		m, err := t.exchange(g.closed, q, begin.Add(g.timeout))
+		m, err := g.exchange(g.closed, t, q, begin.Add(g.timeout))
 		if g.closed.Err() != nil { // Close ended it: says nothing of t
 			t.health.release(true)
 			result <- probeResult{err: g.closed.Err()}
@@ -211,8 +211,10 @@ func (g *Group) probeAside(t *target, q *query) <-chan probeResult {
 }
 
 // exchange runs one attempt. A FORMERR without OPT is how a server that
-// does not know EDNS answers (RFC 6891 §7): the query goes again without.
-func (t *target) exchange(ctx context.Context, q *query, deadline time.Time) (*dns.Msg, error) {
+// does not know EDNS answers (RFC 6891 §7): the query goes again without,
+// and the observer is told of the first request.
+func (g *Group) exchange(ctx context.Context, t *target, q *query, deadline time.Time) (*dns.Msg, error) {
+	begin := time.Now()
 	m, err := t.exchangeOnce(ctx, q, deadline)
 	if err != nil || m.Rcode != dns.RcodeFormatError || m.IsEdns0() != nil {
 		return m, err
@@ -222,6 +224,9 @@ func (t *target) exchange(ctx context.Context, q *query, deadline time.Time) (*d
 		return m, err
 	}
 	defer plain.free()
+	if g.obs != nil {
+		g.obs.Request(t.spec, attemptLabel(m, nil), time.Since(begin))
+	}
 	return t.exchangeOnce(ctx, plain, deadline)
 }
 
