@@ -388,3 +388,36 @@ func TestAReplyWhoseOptionsAloneOverflowIsTruncated(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswersOwnedByTheQueryNameAreSpeltAsAsked(t *testing.T) {
+	w := newWorld(t, true)
+	l := startHandler(t, HandlerOptions{Resolver: w.engine})
+	src := w.bob.String()
+	for _, tc := range []struct{ lower, mixed string }{
+		{"www.corp.example.", "WwW.cOrP.ExAmPlE."},                                               // a private answer
+		{"alias.privatelink.blob.core.windows.net.", "ALIAS.PrivateLink.blob.core.windows.net."}, // a private CNAME chain
+		{"www.example.com.", "WWW.EXAMPLE.COM."},                                                 // a public answer
+	} {
+		for range 2 { // the second from the ready-packed answer
+			lower := exchangeFrom(t, "udp", src, l.Addr, query(tc.lower, dns.TypeA))
+			mixed := exchangeFrom(t, "udp", src, l.Addr, query(tc.mixed, dns.TypeA))
+			if len(mixed.Answer) == 0 || len(mixed.Answer) != len(lower.Answer) {
+				t.Fatalf("%s: %v\nvs %s: %v", tc.mixed, mixed, tc.lower, lower)
+			}
+			if got := mixed.Answer[0].Header().Name; got != tc.mixed {
+				t.Errorf("%s: first answer owned by %s, want the name as asked", tc.mixed, got)
+			}
+			for i := 1; i < len(mixed.Answer); i++ { // the rest of a chain as the data spells it
+				if a, b := mixed.Answer[i].Header().Name, lower.Answer[i].Header().Name; a != b {
+					t.Errorf("%s: answer %d owned by %s, want %s", tc.mixed, i, a, b)
+				}
+			}
+			// As they came. (Further names of a chain compress against
+			// the question only where their case matches it.)
+			mixed.Compress, lower.Compress = true, true
+			if a, b := mixed.Len(), lower.Len(); a != b && len(mixed.Answer) == 1 {
+				t.Errorf("%s: %d bytes, %s: %d bytes; want the same", tc.mixed, a, tc.lower, b)
+			}
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package resolver
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -23,6 +25,9 @@ func (h *Handler) finish(q *Query, set *Settings, resp *dns.Msg, start time.Time
 	if resp.Rcode != dns.RcodeFormatError || len(r.Question) == 1 {
 		resp.Question = r.Question // echoed exactly as asked
 	}
+	if len(r.Question) == 1 {
+		resp.Answer = spelledAsAsked(resp.Answer, r.Question[0].Name)
+	}
 	size := edns(r, resp, set.Identity)
 	if q.Proto != "udp" {
 		size = dns.MaxMsgSize // a TCP message's length is 16 bits
@@ -40,6 +45,31 @@ func (h *Handler) finish(q *Query, set *Settings, resp *dns.Msg, start time.Time
 		h.logQuery(q, resp, d)
 	}
 	return resp
+}
+
+// spelledAsAsked returns answer with the records owned by the query name
+// spelt as the client spelt it (as Unbound and BIND answer), so that
+// compression points them at the question whatever the case: a query in
+// mixed case (a resolver's 0x20) gets the same size of reply. The records
+// changed are copies; answer is not modified.
+func spelledAsAsked(answer []dns.RR, qname string) []dns.RR {
+	var out []dns.RR
+	for i, rr := range answer {
+		owner := rr.Header().Name
+		if owner == qname || !strings.EqualFold(owner, qname) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(answer)
+		}
+		c := dns.Copy(rr)
+		c.Header().Name = qname
+		out[i] = c
+	}
+	if out == nil {
+		return answer
+	}
+	return out
 }
 
 // edns replaces any OPT in resp by one answering the client's: our UDP
