@@ -14,11 +14,12 @@ import (
 type outcome int
 
 const (
-	answered   outcome = iota
-	failed             // tried; unusable reply, timeout or network error
-	overloaded         // skipped: MaxInFlight reached
-	down               // skipped: marked down and not due for a probe
-	stopped            // the caller's ctx ended the attempt
+	answered    outcome = iota
+	failed              // tried; unusable reply, timeout or network error
+	overloaded          // skipped: MaxInFlight reached
+	down                // skipped: marked down and not due for a probe
+	stopped             // the caller's ctx ended the attempt
+	probedAside         // down and due for its probe, which went on the side
 )
 
 // Exchange sends req to the targets in policy order until one answers
@@ -33,31 +34,35 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	defer q.free()
 	var (
 		sum    summary
-		aside  <-chan probeResult // a down target probed with this query
-		probed *target
+		asides chan probeResult // the replies of down targets probed on the side
+		probes int
 	)
 	n, start := len(g.targets), g.first()
 	for i := 0; i < n && ctx.Err() == nil && !sum.stopped; i++ {
 		t := g.targets[(start+i)%n]
-		a := g.try(ctx, t, q, start, i)
+		if asides == nil {
+			asides = make(chan probeResult, n) // only read if a probe goes
+		}
+		a := g.try(ctx, t, q, start, i, asides)
 		if a.res == answered {
 			g.probeDueAfter(q, start, i)
 			return g.answer(ctx, req, t, a.m), nil
 		}
-		if a.aside != nil {
-			aside, probed = a.aside, t
+		if a.res == probedAside {
+			probes++
+			continue
 		}
 		sum.add(t.spec, a.res, a.err)
 	}
-	if aside != nil && ctx.Err() == nil && !sum.stopped {
-		// Every target after the probed one failed this query: the probe
-		// is this query's last chance, as if it had been sent inline.
+	// Every target after the probed ones failed this query: the probes
+	// are its last chance, as if they had been sent inline.
+	for ; probes > 0 && ctx.Err() == nil && !sum.stopped; probes-- {
 		select {
-		case r := <-aside:
+		case r := <-asides:
 			if r.err == nil {
-				return g.answer(ctx, req, probed, r.m), nil
+				return g.answer(ctx, req, r.t, r.m), nil
 			}
-			sum.add(probed.spec+" (probe)", failed, r.err)
+			sum.add(r.t.spec+" (probed)", failed, r.err)
 		case <-ctx.Done():
 		}
 	}
@@ -74,10 +79,9 @@ func (g *Group) answer(ctx context.Context, req *dns.Msg, t *target, m *dns.Msg)
 
 // attempt is what try did with one target.
 type attempt struct {
-	m     *dns.Msg
-	res   outcome
-	err   error
-	aside <-chan probeResult // set when the target is probed on the side
+	m   *dns.Msg
+	res outcome
+	err error
 }
 
 // try runs one attempt on t, the i-th target of an Exchange that started
@@ -85,7 +89,7 @@ type attempt struct {
 // to health, logs and the observer. A down target due for its probe is
 // probed on the side while a target after it is up, so that the query
 // does not wait on a target that may still be dead.
-func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) attempt {
+func (g *Group) try(ctx context.Context, t *target, q *query, start, i int, asides chan<- probeResult) attempt {
 	if t.inFlight.Add(1) > g.maxInFlight {
 		t.inFlight.Add(-1)
 		return attempt{res: overloaded}
@@ -96,14 +100,15 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) atte
 		return attempt{res: down}
 	}
 	if probe && g.upAfter(start, i) {
-		return attempt{res: down, aside: g.probeAside(t, q)}
+		g.probeAside(t, q, asides)
+		return attempt{res: probedAside}
 	}
 	deadline, capped := time.Now().Add(g.timeout), false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, capped = d, true
 	}
-	begin, sent := time.Now(), g.now()
-	m, err := g.exchange(ctx, t, q, deadline)
+	sent := g.now()
+	m, begin, err := g.exchange(ctx, t, q, deadline)
 	alive, err := g.judge(t, q, m, err, time.Since(begin))
 	if err != nil && (ctx.Err() != nil || (capped && isTimeout(err))) {
 		t.health.release(probe) // the caller gave up; says nothing of t
@@ -168,66 +173,73 @@ func (g *Group) probeDueAfter(q *query, start, i int) {
 			continue
 		}
 		if ok, probe := t.health.admit(g.now()); ok && probe {
-			g.probeAside(t, q)
+			g.probeAside(t, q, nil)
 		}
 	}
 }
 
 // probeResult is a side probe's usable reply, or why there is none.
 type probeResult struct {
+	t   *target
 	m   *dns.Msg
 	err error
 }
 
 // probeAside sends q to down target t on its own goroutine; t has
-// admitted it as its probe. The reply tells whether t is back, and is
-// sent on the channel returned in case the query has no other answer.
-func (g *Group) probeAside(t *target, q *query) <-chan probeResult {
-	result := make(chan probeResult, 1)
+// admitted it as its probe. The reply tells whether t is back, and goes
+// to result (unless nil; it must have room) in case the query has no
+// other answer.
+func (g *Group) probeAside(t *target, q *query, result chan<- probeResult) {
+	send := func(r probeResult) {
+		if result != nil {
+			result <- r
+		}
+	}
 	g.closeMu.Lock()
 	defer g.closeMu.Unlock()
 	if g.closed.Err() != nil {
 		t.health.release(true)
-		result <- probeResult{err: g.closed.Err()}
-		return result
+		send(probeResult{t: t, err: g.closed.Err()})
+		return
 	}
 	q = q.clone()
 	g.probes.Add(1)
 	go func() {
 		defer g.probes.Done()
 		defer q.free()
-		begin := time.Now()
-		m, err := g.exchange(g.closed, t, q, begin.Add(g.timeout))
+		m, begin, err := g.exchange(g.closed, t, q, time.Now().Add(g.timeout))
 		if g.closed.Err() != nil { // Close ended it: says nothing of t
 			t.health.release(true)
-			result <- probeResult{err: g.closed.Err()}
+			send(probeResult{t: t, err: g.closed.Err()})
 			return
 		}
 		alive, err := g.judge(t, q, m, err, time.Since(begin))
 		g.report(t, alive, true, false, err)
-		result <- probeResult{m: m, err: err}
+		send(probeResult{t: t, m: m, err: err})
 	}()
-	return result
 }
 
 // exchange runs one attempt. A FORMERR without OPT is how a server that
 // does not know EDNS answers (RFC 6891 §7): the query goes again without,
 // and the observer is told of the first request.
-func (g *Group) exchange(ctx context.Context, t *target, q *query, deadline time.Time) (*dns.Msg, error) {
+// It returns when the request whose reply it returns was sent.
+func (g *Group) exchange(ctx context.Context, t *target, q *query, deadline time.Time) (*dns.Msg, time.Time, error) {
 	begin := time.Now()
 	m, err := t.exchangeOnce(ctx, q, deadline)
 	if err != nil || m.Rcode != dns.RcodeFormatError || m.IsEdns0() != nil {
-		return m, err
+		return m, begin, err
 	}
 	plain, perr := q.withoutEDNS()
 	if perr != nil {
-		return m, err
+		return m, begin, err
 	}
 	defer plain.free()
 	if g.obs != nil {
 		g.obs.Request(t.spec, attemptLabel(m, nil), time.Since(begin))
 	}
-	return t.exchangeOnce(ctx, plain, deadline)
+	begin = time.Now()
+	m, err = t.exchangeOnce(ctx, plain, deadline)
+	return m, begin, err
 }
 
 // exchangeOnce sends q over DNS over TLS, or UDP with a TCP retry when the

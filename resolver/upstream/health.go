@@ -23,6 +23,7 @@ type health struct {
 	mu      sync.Mutex
 	fails   int
 	down    bool
+	downNow atomic.Bool   // down, for readers on the query path without mu
 	until   time.Time     // end of the current back-off while down
 	backoff time.Duration // length of the current back-off while down
 	probing bool          // a probe is in flight
@@ -50,7 +51,8 @@ type Healths struct {
 func NewHealths() *Healths { return &Healths{m: map[string]*health{}} }
 
 // get returns the health of target spec, and whether it was created now
-// (with the settings given).
+// (with the settings given: a later group's settings for the same target
+// do not change it; privdns gives every group the same).
 func (hs *Healths) get(spec string, threshold int, base, max time.Duration) (h *health, created bool) {
 	if hs == nil {
 		return &health{threshold: threshold, base: base, max: max}, true
@@ -72,7 +74,11 @@ func (hs *Healths) Forget(spec string) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	if h := hs.m[spec]; h != nil {
+		// Under published: a change being published finishes first, so
+		// that no gauge comes back after the caller removed it.
+		h.published.Lock()
 		h.forgotten.Store(true)
+		h.published.Unlock()
 		delete(hs.m, spec)
 	}
 }
@@ -116,11 +122,7 @@ func (h *health) admit(now time.Time) (ok, probe bool) {
 }
 
 // isDown reports whether the target is currently marked down.
-func (h *health) isDown() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.down
-}
+func (h *health) isDown() bool { return h.downNow.Load() }
 
 // release ends a probe that said nothing about the target (the caller gave
 // up), so the next query may probe again.
@@ -152,6 +154,7 @@ func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool, gen
 			return false, 0
 		}
 		h.down = false
+		h.downNow.Store(false)
 		h.changes++
 		return true, h.changes
 	}
@@ -162,6 +165,7 @@ func (h *health) report(now time.Time, ok, probe, noted bool) (changed bool, gen
 		h.until = now.Add(h.backoff)
 	case !h.down && h.fails >= h.threshold:
 		h.down = true
+		h.downNow.Store(true)
 		h.backoff = h.base
 		h.until = now.Add(h.backoff)
 		h.changes++

@@ -444,3 +444,28 @@ func TestALaterTargetThatIsDownIsProbedWhenItsBackoffIsOver(t *testing.T) {
 		t.Errorf("health reports %v, hits on b %d; want %v and 2", health, b.hits.Load(), want)
 	}
 }
+
+func TestAQueryWaitsForEveryTargetItProbedOnTheSide(t *testing.T) {
+	// Sequential [a, b, c]: a and b are down and due; a is back, b still
+	// refuses, c fails the query. The query takes a's answer, whichever
+	// probe reports first.
+	var aOK atomic.Bool
+	a := newFake(t, switchable(&aOK, "192.0.2.1"))
+	b := newFake(t, rcode(dns.RcodeRefused))
+	c := newFake(t, rcode(dns.RcodeServerFailure)) // never charged
+	clk := newClock()
+	g := newTestGroup(t, GroupOptions{Targets: []string{a.addr, b.addr, c.addr}, FailThreshold: 1, Now: clk.Now})
+	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err == nil {
+		t.Fatal("an answer while every target fails")
+	}
+	if !g.targets[0].health.isDown() || !g.targets[1].health.isDown() {
+		t.Fatal("a and b are not down")
+	}
+	aOK.Store(true)
+	clk.advance(time.Second)
+	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
+	if err != nil {
+		t.Fatalf("a is back but the query failed: %v", err)
+	}
+	wantA(t, m, "192.0.2.1")
+}
