@@ -61,9 +61,9 @@ func (e *entry) needsPrefetch(now time.Time) bool {
 	return e.ttl-e.age(now) < e.ttl/10
 }
 
-// storable turns an upstream reply into an entry, or returns nil when the reply must not
+// storable turns an upstream reply to the question of k into an entry, or returns nil when the reply must not
 // be cached: truncated, not NOERROR/NXDOMAIN, TTL 0, or negative without an SOA.
-func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
+func (c *Cache) storable(reply *dns.Msg, k key, now time.Time) *entry {
 	if reply == nil || reply.Truncated {
 		return nil
 	}
@@ -71,14 +71,12 @@ func (c *Cache) storable(reply *dns.Msg, qtype uint16, now time.Time) *entry {
 		return nil
 	}
 	m := privateCopy(reply)
-	var q dns.Question
-	if len(reply.Question) == 1 {
-		q = reply.Question[0]
-	}
-	soa := SOAFor(m.Ns, chainEnd(m.Answer, q.Name, q.Qclass))
+	// The question is the key's (the name case-folded): an upstream's
+	// reply need not carry one.
+	soa := SOAFor(m.Ns, chainEnd(m.Answer, k.name, k.qclass))
 	var ttl uint32
 	switch {
-	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, qtype, q.Qclass):
+	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, k.qtype, k.qclass):
 		ttl = c.positiveTTL(m)
 	case reply.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && soa == nil:
 		// A CNAME chain that stops without data or SOA: an authoritative

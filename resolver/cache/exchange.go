@@ -123,7 +123,7 @@ func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) *dns.Msg 
 		c.store(k, gen, c.failure(k, err, now))
 		return nil
 	}
-	e := c.storable(reply, k.qtype, now)
+	e := c.storable(reply, k, now)
 	if e == nil {
 		return privateCopy(reply)
 	}
