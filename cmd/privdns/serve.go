@@ -99,6 +99,7 @@ type server struct {
 	metrics  *metrics.Metrics
 	engine   *resolver.Engine
 	notReady atomic.Pointer[string] // nil when ready, else why not
+	checked  chan struct{}          // tests: the watcher looked at the files (if there is room)
 
 	mu        sync.Mutex // one load at a time; guards everything below
 	cfg       *config.Config

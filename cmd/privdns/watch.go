@@ -18,10 +18,9 @@ import (
 // settle is how long the watcher waits after the last file event before
 // it looks at the files: editors and Kubernetes write in several steps.
 // However often they come, it looks at most maxSettle after the first.
-const (
-	settle    = 300 * time.Millisecond
-	maxSettle = 2 * time.Second
-)
+const settle = 300 * time.Millisecond
+
+var maxSettle = 2 * time.Second // a variable for tests
 
 // watch reloads when the configuration file or a zone file it names
 // changes. It watches their folders, not the files, so that editors that
@@ -40,6 +39,7 @@ func (s *server) watch(ctx context.Context) error {
 		return err
 	}
 	_, files := s.rewatch(w)
+	settleCap := maxSettle
 	go func() {
 		defer w.Close()
 		// A file may change before its folder is watched: look once the
@@ -54,14 +54,23 @@ func (s *server) watch(ctx context.Context) error {
 				// Other files in the folders (logs, say) are not ours:
 				// were they to move the timer, a folder written to
 				// all the time would hold every reload back.
-				if !files[filepath.Clean(ev.Name)] && !strings.HasPrefix(filepath.Base(ev.Name), "..") {
+				name := filepath.Clean(ev.Name)
+				switch {
+				case files[name], strings.HasPrefix(filepath.Base(name), ".."):
+				case holdsOurs(files, name):
+					// A folder on the way to our files was replaced (a
+					// symlink swapped, a folder made anew): the watches
+					// below it follow the old one. rewatch adds them
+					// again, on what the path now leads to.
+					unwatchUnder(w, name)
+				default:
 					continue
 				}
 				now := time.Now()
 				if first.IsZero() {
 					first = now
 				}
-				timer = time.After(max(0, min(settle, first.Add(maxSettle).Sub(now))))
+				timer = time.After(max(0, min(settle, first.Add(settleCap).Sub(now))))
 			case err := <-w.Errors:
 				s.log.Warn("file watch error", "err", err)
 			case <-timer:
@@ -75,6 +84,10 @@ func (s *server) watch(ctx context.Context) error {
 				}
 				if files = now; added {
 					timer = time.After(settle)
+				}
+				select {
+				case s.checked <- struct{}{}: // nil in production: never
+				default:
 				}
 			}
 		}
@@ -116,6 +129,25 @@ func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool
 		}
 	}
 	return added, files
+}
+
+// holdsOurs reports whether dir is a folder on the way to one of files.
+func holdsOurs(files map[string]bool, dir string) bool {
+	for f := range files {
+		if strings.HasPrefix(f, dir+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// unwatchUnder stops w watching dir and the folders below it.
+func unwatchUnder(w *fsnotify.Watcher, dir string) {
+	for _, d := range w.WatchList() {
+		if d == dir || strings.HasPrefix(d, dir+string(filepath.Separator)) {
+			w.Remove(d)
+		}
+	}
 }
 
 func (s *server) reloadIfChanged() {

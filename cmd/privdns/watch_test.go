@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/config"
 )
 
 // eventually polls cond until it holds or the deadline passes: the file
@@ -137,11 +141,15 @@ func TestWatcherPicksUpTheFixOfAZoneFileAddedBroken(t *testing.T) {
 func TestOtherFilesWrittenAllTheTimeDoNotHoldAReloadBack(t *testing.T) {
 	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
 	addr := f.srv.addrs()[0]
+	maxSettle = time.Hour // the filter alone must let the reload through
+	defer func() { maxSettle = 2 * time.Second }()
+	f.srv.checked = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := f.srv.watch(ctx); err != nil {
 		t.Fatal(err)
 	}
+	<-f.srv.checked // the first look, before any change
 	// A log next to the configuration, written every 20 ms.
 	noise, err := os.Create(filepath.Join(f.dir, "queries.log"))
 	if err != nil {
@@ -201,4 +209,124 @@ func TestAFileOfOursTouchedAllTheTimeStillReloadsWithinTheCap(t *testing.T) {
 		n, _ := answerVersion(m)
 		return n == 8
 	})
+}
+
+func TestWatcherFollowsAZoneFolderSwappedOrMadeAnew(t *testing.T) {
+	// The zones live in zones/, first a symlink to zones.v1; then the
+	// link is swapped to zones.v2; then zones/ is a new real folder.
+	dir := t.TempDir()
+	addr := freePort(t)
+	zone := func(folder, ip string) {
+		if err := os.MkdirAll(filepath.Join(dir, folder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeAtomic(t, filepath.Join(dir, folder, "z.zone"), "$ORIGIN z.example.\nwww 60 IN A "+ip+"\n")
+	}
+	zone("zones.v1", "10.0.0.1")
+	if err := os.Symlink("zones.v1", filepath.Join(dir, "zones")); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveText(t, dir, `
+server: { listeners: [{address: "`+addr+`"}], http: "" }
+upstreams: { servers: ["192.0.2.1"] }
+networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
+zones: [{ name: z.example, file: zones/z.zone, links: [{ name: l, network: n }] }]
+`)
+	srv.checked = make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := srv.watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.checked // the first look, before any change
+	answers := func(ip string) func() bool {
+		return func() bool {
+			m, err := askErr("udp", "127.0.0.1", addr, "www.z.example", dns.TypeA, true)
+			return err == nil && len(m.Answer) == 1 && m.Answer[0].(*dns.A).A.String() == ip
+		}
+	}
+	zone("zones.v2", "10.0.0.2")
+	tmp := filepath.Join(dir, "zones.tmp")
+	if err := os.Symlink("zones.v2", tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "zones")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the zone of the swapped folder", answers("10.0.0.2"))
+	// An edit in the new folder is seen: the watch followed the swap.
+	zone("zones.v2", "10.0.0.3")
+	eventually(t, "an edit in the swapped-in folder", answers("10.0.0.3"))
+	// The folder removed and made anew.
+	if err := os.Remove(filepath.Join(dir, "zones")); err != nil {
+		t.Fatal(err)
+	}
+	zone("zones", "10.0.0.4")
+	eventually(t, "the zone of the folder made anew", answers("10.0.0.4"))
+	zone("zones", "10.0.0.5")
+	eventually(t, "an edit in the folder made anew", answers("10.0.0.5"))
+}
+
+func TestWatcherSeesAKubernetesDataSwap(t *testing.T) {
+	// As the kubelet writes a ConfigMap: privdns.yaml and the zone are
+	// links through ..data, a link to a timestamped folder; an update
+	// makes a new folder and renames a new ..data link over the old.
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`) // version 0 in f.dir
+	addr := f.srv.addrs()[0]
+	k8s := t.TempDir()
+	version := func(n int) string {
+		d := filepath.Join(k8s, fmt.Sprintf("..2026_11_27_%d", n))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		v := &reloadFixture{dir: d, file: filepath.Join(d, "privdns.yaml")}
+		v.writeVersion(t, n, `{address: "`+addr+`"}`)
+		return filepath.Base(d)
+	}
+	if err := os.Symlink(version(1), filepath.Join(k8s, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"privdns.yaml", "one.zone", "two.zone"} {
+		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(k8s, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Load(filepath.Join(k8s, "privdns.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Close()
+	srv, err := startServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	maxSettle = time.Hour // only the ..data events can bring the reload
+	defer func() { maxSettle = 2 * time.Second }()
+	srv.checked = make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := srv.watch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.checked // the first look, before any change
+	current := func() int {
+		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
+		if err != nil {
+			return -1
+		}
+		n, _ := answerVersion(m)
+		return n
+	}
+	if current() != 1 {
+		t.Fatalf("version %d before the swap, want 1", current())
+	}
+	tmp := filepath.Join(k8s, "..data_tmp")
+	if err := os.Symlink(version(2), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(k8s, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "version 2 after the ..data swap", func() bool { return current() == 2 })
 }
