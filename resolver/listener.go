@@ -48,8 +48,14 @@ func listen(ua *net.UDPAddr, h *Handler) (*Listener, error) {
 	if _, ioErr := newUDPIO(conn); isIPv6Wildcard(ua) || ioErr != nil {
 		// Replies must leave from the address each query was sent to;
 		// on dual-stack and IPv6 wildcard sockets (and where IP_PKTINFO
-		// cannot be had) miekg's server does that.
-		l.serveMiekg(conn, h)
+		// cannot be had) miekg's server does that (on Linux and the
+		// BSDs; on Windows it cannot, and a wildcard listener on a host
+		// of several addresses may answer from another one).
+		if err := l.serveMiekg(conn, h); err != nil {
+			conn.Close()
+			ln.Close()
+			return nil, fmt.Errorf("listen udp %s: %w", l.Addr, err)
+		}
 		l.tcp = serveTCP(ln, h, tcpOptions{})
 		return l, nil
 	}
@@ -64,16 +70,23 @@ func listen(ua *net.UDPAddr, h *Handler) (*Listener, error) {
 }
 
 // serveMiekg serves UDP on conn with miekg's server, a goroutine per
-// query, held to the Handler's MaxInFlight.
-func (l *Listener) serveMiekg(conn *net.UDPConn, h *Handler) {
+// query, held to the Handler's MaxInFlight. It returns once the server
+// runs, or why it could not start.
+func (l *Listener) serveMiekg(conn *net.UDPConn, h *Handler) error {
 	l.conn = conn
 	capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
 	l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
 		DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
 	started := make(chan struct{})
 	l.udpW.NotifyStartedFunc = func() { close(started) }
-	go l.udpW.ActivateAndServe() //nolint:errcheck // returns when shut down
-	<-started
+	failed := make(chan error, 1) // also what it returns when shut down
+	go func() { failed <- l.udpW.ActivateAndServe() }()
+	select {
+	case <-started:
+		return nil
+	case err := <-failed:
+		return err
+	}
 }
 
 // spread trades conn, a socket bound without SO_REUSEPORT (which proves

@@ -1,14 +1,16 @@
 package resolver
 
 import (
+	"errors"
 	"net"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/windows"
 )
 
-// msgTrunc: Windows reports no truncation flag here; a cut datagram
-// fails to parse instead.
-const msgTrunc = 0
+// msgTrunc flags a datagram cut short by the reader's buffer, which
+// Windows reports as WSAEMSGSIZE rather than a flag.
+const msgTrunc = 1 << 30
 
 // newBatchConn returns conn as a batchConn that moves one message per
 // call: golang.org/x/net has no batch I/O on Windows.
@@ -18,10 +20,17 @@ type singleConn struct{ c *net.UDPConn }
 
 func (s singleConn) ReadBatch(ms []ipv4.Message, _ int) (int, error) {
 	n, from, err := s.c.ReadFromUDP(ms[0].Buffers[0])
+	flags := 0
+	if errors.Is(err, windows.WSAEMSGSIZE) {
+		if from == nil {
+			return 0, nil // nobody to answer; read on at once
+		}
+		flags, err = msgTrunc, nil
+	}
 	if err != nil {
 		return 0, err
 	}
-	ms[0].N, ms[0].NN, ms[0].Flags, ms[0].Addr = n, 0, 0, from
+	ms[0].N, ms[0].NN, ms[0].Flags, ms[0].Addr = n, 0, flags, from
 	return 1, nil
 }
 
