@@ -533,3 +533,38 @@ func TestMovingAPortToTheWildcardSaysItTakesARestart(t *testing.T) {
 		t.Errorf("the running listener after the failed reload: %v", m)
 	}
 }
+
+func TestAFailedReloadLeavesNoGaugeForTheTargetsItAdded(t *testing.T) {
+	up, release := gatedUpstream(t)
+	release()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "privdns.yaml")
+	listener := fmt.Sprintf("{address: %q}", freePort(t))
+	srv := serveText(t, dir, fmt.Sprintf(twoListenerConfig, listener, up))
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	// A new upstream, and a listener on a busy port: the reload fails
+	// after the new upstream's group was built.
+	text := fmt.Sprintf(twoListenerConfig, listener+fmt.Sprintf(", {address: %q}", busy.LocalAddr()), up)
+	text = strings.Replace(text, fmt.Sprintf("servers: [%q]", up), fmt.Sprintf("servers: [%q, %q]", up, "192.0.2.99:53"), 1)
+	writeAtomic(t, file, text)
+	if err := srv.Reload("test"); err == nil {
+		t.Fatal("a reload binding a busy port succeeded")
+	}
+	if n := metricValue(t, srv.reg, "privdns_upstream_healthy", map[string]string{"upstream": "192.0.2.99:53"}); n != 0 {
+		t.Errorf("upstream_healthy of a target only the failed reload had: %v", n)
+	}
+	mfs, _ := srv.reg.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == "192.0.2.99:53" {
+					t.Errorf("%s still has a series for the target only the failed reload had", mf.GetName())
+				}
+			}
+		}
+	}
+}
