@@ -22,6 +22,11 @@ const settle = 300 * time.Millisecond
 
 var maxSettle = 2 * time.Second // a variable for tests
 
+// recheckEvery is how often the watcher looks again at which folders it
+// must watch, for those that could not be watched (missing) and for
+// configurations that SIGHUP loaded.
+const recheckEvery = 5 * time.Second
+
 // watch reloads when the configuration file or a zone file it names
 // changes. It watches their folders, not the files, so that editors that
 // write a new file and rename it over the old one, and Kubernetes
@@ -38,10 +43,24 @@ func (s *server) watch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, files := s.rewatch(w)
+	_, files, _ := s.rewatch(w)
 	settleCap := maxSettle
+	// refresh watches what the configuration now names; it reports
+	// whether something is newly watched, which may have changed before:
+	// a folder, or a file new to the configuration.
+	missing, seen := false, s.lastAttempt()
+	refresh := func() bool {
+		added, now, gaps := s.rewatch(w)
+		for f := range now {
+			added = added || !files[f]
+		}
+		files, missing, seen = now, gaps, s.lastAttempt()
+		return added
+	}
+	recheck := time.NewTicker(recheckEvery)
 	go func() {
 		defer w.Close()
+		defer recheck.Stop()
 		// A file may change before its folder is watched: look once the
 		// watch is in place, and again whenever a new folder is added.
 		timer := time.After(settle)
@@ -76,18 +95,18 @@ func (s *server) watch(ctx context.Context) error {
 			case <-timer:
 				timer, first = nil, time.Time{}
 				s.reloadIfChanged()
-				// A file new to the configuration may have changed
-				// before it was one of ours: look once more.
-				added, now := s.rewatch(w)
-				for f := range now {
-					added = added || !files[f]
-				}
-				if files = now; added {
+				if refresh() {
 					timer = time.After(settle)
 				}
 				select {
 				case s.checked <- struct{}{}: // nil in production: never
 				default:
+				}
+			case <-recheck.C:
+				// Folders missing when last looked at, and the files of
+				// a configuration loaded by SIGHUP, are taken in here.
+				if (missing || s.lastAttempt() != seen) && refresh() {
+					timer = time.After(settle)
 				}
 			}
 		}
@@ -97,18 +116,31 @@ func (s *server) watch(ctx context.Context) error {
 
 // rewatch makes w watch the folders of the configuration's files: those
 // the file on disk names now (even if it does not load) and those of the
-// running configuration. It reports whether it added a folder, and the
-// files. Kubernetes swaps a ConfigMap's files through entries named
-// "..something" in the same folders, which the caller watches too.
-func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool) {
+// running configuration. It reports whether it added a folder, the files
+// (as named, and where their symlinks lead), and whether a folder is
+// missing or could not be watched. It watches each file's
+// folder, the folder above it (where a swapped or remade folder shows),
+// and the folder a symlinked file leads to; for a folder that does not
+// exist, the nearest one above that does. Kubernetes swaps a ConfigMap's
+// files through entries named "..something" in the same folders, which
+// the caller watches too.
+func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool, missing bool) {
 	s.mu.Lock()
 	list := append(config.Files(s.cfg.File), zoneFiles(s.cfg)...)
 	s.mu.Unlock()
 	dirs := map[string]bool{}
 	files = map[string]bool{}
 	for _, f := range list {
-		files[filepath.Clean(f)] = true
-		dirs[filepath.Dir(f)] = true
+		f = filepath.Clean(f)
+		files[f] = true
+		dir := existing(filepath.Dir(f))
+		missing = missing || dir != filepath.Dir(f)
+		dirs[dir] = true
+		dirs[existing(filepath.Dir(filepath.Dir(f)))] = true
+		if real, err := filepath.EvalSymlinks(f); err == nil && real != f {
+			files[real] = true
+			dirs[filepath.Dir(real)] = true
+		}
 	}
 	watched := map[string]bool{}
 	for _, d := range w.WatchList() {
@@ -117,7 +149,8 @@ func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool
 	for d := range dirs {
 		if !watched[d] {
 			if err := w.Add(d); err != nil {
-				s.log.Warn("cannot watch folder", "folder", d, "err", err)
+				s.log.Debug("cannot watch folder", "folder", d, "err", err)
+				missing = true
 				continue
 			}
 			added = true
@@ -128,7 +161,28 @@ func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool
 			w.Remove(d)
 		}
 	}
-	return added, files
+	return added, files, missing
+}
+
+// lastAttempt is the fingerprint of the files last loaded or tried.
+func (s *server) lastAttempt() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempted
+}
+
+// existing returns dir, or the nearest folder above it that exists.
+func existing(dir string) string {
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return dir
+		}
+		dir = up
+	}
 }
 
 // holdsOurs reports whether dir is a folder on the way to one of files.

@@ -213,8 +213,23 @@ func TestAFileOfOursTouchedAllTheTimeStillReloadsWithinTheCap(t *testing.T) {
 
 func TestWatcherFollowsAZoneFolderSwappedOrMadeAnew(t *testing.T) {
 	// The zones live in zones/, first a symlink to zones.v1; then the
-	// link is swapped to zones.v2; then zones/ is a new real folder.
-	dir := t.TempDir()
+	// link is swapped to zones.v2; then zones/ is a new real folder; then
+	// the zone file is a symlink into yet another folder, edited there.
+	// zones/ is next to the configuration, or beside its folder.
+	for _, beside := range []bool{false, true} {
+		t.Run(fmt.Sprintf("beside %v", beside), func(t *testing.T) { testZoneFolderSwaps(t, beside) })
+	}
+}
+
+func testZoneFolderSwaps(t *testing.T, beside bool) {
+	dir, confDir, zonesRef := t.TempDir(), "", "zones/z.zone"
+	confDir = dir
+	if beside {
+		confDir, zonesRef = filepath.Join(dir, "conf"), "../zones/z.zone"
+		if err := os.Mkdir(confDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	addr := freePort(t)
 	zone := func(folder, ip string) {
 		if err := os.MkdirAll(filepath.Join(dir, folder), 0o755); err != nil {
@@ -226,11 +241,11 @@ func TestWatcherFollowsAZoneFolderSwappedOrMadeAnew(t *testing.T) {
 	if err := os.Symlink("zones.v1", filepath.Join(dir, "zones")); err != nil {
 		t.Fatal(err)
 	}
-	srv := serveText(t, dir, `
+	srv := serveText(t, confDir, `
 server: { listeners: [{address: "`+addr+`"}], http: "" }
 upstreams: { servers: ["192.0.2.1"] }
 networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
-zones: [{ name: z.example, file: zones/z.zone, links: [{ name: l, network: n }] }]
+zones: [{ name: z.example, file: `+zonesRef+`, links: [{ name: l, network: n }] }]
 `)
 	srv.checked = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -265,6 +280,20 @@ zones: [{ name: z.example, file: zones/z.zone, links: [{ name: l, network: n }] 
 	eventually(t, "the zone of the folder made anew", answers("10.0.0.4"))
 	zone("zones", "10.0.0.5")
 	eventually(t, "an edit in the folder made anew", answers("10.0.0.5"))
+	// The zone file a symlink into another folder, edited in place there.
+	zone("elsewhere", "10.0.0.6")
+	tmp = filepath.Join(dir, "zones", "z.tmp")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere", "z.zone"), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "zones", "z.zone")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the zone through its symlink", answers("10.0.0.6"))
+	if err := os.WriteFile(filepath.Join(dir, "elsewhere", "z.zone"), []byte("$ORIGIN z.example.\nwww 60 IN A 10.0.0.7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "an in-place edit of the symlink's target", answers("10.0.0.7"))
 }
 
 func TestWatcherSeesAKubernetesDataSwap(t *testing.T) {
