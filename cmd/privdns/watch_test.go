@@ -28,15 +28,23 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestWatcherReloadsOnRenameAndZoneFileChanges(t *testing.T) {
-	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
-	addr := f.srv.addrs()[0]
+// watchNow starts srv's file watcher until the test ends, and returns
+// once the watcher has had its first look at the files.
+func watchNow(t *testing.T, srv *server) {
+	t.Helper()
+	srv.checked = make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := f.srv.watch(ctx); err != nil {
+	t.Cleanup(cancel)
+	if err := srv.watch(ctx); err != nil {
 		t.Fatal(err)
 	}
-	current := func() int {
+	<-srv.checked
+}
+
+// versionAt returns the reloadConfig version the server at addr answers
+// with (-1 when it does not answer).
+func versionAt(addr string) func() int {
+	return func() int {
 		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
 		if err != nil {
 			return -1
@@ -44,6 +52,29 @@ func TestWatcherReloadsOnRenameAndZoneFileChanges(t *testing.T) {
 		n, _ := answerVersion(m)
 		return n
 	}
+}
+
+// every runs f every d until the test ends.
+func every(t *testing.T, d time.Duration, f func()) {
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(d):
+				f()
+			}
+		}
+	}()
+}
+
+func TestWatcherReloadsOnRenameAndZoneFileChanges(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	watchNow(t, f.srv)
+	current := versionAt(addr)
 
 	// An editor's write-and-rename of the configuration and its zones.
 	f.writeVersion(t, 5, `{address: "127.0.0.1:0"}`)
@@ -109,11 +140,7 @@ func TestSIGHUPReloads(t *testing.T) {
 func TestWatcherPicksUpTheFixOfAZoneFileAddedBroken(t *testing.T) {
 	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
 	addr := f.srv.addrs()[0]
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := f.srv.watch(ctx); err != nil {
-		t.Fatal(err)
-	}
+	watchNow(t, f.srv)
 	// A new zone, in a folder nothing watched before, whose file is broken.
 	if err := os.Mkdir(filepath.Join(f.dir, "more"), 0o755); err != nil {
 		t.Fatal(err)
@@ -140,75 +167,31 @@ func TestWatcherPicksUpTheFixOfAZoneFileAddedBroken(t *testing.T) {
 
 func TestOtherFilesWrittenAllTheTimeDoNotHoldAReloadBack(t *testing.T) {
 	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
-	addr := f.srv.addrs()[0]
 	maxSettle = time.Hour // the filter alone must let the reload through
 	defer func() { maxSettle = 2 * time.Second }()
-	f.srv.checked = make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := f.srv.watch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-f.srv.checked // the first look, before any change
+	watchNow(t, f.srv)
 	// A log next to the configuration, written every 20 ms.
 	noise, err := os.Create(filepath.Join(f.dir, "queries.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer noise.Close()
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-				noise.WriteString("a query\n")
-			}
-		}
-	}()
+	every(t, 20*time.Millisecond, func() { noise.WriteString("a query\n") })
 	f.writeVersion(t, 7, `{address: "127.0.0.1:0"}`)
-	eventually(t, "version 7 while another file keeps changing", func() bool {
-		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
-		if err != nil {
-			return false
-		}
-		n, _ := answerVersion(m)
-		return n == 7
-	})
+	current := versionAt(f.srv.addrs()[0])
+	eventually(t, "version 7 while another file keeps changing", func() bool { return current() == 7 })
 }
 
 func TestAFileOfOursTouchedAllTheTimeStillReloadsWithinTheCap(t *testing.T) {
 	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
-	addr := f.srv.addrs()[0]
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := f.srv.watch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() { // every 30 ms, an event on the configuration file itself
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(30 * time.Millisecond):
-				now := time.Now()
-				os.Chtimes(f.file, now, now)
-			}
-		}
-	}()
-	f.writeVersion(t, 8, `{address: "127.0.0.1:0"}`)
-	eventually(t, "version 8 while the file keeps being touched", func() bool {
-		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
-		if err != nil {
-			return false
-		}
-		n, _ := answerVersion(m)
-		return n == 8
+	watchNow(t, f.srv)
+	every(t, 30*time.Millisecond, func() { // an event on the configuration file itself
+		now := time.Now()
+		os.Chtimes(f.file, now, now)
 	})
+	f.writeVersion(t, 8, `{address: "127.0.0.1:0"}`)
+	current := versionAt(f.srv.addrs()[0])
+	eventually(t, "version 8 while the file keeps being touched", func() bool { return current() == 8 })
 }
 
 func TestWatcherFollowsAZoneFolderSwappedOrMadeAnew(t *testing.T) {
@@ -247,13 +230,7 @@ upstreams: { servers: ["192.0.2.1"] }
 networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
 zones: [{ name: z.example, file: `+zonesRef+`, links: [{ name: l, network: n }] }]
 `)
-	srv.checked = make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := srv.watch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-srv.checked // the first look, before any change
+	watchNow(t, srv)
 	answers := func(ip string) func() bool {
 		return func() bool {
 			m, err := askErr("udp", "127.0.0.1", addr, "www.z.example", dns.TypeA, true)
@@ -332,21 +309,8 @@ func TestWatcherSeesAKubernetesDataSwap(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	maxSettle = time.Hour // only the ..data events can bring the reload
 	defer func() { maxSettle = 2 * time.Second }()
-	srv.checked = make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := srv.watch(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-srv.checked // the first look, before any change
-	current := func() int {
-		m, err := askErr("udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)
-		if err != nil {
-			return -1
-		}
-		n, _ := answerVersion(m)
-		return n
-	}
+	watchNow(t, srv)
+	current := versionAt(addr)
 	if current() != 1 {
 		t.Fatalf("version %d before the swap, want 1", current())
 	}

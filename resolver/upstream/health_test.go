@@ -383,12 +383,7 @@ func TestAQueryNoOtherTargetAnswersGetsTheProbedTargetsAnswer(t *testing.T) {
 				t.Fatal("a is not down after two failures")
 			}
 			aOK.Store(true)
-			clk.advance(time.Second)
-			m, err := g.Exchange(context.Background(), newReq("www.example.com"))
-			if err != nil {
-				t.Fatalf("a is back but the query failed: %v", err)
-			}
-			wantA(t, m, "192.0.2.1")
+			wantBackAfterBackoff(t, g, clk)
 		})
 	}
 }
@@ -462,6 +457,13 @@ func TestAQueryWaitsForEveryTargetItProbedOnTheSide(t *testing.T) {
 		t.Fatal("a and b are not down")
 	}
 	aOK.Store(true)
+	wantBackAfterBackoff(t, g, clk)
+}
+
+// wantBackAfterBackoff checks that once a's back-off of 1 s is over, a
+// query gets a's answer (192.0.2.1).
+func wantBackAfterBackoff(t *testing.T, g *Group, clk *clock) {
+	t.Helper()
 	clk.advance(time.Second)
 	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 	if err != nil {
