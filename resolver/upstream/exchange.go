@@ -14,12 +14,12 @@ import (
 type outcome int
 
 const (
-	answered    outcome = iota
-	failed              // tried; unusable reply, timeout or network error
-	overloaded          // skipped: MaxInFlight reached
-	down                // skipped: marked down and not due for a probe
-	stopped             // the caller's ctx ended the attempt
-	probedAside         // down and due for its probe, which went on the side
+	answered   outcome = iota
+	failed             // tried; unusable reply, timeout or network error
+	overloaded         // skipped: MaxInFlight reached
+	down               // skipped: marked down and not due for a probe
+	stopped            // the caller's ctx ended the attempt
+	probeAside         // down and due for its probe, which is to go on the side
 )
 
 // Exchange sends req to the targets in policy order until one answers
@@ -40,15 +40,16 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	n, start := len(g.targets), g.first()
 	for i := 0; i < n && ctx.Err() == nil && !sum.stopped; i++ {
 		t := g.targets[(start+i)%n]
-		if asides == nil {
-			asides = make(chan probeResult, n) // only read if a probe goes
-		}
-		a := g.try(ctx, t, q, start, i, asides)
+		a := g.try(ctx, t, q, start, i)
 		if a.res == answered {
 			g.probeDueAfter(q, start, i)
 			return g.answer(ctx, req, t, a.m), nil
 		}
-		if a.res == probedAside {
+		if a.res == probeAside {
+			if asides == nil {
+				asides = make(chan probeResult, n)
+			}
+			g.probeAside(t, q, asides)
 			probes++
 			continue
 		}
@@ -87,9 +88,10 @@ type attempt struct {
 // try runs one attempt on t, the i-th target of an Exchange that started
 // at start, unless t is at its in-flight cap or down, and feeds the result
 // to health, logs and the observer. A down target due for its probe is
-// probed on the side while a target after it is up, so that the query
-// does not wait on a target that may still be dead.
-func (g *Group) try(ctx context.Context, t *target, q *query, start, i int, asides chan<- probeResult) attempt {
+// to be probed on the side (outcome probeAside) while a target after it
+// is up, so that the query does not wait on a target that may still be
+// dead.
+func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) attempt {
 	if t.inFlight.Add(1) > g.maxInFlight {
 		t.inFlight.Add(-1)
 		return attempt{res: overloaded}
@@ -100,8 +102,7 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int, asid
 		return attempt{res: down}
 	}
 	if probe && g.upAfter(start, i) {
-		g.probeAside(t, q, asides)
-		return attempt{res: probedAside}
+		return attempt{res: probeAside} // admitted as the probe: the caller sends it
 	}
 	deadline, capped := time.Now().Add(g.timeout), false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
