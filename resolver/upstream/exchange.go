@@ -19,7 +19,7 @@ const (
 	overloaded         // skipped: MaxInFlight reached
 	down               // skipped: marked down and not due for a probe
 	stopped            // the caller's ctx ended the attempt
-	probeAside         // down and due for its probe, which is to go on the side
+	sideProbe          // down and due for its probe, which is to go on the side
 )
 
 // Exchange sends req to the targets in policy order until one answers
@@ -45,7 +45,7 @@ func (g *Group) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 			g.probeDueAfter(q, start, i)
 			return g.answer(ctx, req, t, a.m), nil
 		}
-		if a.res == probeAside {
+		if a.res == sideProbe {
 			if asides == nil {
 				asides = make(chan probeResult, n)
 			}
@@ -88,7 +88,7 @@ type attempt struct {
 // try runs one attempt on t, the i-th target of an Exchange that started
 // at start, unless t is at its in-flight cap or down, and feeds the result
 // to health, logs and the observer. A down target due for its probe is
-// to be probed on the side (outcome probeAside) while a target after it
+// to be probed on the side (outcome sideProbe) while a target after it
 // is up, so that the query does not wait on a target that may still be
 // dead.
 func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) attempt {
@@ -102,7 +102,7 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) atte
 		return attempt{res: down}
 	}
 	if probe && g.upAfter(start, i) {
-		return attempt{res: probeAside} // admitted as the probe: the caller sends it
+		return attempt{res: sideProbe} // admitted as the probe: the caller sends it
 	}
 	deadline, capped := time.Now().Add(g.timeout), false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
