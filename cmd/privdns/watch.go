@@ -142,26 +142,43 @@ func (s *server) rewatch(w *fsnotify.Watcher) (added bool, files map[string]bool
 			dirs[filepath.Dir(real)] = true
 		}
 	}
-	watched := map[string]bool{}
-	for _, d := range w.WatchList() {
-		watched[d] = true
-	}
+	// Folders compare by where they lead: a folder and a symlink to it
+	// are one inotify watch, which WatchList names once.
+	want := map[string]string{} // resolved folder → the name to watch it by
 	for d := range dirs {
-		if !watched[d] {
-			if err := w.Add(d); err != nil {
-				s.log.Debug("cannot watch folder", "folder", d, "err", err)
-				missing = true
-				continue
-			}
-			added = true
+		if r := resolved(d); want[r] == "" {
+			want[r] = d
 		}
 	}
-	for d := range watched {
-		if !dirs[d] {
+	watched := map[string]bool{} // resolved
+	for _, d := range w.WatchList() {
+		r := resolved(d)
+		if want[r] == "" {
 			w.Remove(d)
+			continue
 		}
+		watched[r] = true
+	}
+	for r, d := range want {
+		if watched[r] {
+			continue
+		}
+		if err := w.Add(d); err != nil {
+			s.log.Debug("cannot watch folder", "folder", d, "err", err)
+			missing = true
+			continue
+		}
+		added = true
 	}
 	return added, files, missing
+}
+
+// resolved is dir with its symlinks followed, or dir if that fails.
+func resolved(dir string) string {
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		return r
+	}
+	return dir
 }
 
 // lastAttempt is the fingerprint of the files last loaded or tried.

@@ -323,3 +323,28 @@ func TestWatcherSeesAKubernetesDataSwap(t *testing.T) {
 	}
 	eventually(t, "version 2 after the ..data swap", func() bool { return current() == 2 })
 }
+
+func TestAnIdleWatcherOverASymlinkedFolderStaysIdle(t *testing.T) {
+	// zones -> v1: the folder is watched once, under one name, and
+	// nothing is read again while nothing changes.
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, filepath.Join(dir, "v1", "z.zone"), "$ORIGIN z.example.\nwww 60 IN A 10.0.0.1\n")
+	if err := os.Symlink("v1", filepath.Join(dir, "zones")); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveText(t, dir, `
+server: { listeners: [{address: "`+freePort(t)+`"}], http: "" }
+upstreams: { servers: ["192.0.2.1"] }
+networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
+zones: [{ name: z.example, file: zones/z.zone, links: [{ name: l, network: n }] }]
+`)
+	watchNow(t, srv)
+	select {
+	case <-srv.checked:
+		t.Fatal("the watcher looked at the files again with nothing changed")
+	case <-time.After(5 * settle):
+	}
+}
