@@ -194,6 +194,16 @@ func TestAFileOfOursTouchedAllTheTimeStillReloadsWithinTheCap(t *testing.T) {
 	eventually(t, "version 8 while the file keeps being touched", func() bool { return current() == 8 })
 }
 
+// oneZoneFileConfig serves z.example from file on addr to 127.0.0.0/8.
+func oneZoneFileConfig(addr, file string) string {
+	return `
+server: { listeners: [{address: "` + addr + `"}], http: "" }
+upstreams: { servers: ["192.0.2.1"] }
+networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
+zones: [{ name: z.example, file: ` + file + `, links: [{ name: l, network: n }] }]
+`
+}
+
 func TestWatcherFollowsAZoneFolderSwappedOrMadeAnew(t *testing.T) {
 	// The zones live in zones/, first a symlink to zones.v1; then the
 	// link is swapped to zones.v2; then zones/ is a new real folder; then
@@ -224,12 +234,7 @@ func testZoneFolderSwaps(t *testing.T, beside bool) {
 	if err := os.Symlink("zones.v1", filepath.Join(dir, "zones")); err != nil {
 		t.Fatal(err)
 	}
-	srv := serveText(t, confDir, `
-server: { listeners: [{address: "`+addr+`"}], http: "" }
-upstreams: { servers: ["192.0.2.1"] }
-networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
-zones: [{ name: z.example, file: `+zonesRef+`, links: [{ name: l, network: n }] }]
-`)
+	srv := serveText(t, confDir, oneZoneFileConfig(addr, zonesRef))
 	watchNow(t, srv)
 	answers := func(ip string) func() bool {
 		return func() bool {
@@ -335,12 +340,7 @@ func TestAnIdleWatcherOverASymlinkedFolderStaysIdle(t *testing.T) {
 	if err := os.Symlink("v1", filepath.Join(dir, "zones")); err != nil {
 		t.Fatal(err)
 	}
-	srv := serveText(t, dir, `
-server: { listeners: [{address: "`+freePort(t)+`"}], http: "" }
-upstreams: { servers: ["192.0.2.1"] }
-networks: [{ name: n, addressPrefixes: ["127.0.0.0/8"] }]
-zones: [{ name: z.example, file: zones/z.zone, links: [{ name: l, network: n }] }]
-`)
+	srv := serveText(t, dir, oneZoneFileConfig(freePort(t), "zones/z.zone"))
 	watchNow(t, srv)
 	select {
 	case <-srv.checked:
