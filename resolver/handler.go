@@ -14,7 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/cache"
-	"github.com/privdns/privdns/resolver/upstream"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // UDPSize is the EDNS0 UDP payload size privdns advertises and the most it
@@ -213,15 +213,8 @@ func (h *Handler) answer(q *Query, set *Settings) *dns.Msg {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.opts.Timeout)
 	defer cancel()
-	if q.pack != nil {
-		ctx = cache.WithFreshness(ctx, &q.pack.fresh)
-	}
-	if q.busy {
-		ctx = cache.OnlyCached(ctx)
-	}
-	if q.logged {
-		ctx = upstream.WithAnswerer(cache.WithOutcome(ctx, &q.cache), &q.answerer)
-	}
+	q.report.OnlyCached = q.busy
+	ctx = report.With(ctx, &q.report)
 	resp, err := h.opts.Resolver.Resolve(ctx, q)
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", q.Network, "err", err)

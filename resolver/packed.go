@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // Ready-packed answers: a UDP listener keeps the wire form of the answers
@@ -36,8 +36,8 @@ type packInfo struct {
 	steps  int        // public steps taken
 	kept   bool       // every public step's answer is kept by the cache
 	until  time.Time  // the earliest Until of those answers
-	deps   []cache.Freshness
-	fresh  cache.Freshness // the current exchange's (cache.WithFreshness)
+	deps   []report.Freshness
+	fresh  report.Freshness // the current exchange's, as the cache reported it
 	events []event
 }
 
@@ -56,11 +56,11 @@ func (p *packInfo) publicStep() {
 		p.kept = true
 	}
 	p.steps++
-	p.fresh = cache.Freshness{}
 }
 
 // answered notes the Freshness of the exchange just made.
-func (p *packInfo) answered() {
+func (p *packInfo) answered(f report.Freshness) {
+	p.fresh = f
 	if !p.fresh.Kept {
 		p.kept = false
 		return
@@ -119,7 +119,7 @@ const (
 type packedAnswer struct {
 	wire    []byte
 	expires time.Time         // zero: until the View changes
-	deps    []cache.Freshness // the cache entries of its public steps
+	deps    []report.Freshness // the cache entries of its public steps
 	ttls    []ttlPatch
 	events  []event
 	rcode   int

@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // public resolves name on its public route (R6) and walks the reply's CNAME
@@ -21,12 +22,20 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 	if _, cached := route.Upstream.(interface{ Cached() bool }); w.q.busy && !cached {
 		return "", fmt.Errorf("%s via %s: %w", name, route.Name, errBusy)
 	}
+	rep := report.From(w.ctx)
+	if rep != nil {
+		rep.Fresh = report.Freshness{} // an exchange without a cache leaves it
+	}
 	if p := w.q.pack; p != nil {
 		p.publicStep()
 	}
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
 	if p := w.q.pack; p != nil {
-		p.answered()
+		var f report.Freshness // no Report: not known to be kept
+		if rep != nil {
+			f = rep.Fresh
+		}
+		p.answered(f)
 	}
 	if err != nil {
 		w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)

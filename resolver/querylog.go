@@ -6,7 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // logQuery writes the query log line: who asked what, and how it was
@@ -16,10 +16,10 @@ import (
 func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
 	path := q.Path
 	if path == "public" {
-		switch q.cache {
-		case cache.Hit:
+		switch q.report.Cache {
+		case report.Hit:
 			path = "cache"
-		case cache.Stale:
+		case report.Stale:
 			path = "stale"
 		}
 	}
@@ -31,7 +31,7 @@ func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
 	if len(qs) == 1 {
 		name, qtype = qs[0].Name, qs[0].Qtype
 	}
-	h.logLine(q.Client, q.Proto, q.Network, name, qtype, resp.Rcode, path, q.Route, q.answerer, d)
+	h.logLine(q.Client, q.Proto, q.Network, name, qtype, resp.Rcode, path, q.Route, q.report.Answerer, d)
 }
 
 func (h *Handler) logLine(client netip.Addr, proto, network, name string, qtype uint16, rcode int, path, route, upstream string, d time.Duration) {

@@ -7,11 +7,14 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/resolvertest"
 	"github.com/privdns/privdns/resolver/upstream"
 )
 
@@ -132,3 +135,69 @@ func (b *lockedBuffer) String() string {
 }
 
 func (b *lockedBuffer) Len() int { return len(b.String()) }
+
+// A stale answer is logged while the refresh it started still waits on a
+// slow upstream: the refresh must not write into the logged query (the race
+// detector fails this test otherwise), and a later query that waits for a
+// refresh still learns which upstream answered it.
+func TestQueryLogOfAStaleAnswerIsNotWrittenByItsRefresh(t *testing.T) {
+	gate := make(chan struct{})
+	var slow atomic.Bool
+	pub := resolvertest.MustPublic("www.example.com. 60 IN A 192.0.2.1", "late.example.com. 60 IN A 192.0.2.2")
+	up := resolvertest.New(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if slow.Load() {
+			<-gate
+		}
+		pub.ServeDNS(w, r)
+	}))
+	clock := &fixedClock{now: time.Unix(1e9, 0)}
+	fire := make(chan time.Time, 1)
+	fire <- time.Time{} // the stale timer fires at once
+	c, err := cache.New(cache.Options{MaxEntries: 100, ServeStale: true, Now: clock.Now,
+		After: func(time.Duration) <-chan time.Time { return fire }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := upstream.NewGroup(upstream.GroupOptions{Targets: []string{up.Addr}, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer group.Close()
+	view, err := NewView(ViewOptions{
+		Networks: []Network{{Name: "vnet-a", Prefixes: prefixes(t, "127.0.1.0/24")}},
+		Default:  c.Wrap("", group),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf lockedBuffer
+	l := startHandler(t, HandlerOptions{
+		Resolver: NewEngine(EngineOptions{View: view}), Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+		Settings: Settings{QueryLog: true, QuerySampling: 1},
+	})
+	exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.example.com", dns.TypeA))
+	clock.advance(2 * time.Minute)
+	slow.Store(true)
+	if m := exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.example.com", dns.TypeA)); len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 30 {
+		t.Fatalf("want the stale answer, got %v", m)
+	}
+	slow.Store(false)
+	close(gate)
+	// Joins the refresh if it still runs (the stale timer has fired
+	// already), or hits what it stored.
+	if m := exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.example.com", dns.TypeA)); len(m.Answer) != 1 || m.Answer[0].Header().Ttl == 30 {
+		t.Fatalf("want the refreshed answer, got %v", m)
+	}
+	exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("late.example.com", dns.TypeA))
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d log lines, want 4:\n%s", len(lines), buf.String())
+	}
+	if !strings.Contains(lines[1], `"path":"stale"`) || !strings.Contains(lines[1], `"upstream":""`) {
+		t.Errorf("the stale answer's line: %s", lines[1])
+	}
+	if !strings.Contains(lines[3], `"path":"public"`) || !strings.Contains(lines[3], `"upstream":"`+up.Addr+`"`) {
+		t.Errorf("a miss that waited for its refresh does not name the upstream %s: %s", up.Addr, lines[3])
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // Resolver answers one query. NXDOMAIN and NODATA are answers (err == nil);
@@ -48,8 +48,7 @@ type Query struct {
 	pack     *packInfo     // non-nil: note what a ready-packed answer needs
 	logged   bool          // this query is logged (sampled)
 	busy     bool          // the listener is full: answer without waiting on an upstream
-	cache    cache.Outcome // how the cache answered the last public step
-	answerer string        // the upstream target that answered last, if one was asked
+	report   report.Report // what the cache and upstreams said about the public steps
 }
 
 // Tracer receives one line per resolution step. Explain uses it; on the

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // entry is what the LRU holds. It is never changed once stored (only the prefetch latch
@@ -42,14 +44,14 @@ func (e *entry) failing(now time.Time) bool {
 	return e.fail != nil && now.Before(e.fail.until)
 }
 
-// freshness describes e's answer at now (see Freshness).
-func (e *entry) freshness(now time.Time, prefetch bool) Freshness {
+// freshness describes e's answer at now (see report.Freshness).
+func (e *entry) freshness(now time.Time, prefetch bool) report.Freshness {
 	end := e.ttl
 	if prefetch && e.ttl >= 10*time.Second {
 		end = e.ttl - e.ttl/10
 	}
 	age := min(e.age(now)/time.Second, time.Duration(^uint32(0)))
-	return Freshness{Kept: true, Until: e.stored.Add(end), Stored: e.stored, Age: uint32(age), gone: &e.gone}
+	return report.Kept(e.stored.Add(end), e.stored, uint32(age), &e.gone)
 }
 
 // needsPrefetch reports whether a hit should refresh the entry: under 10% of an original

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // routed is the Exchanger returned by Wrap: the shared cache seen through one route.
@@ -28,7 +30,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	k := keyOf(r.route, req)
 	now := c.opts.Now()
 	e, _ := c.lru.Get(k)
-	held := onlyCached(ctx)
+	held := report.OnlyCached(ctx)
 	if e != nil && e.fresh(now) {
 		c.hits.Add(1)
 		if c.opts.Prefetch && !held && e.needsPrefetch(now) && e.prefetched.CompareAndSwap(false, true) {
@@ -37,7 +39,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 			// nothing may be recorded into it afterwards.
 			r.refresh(context.Background(), k, req)
 		}
-		note(ctx, Hit)
+		note(ctx, report.Hit)
 		noteFresh(ctx, e.freshness(now, c.opts.Prefetch))
 		return replyFrom(e.msg, req, countDown(e.age(now))), nil
 	}
@@ -46,18 +48,18 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		stale = e
 	}
 	if held { // the caller may not wait on an upstream: stale or nothing
-		noteFresh(ctx, Freshness{})
+		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
-			note(ctx, Stale)
+			note(ctx, report.Stale)
 			return c.serveStale(stale, req), nil
 		}
 		return nil, fmt.Errorf("%s %s: %w", k.name, dns.TypeToString[k.qtype], ErrNotCached)
 	}
 	c.misses.Add(1)
 	if e != nil && e.failing(now) {
-		noteFresh(ctx, Freshness{})
+		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
-			note(ctx, Stale)
+			note(ctx, report.Stale)
 			return c.serveStale(stale, req), nil
 		}
 		return nil, e.fail.err
@@ -76,22 +78,23 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 	select {
 	case <-cl.done:
 		if cl.err == nil {
-			var f Freshness // not kept: uncacheable
+			var f report.Freshness // not kept: uncacheable
 			if e, ok := r.c.lru.Peek(k); ok && e.msg != nil {
 				f = e.freshness(e.stored, r.c.opts.Prefetch) // counted down by 0 s, as below
 			}
 			noteFresh(ctx, f)
+			noteAnswerer(ctx, cl.answerer)
 			return replyFrom(cl.msg, req, countDown(0)), nil
 		}
-		noteFresh(ctx, Freshness{})
+		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
-			note(ctx, Stale)
+			note(ctx, report.Stale)
 			return r.c.serveStale(stale, req), nil
 		}
 		return nil, cl.err
 	case <-slow:
-		noteFresh(ctx, Freshness{})
-		note(ctx, Stale)
+		noteFresh(ctx, report.Freshness{})
+		note(ctx, report.Stale)
 		return r.c.serveStale(stale, req), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], ctx.Err())

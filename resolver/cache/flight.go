@@ -6,15 +6,18 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // call is one upstream exchange shared by every request for the same key that arrives
 // while it runs. msg and err are set before done is closed and never change after; msg is
 // a private copy without OPT that waiters copy again, never modify.
 type call struct {
-	done chan struct{}
-	msg  *dns.Msg
-	err  error
+	done     chan struct{}
+	msg      *dns.Msg
+	err      error
+	answerer string // the upstream target that answered, for the waiters' reports
 }
 
 // flight collapses concurrent identical misses into one upstream exchange (a minimal
@@ -64,9 +67,14 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 	return r.c.flight.join(k, func(cl *call) {
 		upstreamReq := req.Copy() // the caller may reuse req once it has its answer
 		gen := r.c.gen.Load()
-		bg := context.WithoutCancel(ctx)
+		// Detached: the waiters may give up (or be answered stale) and
+		// log their query while this runs. It reports into its own Report,
+		// which the waiters copy once it is done.
+		var rep report.Report
+		bg := report.With(report.Detach(ctx), &rep)
 		r.c.wg.Go(func() {
 			reply, err := r.next.Exchange(bg, upstreamReq)
+			cl.answerer = rep.Answerer
 			if err == nil && reply == nil {
 				err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
 					k.name, dns.TypeToString[k.qtype])

@@ -7,31 +7,33 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/report"
 )
 
 func TestOutcomeRecordsMissHitAndStale(t *testing.T) {
 	c, clock := newTestCache(t, Options{ServeStale: true})
 	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 60 IN A 192.0.2.1"}))
 	ex := c.Wrap("", up)
-	outcome := func() Outcome {
-		o := Outcome(255)
-		if _, err := ex.Exchange(WithOutcome(context.Background(), &o), query("a.example.", dns.TypeA)); err != nil {
+	outcome := func() report.Outcome {
+		rep := report.Report{Cache: report.Outcome(255)}
+		if _, err := ex.Exchange(report.With(context.Background(), &rep), query("a.example.", dns.TypeA)); err != nil {
 			t.Fatal(err)
 		}
-		return o
+		return rep.Cache
 	}
-	if o := outcome(); o != Outcome(255) && o != Miss {
+	if o := outcome(); o != report.Outcome(255) && o != report.Miss {
 		t.Errorf("first exchange: %v, want a miss", o)
 	}
-	if o := outcome(); o != Hit {
+	if o := outcome(); o != report.Hit {
 		t.Errorf("second exchange: %v, want Hit", o)
 	}
 	clock.advance(time.Hour)
 	up.set(failing)
-	if o := outcome(); o != Stale {
+	if o := outcome(); o != report.Stale {
 		t.Errorf("after expiry with the upstream down: %v, want Stale", o)
 	}
-	// Without WithOutcome nothing is recorded and nothing breaks.
+	// Without a Report nothing is recorded and nothing breaks.
 	if _, err := ex.Exchange(context.Background(), query("a.example.", dns.TypeA)); err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +43,12 @@ func TestFreshnessSaysHowLongAnAnswerHolds(t *testing.T) {
 	c, clock := newTestCache(t, Options{ServeStale: true, Prefetch: true})
 	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 100 IN A 192.0.2.1"}))
 	ex := c.Wrap("", up)
-	fresh := func() Freshness {
-		var f Freshness
-		if _, err := ex.Exchange(WithFreshness(context.Background(), &f), query("a.example.", dns.TypeA)); err != nil {
+	fresh := func() report.Freshness {
+		var rep report.Report
+		if _, err := ex.Exchange(report.With(context.Background(), &rep), query("a.example.", dns.TypeA)); err != nil {
 			t.Fatal(err)
 		}
-		return f
+		return rep.Fresh
 	}
 	start := clock.now()
 	// Fetched: until the prefetch window opens at 90 s of 100.
@@ -67,12 +69,12 @@ func TestFreshnessSaysHowLongAnAnswerHolds(t *testing.T) {
 func TestFreshnessIsCurrentWhileTheCacheHoldsTheEntry(t *testing.T) {
 	c, clock := newTestCache(t, Options{MaxEntries: 2})
 	ex := c.Wrap("", newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 60 IN A 192.0.2.1"})))
-	fresh := func(name string) Freshness {
-		var f Freshness
-		if _, err := ex.Exchange(WithFreshness(context.Background(), &f), query(name, dns.TypeA)); err != nil {
+	fresh := func(name string) report.Freshness {
+		var rep report.Report
+		if _, err := ex.Exchange(report.With(context.Background(), &rep), query(name, dns.TypeA)); err != nil {
 			t.Fatal(err)
 		}
-		return f
+		return rep.Fresh
 	}
 	a := fresh("a.example.")
 	if !a.Current() {
@@ -88,7 +90,7 @@ func TestFreshnessIsCurrentWhileTheCacheHoldsTheEntry(t *testing.T) {
 	if b2 := fresh("b.example."); !b2.Current() || b.Current() {
 		t.Errorf("after a refresh: new entry current %v, replaced one current %v; want true, false", b2.Current(), b.Current())
 	}
-	var none Freshness
+	var none report.Freshness
 	if none.Current() {
 		t.Error("the zero Freshness is current")
 	}
@@ -98,7 +100,7 @@ func TestOnlyCachedAnswersFromTheCacheOrFailsAtOnce(t *testing.T) {
 	c, clock := newTestCache(t, Options{ServeStale: true, Prefetch: true})
 	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 100 IN A 192.0.2.1"}))
 	ex := c.Wrap("", up)
-	held := OnlyCached(context.Background())
+	held := report.With(context.Background(), &report.Report{OnlyCached: true})
 	if _, err := ex.Exchange(held, query("a.example.", dns.TypeA)); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("a miss: %v, want ErrNotCached", err)
 	}

@@ -1,18 +1,15 @@
 package upstream
 
-import "context"
+import (
+	"context"
 
-type answererKey struct{}
+	"github.com/privdns/privdns/resolver/report"
+)
 
-// WithAnswerer returns a context in which a Group's Exchange records in
-// *target which target answered (for query logs). Without it nothing is
-// recorded.
-func WithAnswerer(ctx context.Context, target *string) context.Context {
-	return context.WithValue(ctx, answererKey{}, target)
-}
-
+// noteAnswerer records which target answered into the query's Report (for
+// query logs); without one nothing is recorded.
 func noteAnswerer(ctx context.Context, target string) {
-	if p, _ := ctx.Value(answererKey{}).(*string); p != nil {
-		*p = target
+	if r := report.From(ctx); r != nil {
+		r.Answerer = target
 	}
 }

@@ -1,0 +1,97 @@
+// Package report defines the one value a client query's context carries
+// down the public path: a *Report, which the server hands in and the cache
+// and the upstream groups fill in as they answer (how the cache answered,
+// how long its answer holds, which target answered), and which tells them
+// when the server is too busy to wait on an upstream.
+//
+// Sharp edge: a Report belongs to one query and is written only while that
+// query waits on the exchange. Work that outlives the query (a refresh the
+// query does not wait for, a prefetch) must run on Detach(ctx), never on
+// ctx itself, or it would write into a Report that the query's log is
+// already reading.
+package report
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// Report is what one client query learns about its public exchanges. The
+// zero value records nothing special: no cache seen, nobody answered.
+type Report struct {
+	// OnlyCached (set by the server) asks every cache on the way to answer
+	// from what it holds, fresh or stale, and to fail at once otherwise:
+	// the listener is full and no upstream may be waited on.
+	OnlyCached bool
+
+	// Set by the cache for the last exchange that went through one.
+	Cache Outcome
+	Fresh Freshness
+
+	// Answerer (set by an upstream group) is the target that answered
+	// the last exchange, "" when none did.
+	Answerer string
+}
+
+// Outcome says how the cache answered one exchange, for query logs.
+type Outcome uint8
+
+const (
+	Miss  Outcome = iota // asked the next exchanger (or failed)
+	Hit                  // answered from a fresh entry
+	Stale                // answered from an expired entry (RFC 8767)
+)
+
+// Freshness describes the answer of one exchange for callers that keep it
+// in another form (ready-packed replies): whether the cache keeps it at
+// all, until when it answers the same (its entry expires, or with prefetch
+// its prefetch window opens), and how its TTLs were counted down: from the
+// entry's stored time, by Age whole seconds. Current tells whether the
+// cache still holds that entry: an evicted or replaced one no longer
+// answers the same.
+type Freshness struct {
+	Kept   bool
+	Until  time.Time
+	Stored time.Time
+	Age    uint32
+	gone   *atomic.Bool // the entry's; nil when not kept
+}
+
+// Kept returns the Freshness of an answer from a cache entry that
+// holds until until, was stored at stored and has aged age seconds; gone
+// is the entry's flag, set when the cache evicts or replaces it.
+func Kept(until, stored time.Time, age uint32, gone *atomic.Bool) Freshness {
+	return Freshness{Kept: true, Until: until, Stored: stored, Age: age, gone: gone}
+}
+
+// Current reports whether the cache still holds the entry f describes.
+func (f *Freshness) Current() bool {
+	return f.gone != nil && !f.gone.Load()
+}
+
+type key struct{}
+
+// With returns a context carrying r for the exchanges made with it.
+func With(ctx context.Context, r *Report) context.Context {
+	return context.WithValue(ctx, key{}, r)
+}
+
+// From returns the Report of ctx, or nil when it carries none.
+func From(ctx context.Context) *Report {
+	r, _ := ctx.Value(key{}).(*Report)
+	return r
+}
+
+// OnlyCached reports whether ctx's Report asks for cached answers only.
+func OnlyCached(ctx context.Context) bool {
+	r := From(ctx)
+	return r != nil && r.OnlyCached
+}
+
+// Detach returns a context for work that outlives the query of ctx: it is
+// never cancelled with ctx and carries no Report, so nothing it does is
+// recorded into the query's.
+func Detach(ctx context.Context) context.Context {
+	return context.WithValue(context.WithoutCancel(ctx), key{}, (*Report)(nil))
+}
