@@ -118,7 +118,7 @@ const (
 
 type packedAnswer struct {
 	wire    []byte
-	expires time.Time         // zero: until the View changes
+	expires time.Time          // zero: until the View changes
 	deps    []report.Freshness // the cache entries of its public steps
 	ttls    []ttlPatch
 	events  []event

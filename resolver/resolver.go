@@ -44,11 +44,11 @@ type Query struct {
 	Path  string // what produced the answer: private, public, fallback
 	Route string // the public route asked last, if any
 
-	view     *View         // the View it was resolved with
-	pack     *packInfo     // non-nil: note what a ready-packed answer needs
-	logged   bool          // this query is logged (sampled)
-	busy     bool          // the listener is full: answer without waiting on an upstream
-	report   report.Report // what the cache and upstreams said about the public steps
+	view   *View         // the View it was resolved with
+	pack   *packInfo     // non-nil: note what a ready-packed answer needs
+	logged bool          // this query is logged (sampled)
+	busy   bool          // the listener is full: answer without waiting on an upstream
+	report report.Report // what the cache and upstreams said about the public steps
 }
 
 // Tracer receives one line per resolution step. Explain uses it; on the
