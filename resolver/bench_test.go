@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"testing"
 
@@ -11,14 +10,6 @@ import (
 	"github.com/privdns/privdns/resolver/cache"
 	"github.com/privdns/privdns/resolver/resolvertest"
 )
-
-// packingWriter packs every reply, as a listener does, and drops it.
-type packingWriter struct{ recorder }
-
-func (w *packingWriter) WriteMsg(m *dns.Msg) error {
-	_, err := m.Pack()
-	return err
-}
 
 // benchEngine answers privatelink names privately and everything else
 // from an in-process public resolver behind the cache.
@@ -31,11 +22,11 @@ func benchEngine(b *testing.B) *Engine {
 	if err != nil {
 		b.Fatal(err)
 	}
-	z := mustZone(b, "privatelink.blob.example", "contoso 10 IN A 10.0.0.1")
+	z := resolvertest.Zone(b, "privatelink.blob.example", "contoso 10 IN A 10.0.0.1")
 	v, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "n", Prefixes: prefixes(b, "127.0.0.0/8")}},
+		Networks: []Network{{Name: "n", Prefixes: resolvertest.Prefixes(b, "127.0.0.0/8")}},
 		Links:    []Link{{Name: "l", Network: "n", Zone: z}},
-		Default:  c.Wrap("upstreams", publicExchanger{pub}),
+		Default:  c.Wrap("upstreams", pub),
 		Explain:  true,
 	})
 	if err != nil {
@@ -46,7 +37,7 @@ func benchEngine(b *testing.B) *Engine {
 
 func benchResolve(b *testing.B, name string) {
 	e := benchEngine(b)
-	q := &Query{Msg: query(name, dns.TypeA), Client: netip.MustParseAddr("127.0.0.1")}
+	q := &Query{Msg: resolvertest.Query(name, dns.TypeA), Client: netip.MustParseAddr("127.0.0.1")}
 	if _, err := e.Resolve(context.Background(), q); err != nil { // warm the cache
 		b.Fatal(err)
 	}
@@ -67,16 +58,3 @@ func BenchmarkResolveCacheHit(b *testing.B) { benchResolve(b, "www.example.com")
 // BenchmarkResolveCNAMEIntoPrivate: a cached public CNAME cut at a linked
 // zone and answered privately (R5).
 func BenchmarkResolveCNAMEIntoPrivate(b *testing.B) { benchResolve(b, "contoso.blob.example") }
-
-// BenchmarkServeCacheHit: the whole query path of a listener for a cache
-// hit — handler, resolver, response shaping and packing.
-func BenchmarkServeCacheHit(b *testing.B) {
-	h := NewHandler(HandlerOptions{Resolver: benchEngine(b)})
-	w := &packingWriter{recorder{remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5300}}}
-	req := query("www.example.com", dns.TypeA)
-	h.ServeDNS(w, req)
-	b.ReportAllocs()
-	for b.Loop() {
-		h.ServeDNS(w, req)
-	}
-}

@@ -53,10 +53,7 @@ func NewEngine(opts EngineOptions) *Engine {
 // NetworkOf names the network of a client as R1 chooses it ("" when the
 // client is in none), for queries answered before resolution.
 func (e *Engine) NetworkOf(listenerNet string, client netip.Addr) string {
-	if nv, _ := e.view.Load().network(listenerNet, client); nv != nil {
-		return nv.name
-	}
-	return ""
+	return e.view.Load().NetworkOf(listenerNet, client)
 }
 
 // Swap makes v the View for every query that starts from now on and
@@ -66,6 +63,10 @@ func (e *Engine) Swap(v *View) *View { return e.view.Swap(v) }
 // View returns the current View.
 func (e *Engine) View() *View { return e.view.Load() }
 
+// Observer returns what the Engine tells about private outcomes, for
+// callers that answer again without resolving (ready-packed replies).
+func (e *Engine) Observer() Observer { return e.obs }
+
 // Resolve answers q: REFUSED for clients in no network (R1), otherwise the
 // private and public chain of R2–R6.
 func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
@@ -73,7 +74,7 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 		return nil, ErrNoQuestion
 	}
 	v := e.view.Load()
-	q.view = v
+	q.View = v
 	nv, matched := v.network(q.Network, q.Client)
 	if nv == nil {
 		q.trace("network: none (source %s is in no network's addressPrefixes) → REFUSED", q.Client)
@@ -91,7 +92,7 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 		q.trace("no answer: %v → SERVFAIL", err)
 		if len(w.ede) > 0 {
 			// A fallback that found no public answer still explains itself.
-			return nil, &explainedError{err: err, ede: w.ede}
+			return nil, &ExplainedError{Err: err, EDE: w.ede}
 		}
 		return nil, err
 	}
@@ -103,12 +104,12 @@ type nopObserver struct{}
 func (nopObserver) PrivateAnswer(string, string, string) {}
 func (nopObserver) CNAMEIntoPrivate(string)              {}
 
-// explainedError is "no answer" with the Extended DNS Errors the chain had
+// ExplainedError is "no answer" with the Extended DNS Errors the chain had
 // collected before it failed (R8), for the SERVFAIL to carry.
-type explainedError struct {
-	err error
-	ede []dns.EDNS0_EDE
+type ExplainedError struct {
+	Err error
+	EDE []dns.EDNS0_EDE
 }
 
-func (e *explainedError) Error() string { return e.err.Error() }
-func (e *explainedError) Unwrap() error { return e.err }
+func (e *ExplainedError) Error() string { return e.Err.Error() }
+func (e *ExplainedError) Unwrap() error { return e.Err }

@@ -1,4 +1,4 @@
-package resolver
+package resolver_test
 
 import (
 	"context"
@@ -10,80 +10,62 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/enginetest"
 	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
-// oneNetView builds a view with one network (127.0.0.0/8) and the given
-// links and default upstream.
-func oneNetView(t *testing.T, def Exchanger, links ...Link) *View {
+func resolveOne(t *testing.T, e resolver.Resolver, name string, qtype uint16) (*dns.Msg, error) {
 	t.Helper()
-	for i := range links {
-		links[i].Network = "n"
-		if links[i].Name == "" {
-			links[i].Name = "link"
-		}
-	}
-	v, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "n", Prefixes: prefixes(t, "127.0.0.0/8")}},
-		Links:    links, Default: def, Explain: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func resolveOne(t *testing.T, e Resolver, name string, qtype uint16) (*dns.Msg, error) {
-	t.Helper()
-	return e.Resolve(context.Background(), &Query{Msg: query(name, qtype), Client: netip.MustParseAddr("127.0.0.1")})
+	return e.Resolve(context.Background(), &resolver.Query{Msg: resolvertest.Query(name, qtype), Client: netip.MustParseAddr("127.0.0.1")})
 }
 
 func TestExplainOffLeavesNoEDE(t *testing.T) {
-	w := newWorld(t, false)
-	for _, from := range []netip.Addr{w.bob, w.alice} {
-		resp, err := w.engine.Resolve(context.Background(), &Query{Msg: query("fabrikam.blob.core.windows.net", dns.TypeA), Client: from})
+	w := enginetest.New(t, false)
+	for _, from := range []netip.Addr{w.Bob, w.Alice} {
+		resp, err := w.Engine.Resolve(context.Background(), &resolver.Query{Msg: resolvertest.Query("fabrikam.blob.core.windows.net", dns.TypeA), Client: from})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if texts := edeTexts(resp); len(texts) != 0 {
+		if texts := resolvertest.EDETexts(resp); len(texts) != 0 {
 			t.Errorf("from %s: EDE %q with explain off", from, texts)
 		}
 	}
 }
 
 func TestUnknownClientsNamesANetwork(t *testing.T) {
-	z := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
-	v, err := NewView(ViewOptions{
-		Networks:       []Network{{Name: "hub", Prefixes: prefixes(t, "127.0.1.0/24")}},
-		Links:          []Link{{Name: "l", Network: "hub", Zone: z}},
+	z := resolvertest.Zone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	v, err := resolver.NewView(resolver.ViewOptions{
+		Networks:       []resolver.Network{{Name: "hub", Prefixes: resolvertest.Prefixes(t, "127.0.1.0/24")}},
+		Links:          []resolver.Link{{Name: "l", Network: "hub", Zone: z}},
 		UnknownClients: "hub",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := resolveOne(t, NewEngine(EngineOptions{View: v}), "www.corp.example", dns.TypeA)
+	resp, err := resolveOne(t, resolver.NewEngine(resolver.EngineOptions{View: v}), "www.corp.example", dns.TypeA)
 	if err != nil || resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
 		t.Fatalf("unknown client resolved as hub: %v %v", resp, err)
 	}
-	if _, err := NewView(ViewOptions{UnknownClients: "nope"}); err == nil {
+	if _, err := resolver.NewView(resolver.ViewOptions{UnknownClients: "nope"}); err == nil {
 		t.Error("unknownClients naming no network was accepted")
 	}
 }
 
 func TestLongestPrefixWins(t *testing.T) {
-	wide := mustZone(t, "wide.example", "www 60 IN A 10.0.0.1")
-	narrow := mustZone(t, "narrow.example", "www 60 IN A 10.0.0.2")
-	v, err := NewView(ViewOptions{
-		Networks: []Network{
-			{Name: "wide", Prefixes: prefixes(t, "127.0.0.0/8")},
-			{Name: "narrow", Prefixes: prefixes(t, "127.0.5.0/24")},
+	wide := resolvertest.Zone(t, "wide.example", "www 60 IN A 10.0.0.1")
+	narrow := resolvertest.Zone(t, "narrow.example", "www 60 IN A 10.0.0.2")
+	v, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{
+			{Name: "wide", Prefixes: resolvertest.Prefixes(t, "127.0.0.0/8")},
+			{Name: "narrow", Prefixes: resolvertest.Prefixes(t, "127.0.5.0/24")},
 		},
-		Links: []Link{{Name: "w", Network: "wide", Zone: wide}, {Name: "n", Network: "narrow", Zone: narrow}},
+		Links: []resolver.Link{{Name: "w", Network: "wide", Zone: wide}, {Name: "n", Network: "narrow", Zone: narrow}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := NewEngine(EngineOptions{View: v})
+	e := resolver.NewEngine(resolver.EngineOptions{View: v})
 	for _, tc := range []struct {
 		from, qname string
 		want        int
@@ -92,7 +74,7 @@ func TestLongestPrefixWins(t *testing.T) {
 		{"127.0.6.1", "www.wide.example", 1}, {"127.0.6.1", "www.narrow.example", 0},
 		{"::ffff:127.0.5.1", "www.narrow.example", 1},
 	} {
-		q := &Query{Msg: query(tc.qname, dns.TypeA), Client: netip.MustParseAddr(tc.from)}
+		q := &resolver.Query{Msg: resolvertest.Query(tc.qname, dns.TypeA), Client: netip.MustParseAddr(tc.from)}
 		resp, _ := e.Resolve(context.Background(), q)
 		// Names outside a network's zones go to the (absent) upstreams:
 		// an error, never the other network's private answer.
@@ -125,13 +107,13 @@ func TestPublicAnswerKeepsOnlyTheChain(t *testing.T) {
 		w.WriteMsg(m)
 	})
 	up := resolvertest.New(t, stray)
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
 	resp, err := resolveOne(t, e, "www.example.com", dns.TypeA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := parseLines(t, []string{"www.example.com. 60 IN CNAME edge.example.net.", "edge.example.net. 60 IN A 192.0.2.1"})
-	if got := rrStrings(resp.Answer); !slices.Equal(got, want) || len(resp.Ns) != 0 || len(resp.Extra) != 0 {
+	want := resolvertest.ParseLines(t, []string{"www.example.com. 60 IN CNAME edge.example.net.", "edge.example.net. 60 IN A 192.0.2.1"})
+	if got := resolvertest.RRStrings(resp.Answer); !slices.Equal(got, want) || len(resp.Ns) != 0 || len(resp.Extra) != 0 {
 		t.Errorf("answer %q ns %v extra %v, want only %q", got, resp.Ns, resp.Extra, want)
 	}
 }
@@ -144,14 +126,14 @@ func TestPartialChainIsFollowed(t *testing.T) {
 	)
 	pub.Partial = true // answers one CNAME at a time, like an authoritative server
 	up := resolvertest.New(t, pub)
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
 	resp, err := resolveOne(t, e, "a.example.com", dns.TypeA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := parseLines(t, []string{
+	want := resolvertest.ParseLines(t, []string{
 		"a.example.com. 60 IN CNAME b.example.net.", "b.example.net. 60 IN CNAME c.example.org.", "c.example.org. 60 IN A 192.0.2.3"})
-	if got := rrStrings(resp.Answer); !slices.Equal(got, want) {
+	if got := resolvertest.RRStrings(resp.Answer); !slices.Equal(got, want) {
 		t.Errorf("answer %q, want %q", got, want)
 	}
 	if up.Hits() != 3 {
@@ -163,33 +145,33 @@ func TestPublicCNAMELoopIsServfail(t *testing.T) {
 	pub := resolvertest.MustPublic("a.example.com. 60 IN CNAME b.example.com.", "b.example.com. 60 IN CNAME a.example.com.")
 	pub.Partial = true
 	up := resolvertest.New(t, pub)
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
-	if _, err := resolveOne(t, e, "a.example.com", dns.TypeA); !errors.Is(err, ErrChainLimit) {
-		t.Errorf("err = %v, want ErrChainLimit", err)
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
+	if _, err := resolveOne(t, e, "a.example.com", dns.TypeA); !errors.Is(err, resolver.ErrChainLimit) {
+		t.Errorf("err = %v, want resolver.ErrChainLimit", err)
 	}
 }
 
 func TestFallbackLoopThroughTheSameZoneIsServfail(t *testing.T) {
 	// Publicly x.private.example is a CNAME to y.private.example and back:
 	// each private NXDOMAIN falls back, and the chain must still end.
-	up := startPublic(t,
+	up := resolvertest.StartPublic(t,
 		"x.private.example. 60 IN CNAME y.private.example.",
 		"y.private.example. 60 IN CNAME x.private.example.")
-	z := mustZone(t, "private.example", "other 60 IN A 10.0.0.1")
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr}, Link{Zone: z, Policy: PolicyNxDomainRedirect})})
-	if _, err := resolveOne(t, e, "x.private.example", dns.TypeA); !errors.Is(err, ErrChainLimit) {
-		t.Errorf("err = %v, want ErrChainLimit", err)
+	z := resolvertest.Zone(t, "private.example", "other 60 IN A 10.0.0.1")
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr}, resolver.Link{Zone: z, Policy: resolver.PolicyNxDomainRedirect})})
+	if _, err := resolveOne(t, e, "x.private.example", dns.TypeA); !errors.Is(err, resolver.ErrChainLimit) {
+		t.Errorf("err = %v, want resolver.ErrChainLimit", err)
 	}
 }
 
 func TestFallbackTypesWidenTheList(t *testing.T) {
-	up := startPublic(t,
+	up := resolvertest.StartPublic(t,
 		"fabrikam.privatelink.example. 60 IN TXT \"public\"",
 		"fabrikam.privatelink.example. 60 IN A 192.0.2.1",
 		"fabrikam.privatelink.example. 60 IN MX 10 mail.example.")
-	z := mustZone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
-	link := Link{Zone: z, Policy: PolicyNxDomainRedirect, FallbackTypes: []uint16{dns.TypeTXT}}
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr}, link)})
+	z := resolvertest.Zone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
+	link := resolver.Link{Zone: z, Policy: resolver.PolicyNxDomainRedirect, FallbackTypes: []uint16{dns.TypeTXT}}
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr}, link)})
 	for qtype, want := range map[uint16]int{dns.TypeTXT: dns.RcodeSuccess, dns.TypeA: dns.RcodeSuccess, dns.TypeMX: dns.RcodeNameError} {
 		resp, err := resolveOne(t, e, "fabrikam.privatelink.example", qtype)
 		if err != nil || resp.Rcode != want {
@@ -199,22 +181,22 @@ func TestFallbackTypesWidenTheList(t *testing.T) {
 }
 
 func TestFallbackSkipsRulesForTheZonesOwnNamespace(t *testing.T) {
-	public := startPublic(t, "x.corp.example. 60 IN A 192.0.2.10")
-	onprem := startPublic(t, "x.corp.example. 60 IN A 10.9.9.9", "y.other.example. 60 IN A 10.9.9.8")
-	z := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
-	v, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "n", Prefixes: prefixes(t, "127.0.0.0/8")}},
-		Links:    []Link{{Name: "l", Network: "n", Zone: z, Policy: PolicyNxDomainRedirect}},
-		Rules: []Route{
-			{Name: "same", Domain: "corp.example.", Networks: []string{"n"}, Upstream: clientExchanger{onprem.Addr}},
-			{Name: "under", Domain: "x.corp.example.", Networks: []string{"n"}, Upstream: clientExchanger{onprem.Addr}},
+	public := resolvertest.StartPublic(t, "x.corp.example. 60 IN A 192.0.2.10")
+	onprem := resolvertest.StartPublic(t, "x.corp.example. 60 IN A 10.9.9.9", "y.other.example. 60 IN A 10.9.9.8")
+	z := resolvertest.Zone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	v, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{{Name: "n", Prefixes: resolvertest.Prefixes(t, "127.0.0.0/8")}},
+		Links:    []resolver.Link{{Name: "l", Network: "n", Zone: z, Policy: resolver.PolicyNxDomainRedirect}},
+		Rules: []resolver.Route{
+			{Name: "same", Domain: "corp.example.", Networks: []string{"n"}, Upstream: enginetest.Client{Addr: onprem.Addr}},
+			{Name: "under", Domain: "x.corp.example.", Networks: []string{"n"}, Upstream: enginetest.Client{Addr: onprem.Addr}},
 		},
-		Default: clientExchanger{public.Addr},
+		Default: enginetest.Client{Addr: public.Addr},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := resolveOne(t, NewEngine(EngineOptions{View: v}), "x.corp.example", dns.TypeA)
+	resp, err := resolveOne(t, resolver.NewEngine(resolver.EngineOptions{View: v}), "x.corp.example", dns.TypeA)
 	if err != nil || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != "192.0.2.10" {
 		t.Fatalf("fallback answered %v (%v), want the public 192.0.2.10: the zone's misses never reach its namespace's rules", resp, err)
 	}
@@ -230,20 +212,20 @@ func TestUpstreamFailureIsAnError(t *testing.T) {
 		w.WriteMsg(m)
 	})
 	up := resolvertest.New(t, refuse)
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
 	if _, err := resolveOne(t, e, "www.example.com", dns.TypeA); err == nil {
 		t.Error("REFUSED upstream gave an answer, want an error (SERVFAIL)")
 	}
 }
 
 func TestSwapIsSeenByTheNextQuery(t *testing.T) {
-	old := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
-	e := NewEngine(EngineOptions{View: oneNetView(t, nil, Link{Zone: old})})
+	old := resolvertest.Zone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, nil, resolver.Link{Zone: old})})
 	if resp, _ := resolveOne(t, e, "www.corp.example", dns.TypeA); resp.Answer[0].(*dns.A).A.String() != "10.0.0.1" {
 		t.Fatalf("before swap: %v", resp.Answer)
 	}
-	updated := mustZone(t, "corp.example", "www 60 IN A 10.0.0.2")
-	e.Swap(oneNetView(t, nil, Link{Zone: updated}))
+	updated := resolvertest.Zone(t, "corp.example", "www 60 IN A 10.0.0.2")
+	e.Swap(enginetest.OneNetwork(t, nil, resolver.Link{Zone: updated}))
 	if resp, _ := resolveOne(t, e, "www.corp.example", dns.TypeA); resp.Answer[0].(*dns.A).A.String() != "10.0.0.2" {
 		t.Fatalf("after swap: %v", resp.Answer)
 	}
@@ -262,11 +244,11 @@ func TestDNSSECSignaturesOnTheChainAreKept(t *testing.T) {
 		w.WriteMsg(m)
 	})
 	up := resolvertest.New(t, signed)
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
 	for _, do := range []bool{false, true} {
-		m := query("www.example.com", dns.TypeA)
+		m := resolvertest.Query("www.example.com", dns.TypeA)
 		m.IsEdns0().SetDo(do)
-		resp, err := e.Resolve(context.Background(), &Query{Msg: m, Client: netip.MustParseAddr("127.0.0.1")})
+		resp, err := e.Resolve(context.Background(), &resolver.Query{Msg: m, Client: netip.MustParseAddr("127.0.0.1")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +274,7 @@ func TestPublicNXDOMAINCarriesTheSOAOfTheNamesZone(t *testing.T) {
 		}
 		w.WriteMsg(m)
 	}))
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
 	resp, err := resolveOne(t, e, "nx.example.com", dns.TypeA)
 	if err != nil {
 		t.Fatal(err)
@@ -317,11 +299,11 @@ func TestNegativeAnswersKeepTheirDNSSECProofsForDO(t *testing.T) {
 		}
 		w.WriteMsg(m)
 	}))
-	e := NewEngine(EngineOptions{View: oneNetView(t, clientExchanger{up.Addr})})
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, enginetest.Client{Addr: up.Addr})})
 	for _, do := range []bool{false, true} {
-		m := query("nx.example.com", dns.TypeA)
+		m := resolvertest.Query("nx.example.com", dns.TypeA)
 		m.IsEdns0().SetDo(do)
-		resp, err := e.Resolve(context.Background(), &Query{Msg: m, Client: netip.MustParseAddr("127.0.0.1")})
+		resp, err := e.Resolve(context.Background(), &resolver.Query{Msg: m, Client: netip.MustParseAddr("127.0.0.1")})
 		if err != nil {
 			t.Fatal(err)
 		}

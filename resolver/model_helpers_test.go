@@ -261,7 +261,7 @@ func (r *modelRun) public(route *modelRule, name string) {
 	if route != nil {
 		pub = route.public
 	}
-	reply := pub.Answer(query(name, r.qtype))
+	reply := pub.Answer(resolvertest.Query(name, r.qtype))
 	for cur := name; ; {
 		var match []dns.RR
 		var cname dns.RR
@@ -319,7 +319,7 @@ func modelDiff(exp *expectation, resp *dns.Msg, err error, explain bool) string 
 	if got, want := modelNorm(resp.Ns, true), modelNorm(exp.ns, true); !slices.Equal(got, want) {
 		return fmt.Sprintf("authority %q, want %q", got, want)
 	}
-	return modelEDEDiff(exp, distinct(edeTexts(resp)), explain)
+	return modelEDEDiff(exp, distinct(resolvertest.EDETexts(resp)), explain)
 }
 
 // modelNorm renders records with names in lower case, each RRset

@@ -65,14 +65,14 @@ func (c *modelCase) ask(t *testing.T, engines [2]*Engine, q modelQuery, tally *m
 	}
 	exp := c.world.expect(q.listener, q.client, q.qname, q.qtype)
 	resp, err := engine.Resolve(context.Background(), &Query{
-		Msg: query(q.qname, q.qtype), Client: q.client, Network: q.listener, Proto: "udp"})
+		Msg: resolvertest.Query(q.qname, q.qtype), Client: q.client, Network: q.listener, Proto: "udp"})
 	tally.compared++
 	for _, what := range distinct(exp.happened) {
 		tally.seen[what]++
 	}
-	if err == nil && len(distinct(edeTexts(resp))) < len(edeTexts(resp)) {
+	if err == nil && len(distinct(resolvertest.EDETexts(resp))) < len(resolvertest.EDETexts(resp)) {
 		tally.dupEDE++
-		tally.dupExample = fmt.Sprintf("seed %d %s %s %q", c.seed, q.qname, dns.TypeToString[q.qtype], edeTexts(resp))
+		tally.dupExample = fmt.Sprintf("seed %d %s %s %q", c.seed, q.qname, dns.TypeToString[q.qtype], resolvertest.EDETexts(resp))
 	}
 	diff := modelDiff(exp, resp, err, c.world.explain)
 	if diff != "" {
@@ -164,7 +164,7 @@ func genModelCase(t *testing.T, seed uint64) *modelCase {
 	g.forwardingRules(c)
 	pub := g.records(c, "public", g.publicRecords())
 	c.world.public = pub
-	c.opts.Default = publicExchanger{pub}
+	c.opts.Default = pub
 	c.unknown = c.world.nets[g.rng.IntN(len(c.world.nets))].name
 	for _, u := range modelUniverse() {
 		g.names[u] = true
@@ -274,7 +274,7 @@ func (g *modelGen) zonesAndLinks(t *testing.T, c *modelCase) {
 			owner := strings.ToLower(rr.Header().Name)
 			mz.names[owner] = append(mz.names[owner], rr)
 		}
-		zone := mustZone(t, name, lines...)
+		zone := resolvertest.Zone(t, name, lines...)
 		for _, n := range c.world.nets {
 			if g.rng.IntN(5) < 2 {
 				continue
@@ -388,7 +388,7 @@ func (g *modelGen) forwardingRules(c *modelCase) {
 		mr.public = g.records(c, label, rs.lines)
 		c.world.rules = append(c.world.rules, mr)
 		c.opts.Rules = append(c.opts.Rules, Route{Name: fmt.Sprintf("rs%d/%s", k, domain), Domain: domain,
-			Networks: mr.nets, Disabled: mr.disabled, Upstream: publicExchanger{mr.public}})
+			Networks: mr.nets, Disabled: mr.disabled, Upstream: mr.public})
 	}
 }
 

@@ -19,23 +19,20 @@ import (
 func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.step("public")
 	w.q.Route = route.Name
-	if _, cached := route.Upstream.(interface{ Cached() bool }); w.q.busy && !cached {
-		return "", fmt.Errorf("%s via %s: %w", name, route.Name, errBusy)
-	}
 	rep := report.From(w.ctx)
+	if _, cached := route.Upstream.(interface{ Cached() bool }); rep != nil && rep.OnlyCached && !cached {
+		return "", fmt.Errorf("%s via %s: %w", name, route.Name, ErrBusy)
+	}
 	if rep != nil {
 		rep.Fresh = report.Freshness{} // an exchange without a cache leaves it
 	}
-	if p := w.q.pack; p != nil {
-		p.publicStep()
-	}
 	reply, err := route.Upstream.Exchange(w.ctx, w.upstreamQuery(name))
-	if p := w.q.pack; p != nil {
-		var f report.Freshness // no Report: not known to be kept
-		if rep != nil {
+	if r := w.q.Recorder; r != nil {
+		var f report.Freshness // without a Report: not known to be kept
+		if rep != nil && err == nil {
 			f = rep.Fresh
 		}
-		p.answered(f)
+		r.Exchanged(f)
 	}
 	if err != nil {
 		w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)
@@ -192,6 +189,6 @@ func (w *walk) hasEDE(e dns.EDNS0_EDE) bool {
 	return false
 }
 
-// errBusy ends a public step that would wait on an upstream while the
-// listener is full (Query.busy) and no cache can answer it.
-var errBusy = errors.New("too many queries in flight")
+// ErrBusy ends a public step that would wait on an upstream while the
+// listener is full (report.Report.OnlyCached) and no cache can answer it.
+var ErrBusy = errors.New("too many queries in flight")

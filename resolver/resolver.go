@@ -39,16 +39,33 @@ type Query struct {
 	Network string     // the client network; set by R1 when empty
 	Proto   string     // "udp" or "tcp"
 	Trace   Tracer     // optional: records the resolution path (privdns explain)
+	// Recorder, when set, is told how the answer is built, step by step
+	// (the server's ready-packed answers); nil costs nothing.
+	Recorder Recorder
 
-	// Filled in by the resolver for query logs.
+	// Filled in by the resolver.
 	Path  string // what produced the answer: private, public, fallback
 	Route string // the public route asked last, if any
+	View  *View  // the View it was resolved with
+}
 
-	view   *View         // the View it was resolved with
-	pack   *packInfo     // non-nil: note what a ready-packed answer needs
-	logged bool          // this query is logged (sampled)
-	busy   bool          // the listener is full: answer without waiting on an upstream
-	report report.Report // what the cache and upstreams said about the public steps
+// Recorder is told how one resolution builds its answer, for a caller that
+// keeps the answer in another form and must know when it stops being the
+// answer (the server's ready-packed replies). It is the one hook between
+// the resolver and what serves its answers. Its methods are called on the
+// query's goroutine, in order, before Resolve returns.
+type Recorder interface {
+	// Observer hears every private outcome as it happens (the caller
+	// replays them when it answers again without resolving).
+	Observer
+	// Exchanged follows each public exchange with what the cache said of
+	// its answer: the zero Freshness when no cache kept it or the exchange
+	// failed.
+	Exchanged(fresh report.Freshness)
+	// Added follows each record put in the answer section, then each one
+	// put in the authority section, saying whether it came from the
+	// public path (its TTL counts down) or from a private zone.
+	Added(public bool, rr dns.RR)
 }
 
 // Tracer receives one line per resolution step. Explain uses it; on the

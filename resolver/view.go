@@ -204,6 +204,19 @@ func (v *View) network(listenerNet string, client netip.Addr) (*netView, netip.P
 	return v.unknown, netip.Prefix{}
 }
 
+// NetworkOf names the network of a client as R1 chooses it in v ("" when
+// the client is in none); listenerNet is the listener's own network, if any.
+func (v *View) NetworkOf(listenerNet string, client netip.Addr) string {
+	if nv, _ := v.network(listenerNet, client); nv != nil {
+		return nv.name
+	}
+	return ""
+}
+
+// Explain reports whether answers carry the Extended DNS Error texts of
+// R8 (server.explain): the server's SERVFAIL reasons follow it too.
+func (v *View) Explain() bool { return v.explain }
+
 // why explains a network choice for traces; only explain pays for it.
 func why(listenerNet string, client netip.Addr, matched netip.Prefix) string {
 	switch {

@@ -30,15 +30,14 @@ type walk struct {
 	cnames int
 	path   string // the kind of the last step: private, public; fallback sticks
 
-	// For ready-packed answers (q.pack != nil): whether the authority SOA
-	// came from the public path.
+	// For the Recorder: whether the authority SOA came from the public path.
 	authPublic bool
 }
 
 func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) *walk {
 	w := &walk{ctx: ctx, v: v, nv: nv, q: q, obs: obs}
-	if q.pack != nil {
-		w.obs = eventRecorder{obs, q.pack}
+	if q.Recorder != nil {
+		w.obs = teeObserver{obs, q.Recorder}
 	}
 	qs := q.Msg.Question[0]
 	w.qtype, w.qclass = qs.Qtype, qs.Qclass
@@ -125,13 +124,13 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	return "", false, nil
 }
 
-// add appends records to the answer, noting for ready-packed answers
-// whether they came from the public path.
+// add appends records to the answer, telling the Recorder whether they
+// came from the public path.
 func (w *walk) add(public bool, rrs ...dns.RR) {
 	w.answer = append(w.answer, rrs...)
-	if p := w.q.pack; p != nil {
+	if r := w.q.Recorder; r != nil {
 		for _, rr := range rrs {
-			p.record(public, rr)
+			r.Added(public, rr)
 		}
 	}
 }
@@ -175,9 +174,9 @@ func (w *walk) finish() *dns.Msg {
 	resp.RecursionAvailable = true
 	resp.Answer, resp.Ns = w.answer, w.auth
 	w.q.Path = w.path
-	if p := w.q.pack; p != nil {
+	if r := w.q.Recorder; r != nil {
 		for _, rr := range w.auth {
-			p.record(w.authPublic, rr)
+			r.Added(w.authPublic, rr)
 		}
 	}
 	if len(w.ede) > 0 {
@@ -188,6 +187,22 @@ func (w *walk) finish() *dns.Msg {
 		resp.Extra = append(resp.Extra, opt)
 	}
 	return resp
+}
+
+// teeObserver tells both the Engine's Observer and the query's Recorder.
+type teeObserver struct {
+	Observer
+	r Recorder
+}
+
+func (t teeObserver) PrivateAnswer(zone, link, outcome string) {
+	t.Observer.PrivateAnswer(zone, link, outcome)
+	t.r.PrivateAnswer(zone, link, outcome)
+}
+
+func (t teeObserver) CNAMEIntoPrivate(zone string) {
+	t.Observer.CNAMEIntoPrivate(zone)
+	t.r.CNAMEIntoPrivate(zone)
 }
 
 func typeName(t uint16) string { return dns.Type(t).String() }

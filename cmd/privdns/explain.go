@@ -14,6 +14,7 @@ import (
 
 	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/dnsserver"
 )
 
 func newExplainCommand() *cobra.Command {
@@ -69,7 +70,7 @@ func newExplainCommand() *cobra.Command {
 func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client netip.Addr, network, name string, qtype uint16) error {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.SetEdns0(resolver.UDPSize, false)
+	m.SetEdns0(dnsserver.UDPSize, false)
 	// Read the question back from the wire, as the server would: a name
 	// typed with escapes ("sp\032ace") is then spelt as a client's is.
 	wire, err := m.Pack()

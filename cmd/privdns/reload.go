@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/privdns/privdns/config"
-	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/dnsserver"
+	"github.com/privdns/privdns/resolver/listen"
 )
 
 // Reload loads the configuration file again and swaps it in as a whole.
@@ -134,9 +135,9 @@ func listenerKeys(cfg *config.Config) []string {
 	return keys
 }
 
-func settingsFor(cfg *config.Config, l config.Listener) resolver.Settings {
-	return resolver.Settings{
-		Network: l.Network, Identity: cfg.Server.Identity, Explain: cfg.Server.Explain,
+func settingsFor(cfg *config.Config, l config.Listener) dnsserver.Settings {
+	return dnsserver.Settings{
+		Network: l.Network, Identity: cfg.Server.Identity,
 		QueryLog: cfg.Server.Log.Queries, QuerySampling: cfg.Server.Log.QuerySampling,
 	}
 }
@@ -149,14 +150,14 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 			continue
 		}
 		l := cfg.Server.Listeners[i]
-		h := resolver.NewHandler(resolver.HandlerOptions{
-			Settings: settingsFor(cfg, l), Resolver: s.engine, Logger: s.log, Observer: s.metrics,
+		h := dnsserver.New(dnsserver.Options{
+			Settings: settingsFor(cfg, l), Engine: s.engine, Logger: s.log, Observer: s.metrics,
 		})
-		ln, err := resolver.Listen(l.Address, h)
+		ln, err := listen.Listen(l.Address, h, listen.Options{Logger: s.log})
 		if _, port, _ := net.SplitHostPort(l.Address); errors.Is(err, syscall.EADDRINUSE) && s.closeDraining(port) {
 			// Removed by an earlier reload and back before its queries
 			// were done: those queries give way.
-			ln, err = resolver.Listen(l.Address, h)
+			ln, err = listen.Listen(l.Address, h, listen.Options{Logger: s.log})
 		}
 		if err != nil {
 			closeListeners(added)

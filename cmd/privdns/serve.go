@@ -19,6 +19,8 @@ import (
 	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/dnsserver"
+	"github.com/privdns/privdns/resolver/listen"
 	"github.com/privdns/privdns/resolver/metrics"
 )
 
@@ -117,8 +119,8 @@ type server struct {
 }
 
 type listener struct {
-	ln *resolver.Listener
-	h  *resolver.Handler
+	ln *listen.Listener
+	h  *dnsserver.Handler
 }
 
 // startServer starts a server for cfg with default process options.

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/dnsserver"
 )
 
 // ErrNoRegisterer is returned by New without a registerer: metrics nobody can
@@ -27,8 +28,8 @@ const namespace = "privdns"
 
 // Compile-time checks: a *Metrics is the resolver's and the handler's observer.
 var (
-	_ resolver.Observer        = (*Metrics)(nil)
-	_ resolver.RequestObserver = (*Metrics)(nil)
+	_ resolver.Observer         = (*Metrics)(nil)
+	_ dnsserver.RequestObserver = (*Metrics)(nil)
 )
 
 // Metrics holds every SPEC §5 metric. Its methods are safe for concurrent

@@ -1,9 +1,15 @@
-// Package resolvertest runs real DNS servers on loopback for tests and for
-// `privdns demo`: a server with any handler, and Public, a handler that
-// answers like a public recursive resolver from zone-file lines.
+// Package resolvertest holds what the tests of privdns's packages share,
+// once: real DNS servers on loopback (a server with any handler, and
+// Public, a handler that answers like a public recursive resolver from
+// zone-file lines; `privdns demo` runs them too), a settable clock, a
+// client that asks from a chosen 127.0.0.x source address (each a
+// different network), and helpers that turn zone-file lines into zones,
+// records and comparable strings.
 //
 // Sharp edge: servers listen on 127.0.0.1 only; nothing here ever leaves
-// the machine, and every server must be closed (t.Cleanup or Close).
+// the machine, and every server must be closed (tb.Cleanup or Close). The
+// package does not import "testing" (it is linked into the privdns binary
+// for the demo): helpers take a TB, which *testing.T satisfies.
 package resolvertest
 
 import (
@@ -11,7 +17,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"testing"
 
 	"github.com/miekg/dns"
 )
@@ -46,16 +51,39 @@ func StartOn(addr string, h dns.Handler) (*Server, error) {
 	s.udp = &dns.Server{PacketConn: pc, Handler: counted}
 	s.tcp = &dns.Server{Listener: l, Handler: counted}
 	for _, srv := range []*dns.Server{s.udp, s.tcp} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go srv.ActivateAndServe() //nolint:errcheck // ends with Close
-		<-started
+		if err := activate(srv); err != nil {
+			s.Close()
+			pc.Close()
+			l.Close()
+			return nil, fmt.Errorf("serving on %s: %w", s.Addr, err)
+		}
 	}
 	return s, nil
 }
 
+// activate starts srv and returns once it serves, or why it could not.
+func activate(srv *dns.Server) error {
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	failed := make(chan error, 1)
+	go func() { failed <- srv.ActivateAndServe() }()
+	select {
+	case <-started:
+		return nil
+	case err := <-failed:
+		return err
+	}
+}
+
+// TB is the part of testing.TB the helpers use.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // New starts a server for a test and closes it when the test ends.
-func New(tb testing.TB, h dns.Handler) *Server {
+func New(tb TB, h dns.Handler) *Server {
 	tb.Helper()
 	s, err := Start(h)
 	if err != nil {
@@ -71,7 +99,7 @@ func (s *Server) Hits() int64 { return s.hits.Load() }
 // Close stops the server.
 func (s *Server) Close() {
 	s.once.Do(func() {
-		s.udp.Shutdown() //nolint:errcheck
+		s.udp.Shutdown() //nolint:errcheck // not started: nothing to shut down
 		s.tcp.Shutdown() //nolint:errcheck
 	})
 }

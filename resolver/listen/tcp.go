@@ -1,4 +1,4 @@
-package resolver
+package listen
 
 import (
 	"bufio"
@@ -6,12 +6,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/wire"
 )
 
 // tcpServer answers DNS over TCP (RFC 7766). Queries pipelined on one
@@ -23,8 +26,9 @@ import (
 // the size of a query.
 type tcpServer struct {
 	ln      net.Listener
-	h       *Handler
-	opts    tcpOptions
+	h       Handler
+	log     *slog.Logger
+	opts    TCPOptions
 	done    chan struct{}
 	wg      sync.WaitGroup // connections
 	answers chan struct{}  // a slot per answer in flight, server-wide
@@ -33,38 +37,9 @@ type tcpServer struct {
 	conns map[*tcpConn]struct{}
 }
 
-// tcpOptions are the limits of a tcpServer; the zero value takes the
-// defaults below.
-type tcpOptions struct {
-	FirstRead time.Duration // for a new connection's first query (0 = 5 s)
-	Idle      time.Duration // between queries, none in flight (0 = 10 s)
-	Write     time.Duration // for one reply to be taken by the client (0 = 5 s)
-	Pipeline  int           // queries of one connection answered at once (0 = 32)
-	MaxConns  int           // connections at once; more are closed at once (0 = 4096)
-}
-
 // maxTCPQuery is the largest query taken: a query is a question and an
 // OPT record, and what is larger is not a client this server serves.
 const maxTCPQuery = 16 << 10
-
-func (o tcpOptions) withDefaults() tcpOptions {
-	if o.FirstRead <= 0 {
-		o.FirstRead = 5 * time.Second
-	}
-	if o.Idle <= 0 {
-		o.Idle = 10 * time.Second
-	}
-	if o.Write <= 0 {
-		o.Write = 5 * time.Second
-	}
-	if o.Pipeline <= 0 {
-		o.Pipeline = 32
-	}
-	if o.MaxConns <= 0 {
-		o.MaxConns = 4096
-	}
-	return o
-}
 
 // tcpConn is one client connection: a reader that starts a goroutine per
 // query (at most Pipeline at once) and replies written whole, one at a time.
@@ -76,10 +51,10 @@ type tcpConn struct {
 	slots    chan struct{}
 }
 
-func serveTCP(ln net.Listener, h *Handler, opts tcpOptions) *tcpServer {
+func serveTCP(ln net.Listener, h Handler, opts Options) *tcpServer {
 	opts = opts.withDefaults()
-	s := &tcpServer{ln: ln, h: h, opts: opts, done: make(chan struct{}), conns: map[*tcpConn]struct{}{},
-		answers: make(chan struct{}, h.opts.MaxInFlight)}
+	s := &tcpServer{ln: ln, h: h, log: opts.Logger, opts: opts.TCP, done: make(chan struct{}), conns: map[*tcpConn]struct{}{},
+		answers: make(chan struct{}, opts.MaxInFlight)}
 	s.wg.Add(1)
 	go s.accept()
 	return s
@@ -97,7 +72,7 @@ func (s *tcpServer) accept() {
 			// Out of file descriptors or the like: wait for it to pass,
 			// longer each time it does not.
 			pause = min(max(2*pause, 10*time.Millisecond), time.Second)
-			s.h.log.Warn("accepting a TCP connection failed", "err", err, "retry in", pause)
+			s.log.Warn("accepting a TCP connection failed", "err", err, "retry in", pause)
 			time.Sleep(pause)
 			continue
 		}
@@ -192,33 +167,27 @@ func (s *tcpServer) serve(tc *tcpConn) {
 
 // answer replies to one query: nothing for a response, FORMERR for what
 // does not parse (R7), when the server is full what needs no upstream
-// (Handler.overloaded), else the Handler's answer.
+// (Answer with busy), else the Handler's answer.
 func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
-	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
-			s.h.log.Error("panic while reading a TCP query", "panic", p, "client", tc.client)
+			s.log.Error("panic while reading a TCP query", "panic", p, "client", tc.client)
 		}
 	}()
-	dh, ok := acceptHeader(pkt)
+	dh, ok := wire.Header(pkt)
 	if !ok {
 		return
 	}
 	req := new(dns.Msg)
 	var resp *dns.Msg
-	switch err := req.Unpack(pkt); {
-	case err != nil:
-		resp = s.h.unparsed(dh, tc.client.Addr(), "tcp", start)
-	case full:
-		resp = s.h.overloaded(req, tc.client.Addr(), "tcp")
-	default:
-		if _, _, resp = s.h.answerQuery(req, tc.client.Addr(), "tcp", false); resp == nil {
-			return
-		}
+	if err := req.Unpack(pkt); err != nil {
+		resp = s.h.Malformed(dh, tc.client.Addr(), "tcp")
+	} else if resp, _ = s.h.Answer(req, tc.client.Addr(), "tcp", full, nil); resp == nil {
+		return
 	}
 	wire, err := resp.Pack()
 	if err != nil {
-		s.h.log.Error("packing a response failed", "client", tc.client, "err", err)
+		s.log.Error("packing a response failed", "client", tc.client, "err", err)
 		return
 	}
 	// One buffer, length first, written in one call: replies of queries
@@ -230,7 +199,7 @@ func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 	defer tc.wmu.Unlock()
 	tc.c.SetWriteDeadline(time.Now().Add(s.opts.Write))
 	if _, err := tc.c.Write(buf); err != nil {
-		s.h.log.Debug("writing a TCP response failed", "client", tc.client, "err", err)
+		s.log.Debug("writing a TCP response failed", "client", tc.client, "err", err)
 		tc.c.Close() // a client that does not read gets no more
 	}
 }

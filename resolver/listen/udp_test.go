@@ -1,4 +1,4 @@
-package resolver
+package listen
 
 import (
 	"context"
@@ -13,17 +13,23 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/dnsserver"
+	"github.com/privdns/privdns/resolver/enginetest"
+	"github.com/privdns/privdns/resolver/resolvertest"
 	"golang.org/x/net/ipv4"
 )
 
 // gatedResolver holds every query for a name starting with "slow" until
 // release is closed, and answers the others at once.
 type gatedResolver struct {
-	release chan struct{}
-	held    sync.WaitGroup
+	*resolver.Engine // the View and Observer; Resolve is the gate's
+	release          chan struct{}
+	held             sync.WaitGroup
 }
 
-func (g *gatedResolver) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
+func (g *gatedResolver) Resolve(ctx context.Context, q *resolver.Query) (*dns.Msg, error) {
 	if strings.HasPrefix(q.Msg.Question[0].Name, "slow") {
 		g.held.Done()
 		<-g.release
@@ -34,8 +40,8 @@ func (g *gatedResolver) Resolve(ctx context.Context, q *Query) (*dns.Msg, error)
 }
 
 func TestSlowQueriesDoNotHoldUpOthers(t *testing.T) {
-	g := &gatedResolver{release: make(chan struct{})}
-	l := startHandler(t, HandlerOptions{Resolver: g})
+	g := newGated(t)
+	l := startHandler(t, dnsserver.Options{Engine: g})
 	if l.udp == nil {
 		t.Fatal("a listener on 127.0.0.1 must use the inline UDP readers")
 	}
@@ -46,12 +52,12 @@ func TestSlowQueriesDoNotHoldUpOthers(t *testing.T) {
 	answered := make(chan error, slow)
 	for i := 0; i < slow; i++ {
 		go func() {
-			_, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), l.Addr)
+			_, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(resolvertest.Query("slow.example", dns.TypeA), l.Addr)
 			answered <- err
 		}()
 	}
 	g.held.Wait() // all slow queries are being resolved at once
-	if resp := exchangeFrom(t, "udp", "", l.Addr, query("fast.example", dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
+	if resp := resolvertest.ExchangeFrom(t, "udp", "", l.Addr, resolvertest.Query("fast.example", dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
 		t.Fatalf("fast query while %d are held: %v", slow, resp)
 	}
 	close(g.release)
@@ -63,7 +69,7 @@ func TestSlowQueriesDoNotHoldUpOthers(t *testing.T) {
 }
 
 func TestWildcardListenersAnswerFromTheAddressAsked(t *testing.T) {
-	w := newWorld(t, true)
+	w := enginetest.New(t, true)
 	for _, tc := range []struct {
 		addr   string
 		inline bool // IPv4 wildcard: inline readers with IP_PKTINFO
@@ -71,7 +77,7 @@ func TestWildcardListenersAnswerFromTheAddressAsked(t *testing.T) {
 		{"0.0.0.0:0", true},
 		{":0", false}, // dual stack: miekg's server
 	} {
-		l, err := Listen(tc.addr, NewHandler(HandlerOptions{Resolver: w.engine}))
+		l, err := Listen(tc.addr, dnsserver.New(dnsserver.Options{Engine: w.Engine}), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +91,7 @@ func TestWildcardListenersAnswerFromTheAddressAsked(t *testing.T) {
 		for _, dst := range []string{"127.0.0.1", "127.0.0.2", "127.0.5.5"} {
 			for i := 0; i < 2; i++ { // the second may be ready-packed
 				for _, proto := range []string{"udp", "tcp"} {
-					resp := exchangeFrom(t, proto, "127.0.1.9", net.JoinHostPort(dst, port), query("www.corp.example", dns.TypeA))
+					resp := resolvertest.ExchangeFrom(t, proto, "127.0.1.9", net.JoinHostPort(dst, port), resolvertest.Query("www.corp.example", dns.TypeA))
 					if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 {
 						t.Errorf("%s via %s %s: %v", tc.addr, dst, proto, resp)
 					}
@@ -98,8 +104,8 @@ func TestWildcardListenersAnswerFromTheAddressAsked(t *testing.T) {
 func TestShutdownAnswersTheUDPQueriesInFlight(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
 		t.Run(addr, func(t *testing.T) {
-			g := &gatedResolver{release: make(chan struct{})}
-			l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: g}))
+			g := newGated(t)
+			l, err := Listen(addr, dnsserver.New(dnsserver.Options{Engine: g}), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +116,7 @@ func TestShutdownAnswersTheUDPQueriesInFlight(t *testing.T) {
 			g.held.Add(1)
 			answered := make(chan error, 1)
 			go func() {
-				_, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(query("slow.example", dns.TypeA), "127.0.0.1:"+port)
+				_, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(resolvertest.Query("slow.example", dns.TypeA), "127.0.0.1:"+port)
 				answered <- err
 			}()
 			g.held.Wait()
@@ -129,7 +135,7 @@ func TestShutdownAnswersTheUDPQueriesInFlight(t *testing.T) {
 			if err := <-stopped; err != nil {
 				t.Errorf("Shutdown: %v", err)
 			}
-			if _, _, err := (&dns.Client{Timeout: 200 * time.Millisecond}).Exchange(query("fast.example", dns.TypeA), "127.0.0.1:"+port); err == nil {
+			if _, _, err := (&dns.Client{Timeout: 200 * time.Millisecond}).Exchange(resolvertest.Query("fast.example", dns.TypeA), "127.0.0.1:"+port); err == nil {
 				t.Error("a query after shutdown was answered")
 			}
 		})
@@ -149,8 +155,8 @@ func TestABurstOfQueriesFromTwoClientsIsAnsweredToEach(t *testing.T) {
 // replies, each once, from the address it asked (on a wildcard listener
 // each client asks another one).
 func testBurst(t *testing.T, addr string) {
-	w := newWorld(t, true)
-	l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: w.engine}))
+	w := enginetest.New(t, true)
+	l, err := Listen(addr, dnsserver.New(dnsserver.Options{Engine: w.Engine}), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +180,7 @@ func testBurst(t *testing.T, addr string) {
 	}
 	for i := range perClient {
 		for c, conn := range conns {
-			m := query(names[i%len(names)], dns.TypeA)
+			m := resolvertest.Query(names[i%len(names)], dns.TypeA)
 			m.Id = uint16(c*1000 + i)
 			wire, err := m.Pack()
 			if err != nil {
@@ -227,7 +233,7 @@ func testBurst(t *testing.T, addr string) {
 func TestAUDPQueryLargerThanTheReaderTakesIsFORMERR(t *testing.T) {
 	// The reader's buffer ends exactly where a record ends, so that what
 	// it holds parses: only the kernel's MSG_TRUNC tells it is cut short.
-	m := query("www.example.com", dns.TypeA)
+	m := resolvertest.Query("www.example.com", dns.TypeA)
 	m.Id = 4242
 	pad := func(n int) dns.RR {
 		return &dns.TXT{Hdr: dns.RR_Header{Name: "pad.", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{strings.Repeat("x", n)}}
@@ -255,7 +261,7 @@ func TestAUDPQueryLargerThanTheReaderTakesIsFORMERR(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
-		l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: &gatedResolver{}}))
+		l, err := Listen(addr, dnsserver.New(dnsserver.Options{Engine: newGated(t)}), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +292,7 @@ func TestAUDPQueryLargerThanTheReaderTakesIsFORMERR(t *testing.T) {
 }
 
 func TestAnIPv6ListenerAnswers(t *testing.T) {
-	l, err := Listen("[::1]:0", NewHandler(HandlerOptions{Resolver: &gatedResolver{}}))
+	l, err := Listen("[::1]:0", dnsserver.New(dnsserver.Options{Engine: newGated(t)}), Options{})
 	if err != nil {
 		t.Skipf("no IPv6 loopback here: %v", err)
 	}
@@ -296,7 +302,7 @@ func TestAnIPv6ListenerAnswers(t *testing.T) {
 	}
 	for _, proto := range []string{"udp", "tcp"} {
 		for range 2 {
-			if resp := exchangeFrom(t, proto, "", l.Addr, query("www.example.com", dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
+			if resp := resolvertest.ExchangeFrom(t, proto, "", l.Addr, resolvertest.Query("www.example.com", dns.TypeA)); resp.Rcode != dns.RcodeSuccess {
 				t.Errorf("%s: %v", proto, resp)
 			}
 		}
@@ -308,8 +314,8 @@ func TestWithFourCPUsAListenerSpreadsOverTwoSockets(t *testing.T) {
 		t.Skip("SO_REUSEPORT is used on Linux only")
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	w := newWorld(t, true)
-	l, err := Listen("127.0.0.1:0", NewHandler(HandlerOptions{Resolver: w.engine}))
+	w := enginetest.New(t, true)
+	l, err := Listen("127.0.0.1:0", dnsserver.New(dnsserver.Options{Engine: w.Engine}), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,19 +325,19 @@ func TestWithFourCPUsAListenerSpreadsOverTwoSockets(t *testing.T) {
 	// Clients on many source ports land on both sockets; each is answered.
 	for i := range 40 {
 		src := fmt.Sprintf("127.0.1.%d", 30+i)
-		if resp := exchangeFrom(t, "udp", src, l.Addr, query("www.corp.example", dns.TypeA)); len(resp.Answer) != 1 {
+		if resp := resolvertest.ExchangeFrom(t, "udp", src, l.Addr, resolvertest.Query("www.corp.example", dns.TypeA)); len(resp.Answer) != 1 {
 			t.Fatalf("from %s: %v", src, resp)
 		}
 	}
 	// The address is not open to a second listener, SO_REUSEPORT or not.
-	if second, err := Listen(l.Addr, NewHandler(HandlerOptions{Resolver: w.engine})); err == nil {
+	if second, err := Listen(l.Addr, dnsserver.New(dnsserver.Options{Engine: w.Engine}), Options{}); err == nil {
 		second.Shutdown(context.Background())
 		t.Fatal("a second listener bound the address in use")
 	}
 	if err := l.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Listen(l.Addr, NewHandler(HandlerOptions{Resolver: w.engine}))
+	again, err := Listen(l.Addr, dnsserver.New(dnsserver.Options{Engine: w.Engine}), Options{})
 	if err != nil {
 		t.Fatalf("binding the address again after shutdown: %v", err)
 	}

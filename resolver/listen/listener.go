@@ -1,20 +1,22 @@
-package resolver
+package listen
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
 	"syscall"
-	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/wire"
 )
 
 // Listener serves one address over UDP and TCP with the checks of R7
-// (MsgAcceptFunc) and room for EDNS-sized queries.
+// (wire.Accept) and room for EDNS-sized queries.
 type Listener struct {
 	Addr string       // the bound address (port resolved when ":0" was asked)
 	udp  *udpServer   // a specific address: inline readers
@@ -24,13 +26,14 @@ type Listener struct {
 }
 
 // Listen binds addr for UDP and TCP (both or neither) and starts serving h.
-func Listen(addr string, h *Handler) (*Listener, error) {
+func Listen(addr string, h Handler, opts Options) (*Listener, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
+	opts = opts.withDefaults()
 	for attempt := 0; ; attempt++ {
-		l, err := listen(ua, h)
+		l, err := listen(ua, h, opts)
 		// For port 0 the port the kernel picked may be taken before
 		// spread binds it again: another port is tried then.
 		if err == nil || ua.Port != 0 || attempt == 10 || !errors.Is(err, syscall.EADDRINUSE) {
@@ -39,7 +42,7 @@ func Listen(addr string, h *Handler) (*Listener, error) {
 	}
 }
 
-func listen(ua *net.UDPAddr, h *Handler) (*Listener, error) {
+func listen(ua *net.UDPAddr, h Handler, opts Options) (*Listener, error) {
 	conn, ln, err := bindBoth(ua)
 	if err != nil {
 		return nil, err
@@ -51,12 +54,12 @@ func listen(ua *net.UDPAddr, h *Handler) (*Listener, error) {
 		// cannot be had) miekg's server does that (on Linux and the
 		// BSDs; on Windows it cannot, and a wildcard listener on a host
 		// of several addresses may answer from another one).
-		if err := l.serveMiekg(conn, h); err != nil {
+		if err := l.serveMiekg(conn, h, opts); err != nil {
 			conn.Close()
 			ln.Close()
 			return nil, fmt.Errorf("listen udp %s: %w", l.Addr, err)
 		}
-		l.tcp = serveTCP(ln, h, tcpOptions{})
+		l.tcp = serveTCP(ln, h, opts)
 		return l, nil
 	}
 	ios, err := spread(conn)
@@ -64,18 +67,18 @@ func listen(ua *net.UDPAddr, h *Handler) (*Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("listen udp %s: %w", l.Addr, err)
 	}
-	l.udp = serveUDP(ios, h)
-	l.tcp = serveTCP(ln, h, tcpOptions{})
+	l.udp = serveUDP(ios, h, opts)
+	l.tcp = serveTCP(ln, h, opts)
 	return l, nil
 }
 
 // serveMiekg serves UDP on conn with miekg's server, a goroutine per
-// query, held to the Handler's MaxInFlight. It returns once the server
-// runs, or why it could not start.
-func (l *Listener) serveMiekg(conn *net.UDPConn, h *Handler) error {
+// query, held to MaxInFlight. It returns once the server runs, or why it
+// could not start.
+func (l *Listener) serveMiekg(conn *net.UDPConn, h Handler, opts Options) error {
 	l.conn = conn
-	capped := &cappedHandler{h: h, slots: make(chan struct{}, h.opts.MaxInFlight)}
-	l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: MsgAcceptFunc, UDPSize: dns.MaxMsgSize,
+	capped := &cappedHandler{h: h, log: opts.Logger, slots: make(chan struct{}, opts.MaxInFlight)}
+	l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: wire.Accept, UDPSize: dns.MaxMsgSize,
 		DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
 	started := make(chan struct{})
 	l.udpW.NotifyStartedFunc = func() { close(started) }
@@ -89,45 +92,53 @@ func (l *Listener) serveMiekg(conn *net.UDPConn, h *Handler) error {
 	}
 }
 
-// spread trades conn, a socket bound without SO_REUSEPORT (which proves
-// that no other process holds the address), for one SO_REUSEPORT socket
-// per two CPUs on the same address: each has a reader of its own, so
-// reads and writes run in parallel instead of queueing on one socket's
-// locks, as Unbound's so-reuseport does. One reader per CPU measured
-// slower: the kernel's work of delivering each reply, and the clients,
-// need the other half. With fewer than four CPUs, or where SO_REUSEPORT
-// is not used, conn is kept as it is. On error every socket is closed.
+// spread makes conn, a socket bound without SO_REUSEPORT (which proves
+// that no other socket held the address), one of a group of one
+// SO_REUSEPORT socket per two CPUs on the same address: each has a reader
+// of its own, so reads and writes run in parallel instead of queueing on
+// one socket's locks, as Unbound's so-reuseport does. One reader per CPU
+// measured slower: the kernel's work of delivering each reply, and the
+// clients, need the other half. conn is never closed on the way, so the
+// address is never free: what is guaranteed is that when conn was bound no
+// other socket held it; a process of the same user that later binds it
+// with SO_REUSEPORT itself can still join the group (as with Unbound).
+// With fewer than four CPUs, or where SO_REUSEPORT is not used, conn is
+// kept alone. On error every socket is closed.
 func spread(conn *net.UDPConn) ([]batchIO, error) {
+	first, err := newUDPIO(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
 	n := runtime.GOMAXPROCS(0) / 2
 	if n < 2 || !reusePortWorks {
-		io, err := newUDPIO(conn)
-		if err != nil {
-			conn.Close()
-			return nil, err
+		return []batchIO{first}, nil
+	}
+	ios := []batchIO{first}
+	fail := func(err error) ([]batchIO, error) {
+		for _, io := range ios {
+			io.close()
 		}
-		return []batchIO{io}, nil
+		return nil, err
+	}
+	if err := shareAddress(conn); err != nil {
+		return fail(err)
 	}
 	ua := conn.LocalAddr().(*net.UDPAddr)
 	network := "udp6"
 	if ua.IP.To4() != nil {
 		network = "udp4"
 	}
-	conn.Close()
-	ios := make([]batchIO, 0, n)
-	for range n {
+	for len(ios) < n {
 		c, err := listenReusePort(network, ua)
-		var io batchIO
-		if err == nil {
-			_ = c.SetReadBuffer(udpReadBuffer)
-			if io, err = newUDPIO(c); err != nil {
-				c.Close()
-			}
-		}
 		if err != nil {
-			for _, io := range ios {
-				io.close()
-			}
-			return nil, err
+			return fail(err)
+		}
+		_ = c.SetReadBuffer(udpReadBuffer)
+		io, err := newUDPIO(c)
+		if err != nil {
+			c.Close()
+			return fail(err)
 		}
 		ios = append(ios, io)
 	}
@@ -192,47 +203,55 @@ func isIPv6Wildcard(ua *net.UDPAddr) bool {
 
 // formerrWriter gives the FORMERR that miekg's server writes itself, for a
 // packet that does not parse, the R7 shape of every other reply (RA set),
-// and counts it as the Handler counts its own.
+// and has the Handler count it as it counts its own.
 type formerrWriter struct {
 	dns.Writer
-	h *Handler
+	h Handler
 }
 
 func (w formerrWriter) Write(b []byte) (int, error) {
 	const qr, ra = 0x80, 0x80
 	if len(b) >= 4 && b[2]&qr != 0 && b[3]&0x0F == dns.RcodeFormatError && b[3]&ra == 0 {
-		b[3] |= ra
 		var client netip.Addr
 		if rw, ok := w.Writer.(dns.ResponseWriter); ok {
-			if ap, err := netip.ParseAddrPort(rw.RemoteAddr().String()); err == nil {
-				client = ap.Addr()
-			}
+			client = remoteAddr(rw)
 		}
-		w.h.unparsed(dns.Header{}, client, "udp", time.Now()) // counted only: b is the reply
+		if b[2]>>3&0xF == dns.OpcodeQuery { // RA is for QUERY only (R11)
+			b[3] |= ra
+		}
+		w.h.Malformed(dns.Header{}, client, "udp") // counted only: b is the reply
 	}
 	return w.Writer.Write(b)
 }
 
-// cappedHandler holds miekg's UDP server (a goroutine per packet) to the
-// Handler's MaxInFlight: beyond it a query is answered SERVFAIL at once,
-// as on the other listeners.
+// cappedHandler serves miekg's UDP server (a goroutine per packet) through
+// the Handler, held to MaxInFlight: beyond it a query is answered without
+// waiting on an upstream, as on the other listeners.
 type cappedHandler struct {
-	h     *Handler
+	h     Handler
+	log   *slog.Logger
 	slots chan struct{}
 }
 
 func (c *cappedHandler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	busy := false
 	select {
 	case c.slots <- struct{}{}:
 		defer func() { <-c.slots }()
-		c.h.ServeDNS(w, r)
 	default:
-		var client netip.Addr
-		if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
-			client = ap.Addr()
-		}
-		if err := w.WriteMsg(c.h.overloaded(r, client, "udp")); err != nil {
-			c.h.log.Debug("writing a response failed", "client", client, "err", err)
+		busy = true
+	}
+	client := remoteAddr(w)
+	if resp, _ := c.h.Answer(r, client, "udp", busy, nil); resp != nil {
+		if err := w.WriteMsg(resp); err != nil {
+			c.log.Debug("writing a response failed", "client", client, "err", err)
 		}
 	}
+}
+
+func remoteAddr(w dns.ResponseWriter) netip.Addr {
+	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
+		return ap.Addr()
+	}
+	return netip.Addr{}
 }

@@ -1,4 +1,4 @@
-package resolver
+package dnsserver
 
 import (
 	"net/netip"
@@ -13,10 +13,11 @@ import (
 // answered: the path, the public route (upstreams or ruleset/domain) and
 // the upstream server that answered ("" when none was asked: private or
 // from cache).
-func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
+func (h *Handler) logQuery(rq *request, resp *dns.Msg, d time.Duration) {
+	q := &rq.q
 	path := q.Path
 	if path == "public" {
-		switch q.report.Cache {
+		switch rq.rep.Cache {
 		case report.Hit:
 			path = "cache"
 		case report.Stale:
@@ -31,7 +32,7 @@ func (h *Handler) logQuery(q *Query, resp *dns.Msg, d time.Duration) {
 	if len(qs) == 1 {
 		name, qtype = qs[0].Name, qs[0].Qtype
 	}
-	h.logLine(q.Client, q.Proto, q.Network, name, qtype, resp.Rcode, path, q.Route, q.report.Answerer, d)
+	h.logLine(q.Client, q.Proto, q.Network, name, qtype, resp.Rcode, path, q.Route, rq.rep.Answerer, d)
 }
 
 func (h *Handler) logLine(client netip.Addr, proto, network, name string, qtype uint16, rcode int, path, route, upstream string, d time.Duration) {

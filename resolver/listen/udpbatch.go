@@ -1,4 +1,4 @@
-package resolver
+package listen
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+
+	"github.com/privdns/privdns/resolver/wire"
 )
 
 // batchConn reads and writes many datagrams per system call: recvmmsg and
@@ -71,7 +73,7 @@ func (u *udpServer) readBatch(io batchIO) {
 		if err != nil {
 			// A socket error is rare and passing; one that is not
 			// must not spin the reader.
-			u.h.log.Debug("reading queries failed", "err", err)
+			u.log.Debug("reading queries failed", "err", err)
 			time.Sleep(time.Millisecond)
 			continue
 		}
@@ -104,7 +106,7 @@ func (u *udpServer) readBatch(io batchIO) {
 				k++
 			}
 		}
-		writeAll(c, out[:k], u.h.log)
+		writeAll(c, out[:k], u.log)
 	}
 }
 
@@ -126,8 +128,8 @@ func writeAll(c batchConn, ms []ipv4.Message, log *slog.Logger) {
 
 // tooLarge answers FORMERR to a query cut short by the reader's buffer.
 func (u *udpServer) tooLarge(io udpIO, pkt []byte, from netip.AddrPort, dst netip.Addr, out []byte) {
-	if dh, ok := acceptHeader(pkt); ok {
-		u.send(io, u.h.unparsed(dh, from.Addr(), "udp", time.Now()), from, dst, out)
+	if dh, ok := wire.Header(pkt); ok {
+		u.malformed(io, dh, from, dst, out)
 	}
 }
 

@@ -1,4 +1,4 @@
-package resolver
+package listen
 
 import (
 	"context"
@@ -28,3 +28,21 @@ func listenReusePort(network string, ua *net.UDPAddr) (*net.UDPConn, error) {
 }
 
 const reusePortWorks = true
+
+// shareAddress sets SO_REUSEPORT on conn, already bound without it: the
+// sockets bound with listenReusePort next join it on its address, and the
+// kernel spreads clients over all of them, conn included (Linux lets the
+// option be set after bind). The address is never free in between.
+func shareAddress(conn *net.UDPConn) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}

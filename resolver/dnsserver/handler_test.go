@@ -1,4 +1,4 @@
-package resolver
+package dnsserver
 
 import (
 	"context"
@@ -13,70 +13,41 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/enginetest"
+	"github.com/privdns/privdns/resolver/listen"
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
-func startHandler(t *testing.T, opts HandlerOptions) *Listener {
+// startHandler serves a Handler made from opts on a listener of
+// 127.0.0.1, as privdns does, until the test ends.
+func startHandler(t *testing.T, opts Options) *listen.Listener {
 	t.Helper()
-	l, err := Listen("127.0.0.1:0", NewHandler(opts))
+	l, _ := startServing(t, opts)
+	return l
+}
+
+// startServing is startHandler also returning the Handler.
+func startServing(t *testing.T, opts Options) (*listen.Listener, *Handler) {
+	t.Helper()
+	h := New(opts)
+	l, err := listen.Listen("127.0.0.1:0", h, listen.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Shutdown(context.Background()) })
-	return l
-}
-
-// exchangeFrom sends m to addr over proto from the local address src.
-func exchangeFrom(t *testing.T, proto, src, addr string, m *dns.Msg) *dns.Msg {
-	t.Helper()
-	c := &dns.Client{Net: proto, Timeout: 5 * time.Second}
-	if src != "" {
-		ip := net.ParseIP(src)
-		if proto == "tcp" {
-			c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
-		} else {
-			c.Dialer = &net.Dialer{LocalAddr: &net.UDPAddr{IP: ip}}
-		}
-	}
-	resp, _, err := c.Exchange(m, addr)
-	if err != nil {
-		t.Fatalf("%s exchange: %v", proto, err)
-	}
-	return resp
-}
-
-// rawExchange sends raw bytes over UDP and returns the reply, or nil when
-// none arrives within wait.
-func rawExchange(t *testing.T, addr string, pkt []byte, wait time.Duration) *dns.Msg {
-	t.Helper()
-	conn, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write(pkt); err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(wait))
-	buf := make([]byte, 65535)
-	n, err := conn.Read(buf)
-	if err != nil {
-		return nil
-	}
-	m := new(dns.Msg)
-	if err := m.Unpack(buf[:n]); err != nil {
-		t.Fatalf("reply does not parse: %v", err)
-	}
-	return m
+	return l, h
 }
 
 func TestHandlerResponseShape(t *testing.T) {
-	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Identity: "privdns-test-1"}})
+	w := enginetest.New(t, true)
+	l := startHandler(t, Options{Engine: w.Engine, Settings: Settings{Identity: "privdns-test-1"}})
 
 	t.Run("RA set, AA clear, question echoed as asked, EDNS answered", func(t *testing.T) {
-		m := query("CoNtOsO.PrivateLink.blob.core.windows.net", dns.TypeA)
+		m := resolvertest.Query("CoNtOsO.PrivateLink.blob.core.windows.net", dns.TypeA)
 		m.Id = 4242
-		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		resp := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
 		if !resp.RecursionAvailable || resp.Authoritative || resp.Id != 4242 {
 			t.Errorf("RA=%v AA=%v id=%d", resp.RecursionAvailable, resp.Authoritative, resp.Id)
 		}
@@ -94,15 +65,15 @@ func TestHandlerResponseShape(t *testing.T) {
 	t.Run("no EDNS asked, none answered", func(t *testing.T) {
 		m := new(dns.Msg)
 		m.SetQuestion("fabrikam.blob.core.windows.net.", dns.TypeA)
-		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		resp := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
 		if resp.IsEdns0() != nil || resp.Rcode != dns.RcodeNameError {
 			t.Errorf("rcode %s, OPT %v", dns.RcodeToString[resp.Rcode], resp.IsEdns0())
 		}
 	})
 	t.Run("EDE of a Default NXDOMAIN reaches the client over UDP and TCP", func(t *testing.T) {
 		for _, proto := range []string{"udp", "tcp"} {
-			resp := exchangeFrom(t, proto, "127.0.1.7", l.Addr, query("fabrikam.blob.core.windows.net", dns.TypeA))
-			texts := edeTexts(resp)
+			resp := resolvertest.ExchangeFrom(t, proto, "127.0.1.7", l.Addr, resolvertest.Query("fabrikam.blob.core.windows.net", dns.TypeA))
+			texts := resolvertest.EDETexts(resp)
 			if len(texts) != 1 || !strings.Contains(texts[0], "(link bob-link, Default)") {
 				t.Errorf("%s: EDE = %q", proto, texts)
 			}
@@ -111,7 +82,7 @@ func TestHandlerResponseShape(t *testing.T) {
 	t.Run("the source address picks the network", func(t *testing.T) {
 		for src, want := range map[string]int{"127.0.1.9": dns.RcodeNameError, "127.0.2.9": dns.RcodeSuccess, "127.0.9.9": dns.RcodeRefused} {
 			for _, proto := range []string{"udp", "tcp"} {
-				resp := exchangeFrom(t, proto, src, l.Addr, query("fabrikam.blob.core.windows.net", dns.TypeA))
+				resp := resolvertest.ExchangeFrom(t, proto, src, l.Addr, resolvertest.Query("fabrikam.blob.core.windows.net", dns.TypeA))
 				if resp.Rcode != want {
 					t.Errorf("%s from %s: rcode %s, want %s", proto, src, dns.RcodeToString[resp.Rcode], dns.RcodeToString[want])
 				}
@@ -119,9 +90,9 @@ func TestHandlerResponseShape(t *testing.T) {
 		}
 	})
 	t.Run("NSID answers the identity", func(t *testing.T) {
-		m := query("www.corp.example", dns.TypeA)
+		m := resolvertest.Query("www.corp.example", dns.TypeA)
 		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
-		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		resp := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
 		var nsid string
 		for _, o := range resp.IsEdns0().Option {
 			if n, ok := o.(*dns.EDNS0_NSID); ok {
@@ -137,12 +108,12 @@ func TestHandlerResponseShape(t *testing.T) {
 			m := new(dns.Msg)
 			m.SetQuestion(name, dns.TypeTXT)
 			m.Question[0].Qclass = dns.ClassCHAOS
-			resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+			resp := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
 			if resp.Rcode != want {
 				t.Errorf("%s: rcode %s", name, dns.RcodeToString[resp.Rcode])
 			}
 			// R1: a client in no network is refused, CHAOS or not.
-			if resp := exchangeFrom(t, "udp", "127.0.9.9", l.Addr, m); resp.Rcode != dns.RcodeRefused {
+			if resp := resolvertest.ExchangeFrom(t, "udp", "127.0.9.9", l.Addr, m); resp.Rcode != dns.RcodeRefused {
 				t.Errorf("%s from a client in no network: rcode %s", name, dns.RcodeToString[resp.Rcode])
 			}
 			if want == dns.RcodeSuccess && (len(resp.Answer) != 1 || resp.Answer[0].(*dns.TXT).Txt[0] != "privdns-test-1") {
@@ -151,9 +122,9 @@ func TestHandlerResponseShape(t *testing.T) {
 		}
 	})
 	t.Run("EDNS version 1 gets BADVERS", func(t *testing.T) {
-		m := query("www.corp.example", dns.TypeA)
+		m := resolvertest.Query("www.corp.example", dns.TypeA)
 		m.IsEdns0().SetVersion(1)
-		resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
+		resp := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, m)
 		if resp.Rcode != dns.RcodeBadVers {
 			t.Errorf("rcode %d, want BADVERS", resp.Rcode)
 		}
@@ -165,15 +136,15 @@ func TestHandlerTruncation(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		records = append(records, fmt.Sprintf("big 300 IN TXT \"%02d%s\"", i, strings.Repeat("x", 60)))
 	}
-	big := mustZone(t, "big.example", records...)
-	view, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "n", Prefixes: prefixes(t, "127.0.0.0/8")}},
-		Links:    []Link{{Name: "l", Network: "n", Zone: big}},
+	big := resolvertest.Zone(t, "big.example", records...)
+	view, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{{Name: "n", Prefixes: resolvertest.Prefixes(t, "127.0.0.0/8")}},
+		Links:    []resolver.Link{{Name: "l", Network: "n", Zone: big}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := startHandler(t, HandlerOptions{Resolver: NewEngine(EngineOptions{View: view})})
+	l := startHandler(t, Options{Engine: resolver.NewEngine(resolver.EngineOptions{View: view})})
 
 	plain := new(dns.Msg)
 	plain.SetQuestion("big.big.example.", dns.TypeTXT)
@@ -185,9 +156,9 @@ func TestHandlerTruncation(t *testing.T) {
 		maxSize int
 	}{
 		{"UDP without EDNS is cut to 512 bytes", "udp", plain, true, 512},
-		{"UDP with EDNS 1232 is cut to 1232 bytes", "udp", query("big.big.example", dns.TypeTXT), true, UDPSize},
-		{"UDP with EDNS 4096 carries up to 4096 bytes", "udp", withUDPSize(query("big.big.example", dns.TypeTXT), 4096), false, 4096},
-		{"UDP with EDNS 2048 is cut to 2048 bytes", "udp", withUDPSize(query("big.big.example", dns.TypeTXT), 2048), true, 2048},
+		{"UDP with EDNS 1232 is cut to 1232 bytes", "udp", resolvertest.Query("big.big.example", dns.TypeTXT), true, UDPSize},
+		{"UDP with EDNS 4096 carries up to 4096 bytes", "udp", withUDPSize(resolvertest.Query("big.big.example", dns.TypeTXT), 4096), false, 4096},
+		{"UDP with EDNS 2048 is cut to 2048 bytes", "udp", withUDPSize(resolvertest.Query("big.big.example", dns.TypeTXT), 2048), true, 2048},
 		{"TCP carries the whole answer", "tcp", plain, false, 65535},
 	}
 	for _, tc := range cases {
@@ -215,9 +186,9 @@ func withUDPSize(m *dns.Msg, size uint16) *dns.Msg {
 }
 
 func TestHandlerBadInput(t *testing.T) {
-	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine})
-	good := query("www.corp.example", dns.TypeA)
+	w := enginetest.New(t, true)
+	l := startHandler(t, Options{Engine: w.Engine})
+	good := resolvertest.Query("www.corp.example", dns.TypeA)
 	pkt, _ := good.Pack()
 
 	header := func(bits uint16, qd uint16) []byte {
@@ -236,6 +207,11 @@ func TestHandlerBadInput(t *testing.T) {
 		{"NOTIFY is NOTIMP", header(4<<11, 1), dns.RcodeNotImplemented},
 		{"UPDATE is NOTIMP", header(5<<11, 1), dns.RcodeNotImplemented},
 		{"STATUS is NOTIMP", header(2<<11, 1), dns.RcodeNotImplemented},
+		// The opcode is checked before QDCOUNT, and the flags of
+		// non-QUERY replies stay clear (R11): RA, AD and CD.
+		{"NOTIFY without a question is NOTIMP", header(4<<11|0x0030, 0)[:12], dns.RcodeNotImplemented},
+		{"an unknown opcode with two questions is NOTIMP", append(header(9<<11|0x0130, 2), pkt[12:len(pkt)-11]...), dns.RcodeNotImplemented},
+		{"an unknown opcode whose counts lie is NOTIMP", header(9<<11, 3), dns.RcodeNotImplemented},
 		{"a response is dropped", header(0x8100, 1), -1},
 		{"a truncated question is FORMERR", header(0x0100, 1)[:12+6], dns.RcodeFormatError},
 		{"a short header is dropped", pkt[:7], -1},
@@ -248,7 +224,7 @@ func TestHandlerBadInput(t *testing.T) {
 			if tc.wantRcode < 0 {
 				wait = 300 * time.Millisecond
 			}
-			resp := rawExchange(t, l.Addr, tc.pkt, wait)
+			resp := resolvertest.RawExchange(t, l.Addr, tc.pkt, wait)
 			switch {
 			case tc.wantRcode < 0 && resp != nil:
 				t.Errorf("got a reply %s, want none", dns.RcodeToString[resp.Rcode])
@@ -256,25 +232,28 @@ func TestHandlerBadInput(t *testing.T) {
 				t.Errorf("no reply, want %s", dns.RcodeToString[tc.wantRcode])
 			case tc.wantRcode >= 0 && resp.Rcode != tc.wantRcode:
 				t.Errorf("rcode %s, want %s", dns.RcodeToString[resp.Rcode], dns.RcodeToString[tc.wantRcode])
-			case tc.wantRcode >= 0 && (!resp.RecursionAvailable || resp.Authoritative || resp.Id != binary.BigEndian.Uint16(tc.pkt)):
-				t.Errorf("RA=%v AA=%v id=%d: an error reply has the R7 shape too", resp.RecursionAvailable, resp.Authoritative, resp.Id)
+			case tc.wantRcode >= 0 && (resp.RecursionAvailable != (resp.Opcode == dns.OpcodeQuery) || resp.Authoritative || resp.Id != binary.BigEndian.Uint16(tc.pkt)):
+				t.Errorf("opcode %d RA=%v AA=%v id=%d: an error reply has the R7 shape too (RA for QUERY only)", resp.Opcode, resp.RecursionAvailable, resp.Authoritative, resp.Id)
+			case tc.wantRcode >= 0 && resp.Opcode != dns.OpcodeQuery && (resp.AuthenticatedData || resp.CheckingDisabled):
+				t.Errorf("opcode %d AD=%v CD=%v: a non-QUERY reply carries no AD or CD (R11)", resp.Opcode, resp.AuthenticatedData, resp.CheckingDisabled)
 			}
 		})
 	}
 	// The server is still alive and answering.
-	if resp := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, good); resp.Rcode != dns.RcodeSuccess {
+	if resp := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, good); resp.Rcode != dns.RcodeSuccess {
 		t.Errorf("after bad input: rcode %s", dns.RcodeToString[resp.Rcode])
 	}
 }
 
-type panicResolver struct{}
+// panicResolver is an Engine whose every resolution panics.
+type panicResolver struct{ *resolver.Engine }
 
-func (panicResolver) Resolve(context.Context, *Query) (*dns.Msg, error) { panic("boom") }
+func (panicResolver) Resolve(context.Context, *resolver.Query) (*dns.Msg, error) { panic("boom") }
 
 func TestHandlerPanicIsServfail(t *testing.T) {
-	l := startHandler(t, HandlerOptions{Resolver: panicResolver{}})
+	l := startHandler(t, Options{Engine: panicResolver{enginetest.New(t, false).Engine}})
 	for i := 0; i < 2; i++ {
-		resp := exchangeFrom(t, "udp", "", l.Addr, query("x.example", dns.TypeA))
+		resp := resolvertest.ExchangeFrom(t, "udp", "", l.Addr, resolvertest.Query("x.example", dns.TypeA))
 		if resp.Rcode != dns.RcodeServerFailure {
 			t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[resp.Rcode])
 		}
@@ -293,16 +272,16 @@ func (o *recordingObserver) Request(network, _ string, _ uint16, _ int, _ time.D
 }
 
 func TestQueriesAnsweredBeforeResolutionCountUnderTheClientsNetwork(t *testing.T) {
-	w := newWorld(t, true)
+	w := enginetest.New(t, true)
 	obs := &recordingObserver{}
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Observer: obs})
+	l := startHandler(t, Options{Engine: w.Engine, Observer: obs})
 	chaos := new(dns.Msg)
 	chaos.SetQuestion("version.bind.", dns.TypeTXT)
 	chaos.Question[0].Qclass = dns.ClassCHAOS
-	exchangeFrom(t, "udp", "127.0.2.9", l.Addr, chaos)
-	axfr := query("corp.example", dns.TypeAXFR)
-	exchangeFrom(t, "tcp", "127.0.1.9", l.Addr, axfr)
-	exchangeFrom(t, "udp", "127.0.9.9", l.Addr, chaos)
+	resolvertest.ExchangeFrom(t, "udp", "127.0.2.9", l.Addr, chaos)
+	axfr := resolvertest.Query("corp.example", dns.TypeAXFR)
+	resolvertest.ExchangeFrom(t, "tcp", "127.0.1.9", l.Addr, axfr)
+	resolvertest.ExchangeFrom(t, "udp", "127.0.9.9", l.Addr, chaos)
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	if want := []string{"vnet-alice", "vnet-bob", ""}; !slices.Equal(obs.networks, want) {
@@ -311,17 +290,17 @@ func TestQueriesAnsweredBeforeResolutionCountUnderTheClientsNetwork(t *testing.T
 }
 
 func TestServfailSaysWhyWhenExplaining(t *testing.T) {
-	w := newWorld(t, true)
 	for _, explain := range []bool{true, false} {
-		l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: explain}})
-		loop := exchangeFrom(t, "udp", "127.0.1.7", l.Addr, query("loop1.privatelink.blob.core.windows.net", dns.TypeA))
-		w.public.Close() // the public path now has no answer
-		dead := exchangeFrom(t, "udp", "127.0.3.7", l.Addr, query("nowhere.example.org", dns.TypeA))
+		w := enginetest.New(t, explain) // server.explain: the View says
+		l := startHandler(t, Options{Engine: w.Engine})
+		loop := resolvertest.ExchangeFrom(t, "udp", "127.0.1.7", l.Addr, resolvertest.Query("loop1.privatelink.blob.core.windows.net", dns.TypeA))
+		w.Public.Close() // the public path now has no answer
+		dead := resolvertest.ExchangeFrom(t, "udp", "127.0.3.7", l.Addr, resolvertest.Query("nowhere.example.org", dns.TypeA))
 		for name, m := range map[string]*dns.Msg{"loop": loop, "dead upstream": dead} {
 			if m.Rcode != dns.RcodeServerFailure {
 				t.Fatalf("%s: rcode %s", name, dns.RcodeToString[m.Rcode])
 			}
-			texts := edeTexts(m)
+			texts := resolvertest.EDETexts(m)
 			if explain != (len(texts) == 1 && strings.HasPrefix(texts[0], "privdns: ")) {
 				t.Errorf("%s with explain %v: EDE %q", name, explain, texts)
 			}
@@ -330,11 +309,11 @@ func TestServfailSaysWhyWhenExplaining(t *testing.T) {
 }
 
 func TestAFallbackWithoutAnswerStillExplainsItself(t *testing.T) {
-	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: true}})
-	w.public.Close()
-	m := exchangeFrom(t, "udp", "127.0.2.7", l.Addr, query("nothere.privatelink.blob.core.windows.net", dns.TypeA))
-	texts := edeTexts(m)
+	w := enginetest.New(t, true)
+	l := startHandler(t, Options{Engine: w.Engine})
+	w.Public.Close()
+	m := resolvertest.ExchangeFrom(t, "udp", "127.0.2.7", l.Addr, resolvertest.Query("nothere.privatelink.blob.core.windows.net", dns.TypeA))
+	texts := resolvertest.EDETexts(m)
 	want := "privdns: NXDOMAIN from private zone privatelink.blob.core.windows.net (link alice-link, NxDomainRedirect)"
 	if m.Rcode != dns.RcodeServerFailure || len(texts) != 2 || texts[0] != want || !strings.HasPrefix(texts[1], "privdns: ") {
 		t.Errorf("rcode %s, EDE %q; want SERVFAIL with %q and why the public path failed", dns.RcodeToString[m.Rcode], texts, want)
@@ -342,8 +321,8 @@ func TestAFallbackWithoutAnswerStillExplainsItself(t *testing.T) {
 }
 
 func TestUnparseableTCPQueryGetsFormerrWithRA(t *testing.T) {
-	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine})
+	w := enginetest.New(t, true)
+	l := startHandler(t, Options{Engine: w.Engine})
 	conn, err := net.Dial("tcp", l.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -364,18 +343,18 @@ func TestUnparseableTCPQueryGetsFormerrWithRA(t *testing.T) {
 }
 
 func TestAReplyWhoseOptionsAloneOverflowIsTruncated(t *testing.T) {
-	w := newWorld(t, true)
+	w := enginetest.New(t, true)
 	// A long identity (NSID) and a SERVFAIL's EDE text, on a long name.
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Settings: Settings{Explain: true, Identity: strings.Repeat("i", 200)}})
-	w.public.Close()
+	l := startHandler(t, Options{Engine: w.Engine, Settings: Settings{Identity: strings.Repeat("i", 200)}})
+	w.Public.Close()
 	long := strings.Repeat(strings.Repeat("b", 60)+".", 4) + "ex.org"
 	for _, size := range []uint16{512, 520} {
-		m := withUDPSize(query(long, dns.TypeA), size)
+		m := withUDPSize(resolvertest.Query(long, dns.TypeA), size)
 		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
-		resp := exchangeFrom(t, "udp", "127.0.3.7", l.Addr, m)
+		resp := resolvertest.ExchangeFrom(t, "udp", "127.0.3.7", l.Addr, m)
 		resp.Compress = true
 		packed, _ := resp.Pack()
-		full := exchangeFrom(t, "tcp", "127.0.3.7", l.Addr, m)
+		full := resolvertest.ExchangeFrom(t, "tcp", "127.0.3.7", l.Addr, m)
 		full.Compress = true
 		fullWire, _ := full.Pack()
 		switch {
@@ -383,24 +362,24 @@ func TestAReplyWhoseOptionsAloneOverflowIsTruncated(t *testing.T) {
 			t.Fatalf("the reply over TCP is %d bytes: the test asks nothing of a %d-byte limit", len(fullWire), size)
 		case len(packed) > int(size) || !resp.Truncated:
 			t.Errorf("UDP size %d: reply of %d bytes with TC=%v, want at most %d bytes with TC", size, len(packed), resp.Truncated, size)
-		case len(edeTexts(full)) != 1:
+		case len(resolvertest.EDETexts(full)) != 1:
 			t.Errorf("over TCP the EDE text is lost: %v", full)
 		}
 	}
 }
 
 func TestAnswersOwnedByTheQueryNameAreSpeltAsAsked(t *testing.T) {
-	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine})
-	src := w.bob.String()
+	w := enginetest.New(t, true)
+	l := startHandler(t, Options{Engine: w.Engine})
+	src := w.Bob.String()
 	for _, tc := range []struct{ lower, mixed string }{
 		{"www.corp.example.", "WwW.cOrP.ExAmPlE."},                                               // a private answer
 		{"alias.privatelink.blob.core.windows.net.", "ALIAS.PrivateLink.blob.core.windows.net."}, // a private CNAME chain
 		{"www.example.com.", "WWW.EXAMPLE.COM."},                                                 // a public answer
 	} {
 		for range 2 { // the second from the ready-packed answer
-			lower := exchangeFrom(t, "udp", src, l.Addr, query(tc.lower, dns.TypeA))
-			mixed := exchangeFrom(t, "udp", src, l.Addr, query(tc.mixed, dns.TypeA))
+			lower := resolvertest.ExchangeFrom(t, "udp", src, l.Addr, resolvertest.Query(tc.lower, dns.TypeA))
+			mixed := resolvertest.ExchangeFrom(t, "udp", src, l.Addr, resolvertest.Query(tc.mixed, dns.TypeA))
 			if len(mixed.Answer) == 0 || len(mixed.Answer) != len(lower.Answer) {
 				t.Fatalf("%s: %v\nvs %s: %v", tc.mixed, mixed, tc.lower, lower)
 			}

@@ -1,4 +1,4 @@
-package resolver
+package dnsserver
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/resolvertest"
+	"github.com/privdns/privdns/resolver/wire"
 )
 
 // publicExchanger answers from a Public in process: no sockets, so the
@@ -44,7 +46,7 @@ func serveBytes(h *Handler, pkt []byte) [][]byte {
 	dh.Id = uint16(pkt[0])<<8 | uint16(pkt[1])
 	dh.Bits = uint16(pkt[2])<<8 | uint16(pkt[3])
 	dh.Qdcount = uint16(pkt[4])<<8 | uint16(pkt[5])
-	if MsgAcceptFunc(dh) != dns.MsgAccept {
+	if wire.Accept(dh) != dns.MsgAccept {
 		return nil
 	}
 	m := new(dns.Msg)
@@ -70,20 +72,20 @@ func FuzzServe(f *testing.F) {
 		"b.blob.example. 60 IN CNAME b.privatelink.blob.example.",
 		"b.privatelink.blob.example. 60 IN A 192.0.2.2",
 	)
-	z := mustZone(f, "privatelink.blob.example", "a 10 IN A 10.0.0.1", "*.w 10 IN TXT \"wild\"", "c 10 IN CNAME a")
-	view, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "n", Prefixes: prefixes(f, "127.0.0.0/8")}},
-		Links:    []Link{{Name: "l", Network: "n", Zone: z, Policy: PolicyNxDomainRedirect}},
-		Default:  publicExchanger{pub}, Explain: true,
+	z := resolvertest.Zone(f, "privatelink.blob.example", "a 10 IN A 10.0.0.1", "*.w 10 IN TXT \"wild\"", "c 10 IN CNAME a")
+	view, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{{Name: "n", Prefixes: resolvertest.Prefixes(f, "127.0.0.0/8")}},
+		Links:    []resolver.Link{{Name: "l", Network: "n", Zone: z, Policy: resolver.PolicyNxDomainRedirect}},
+		Default:  pub, Explain: true,
 	})
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := NewHandler(HandlerOptions{Resolver: NewEngine(EngineOptions{View: view}), Settings: Settings{Identity: "fuzz"}})
+	h := New(Options{Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Settings: Settings{Identity: "fuzz"}})
 	for _, m := range []*dns.Msg{
-		query("a.blob.example", dns.TypeA), query("b.blob.example", dns.TypeA),
-		query("x.w.privatelink.blob.example", dns.TypeTXT), query("c.privatelink.blob.example", dns.TypeANY),
-		query("id.server", dns.TypeTXT),
+		resolvertest.Query("a.blob.example", dns.TypeA), resolvertest.Query("b.blob.example", dns.TypeA),
+		resolvertest.Query("x.w.privatelink.blob.example", dns.TypeTXT), resolvertest.Query("c.privatelink.blob.example", dns.TypeANY),
+		resolvertest.Query("id.server", dns.TypeTXT),
 	} {
 		b, _ := m.Pack()
 		f.Add(b)

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package resolver
+package listen
 
 import (
 	"net"

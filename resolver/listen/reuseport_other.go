@@ -1,6 +1,6 @@
 //go:build !linux
 
-package resolver
+package listen
 
 import (
 	"errors"
@@ -12,3 +12,7 @@ func listenReusePort(string, *net.UDPAddr) (*net.UDPConn, error) {
 }
 
 const reusePortWorks = false
+
+func shareAddress(*net.UDPConn) error {
+	return errors.New("SO_REUSEPORT is used on Linux only")
+}

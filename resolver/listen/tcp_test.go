@@ -1,4 +1,4 @@
-package resolver
+package listen
 
 import (
 	"context"
@@ -15,8 +15,12 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/dnsserver"
+	"github.com/privdns/privdns/resolver/enginetest"
 	"github.com/privdns/privdns/resolver/resolvertest"
+
+	"github.com/privdns/privdns/resolver/cache"
 )
 
 // tcpClient is a raw DNS-over-TCP connection: it writes queries without
@@ -70,14 +74,14 @@ func (tc *tcpClient) read() *dns.Msg {
 func withID(m *dns.Msg, id uint16) *dns.Msg { m.Id = id; return m }
 
 func TestPipelinedTCPQueriesAreAnsweredAsTheyAreReady(t *testing.T) {
-	g := &gatedResolver{release: make(chan struct{})}
-	l := startHandler(t, HandlerOptions{Resolver: g})
+	g := newGated(t)
+	l := startHandler(t, dnsserver.Options{Engine: g})
 	c := dialTCP(t, l.Addr)
 	g.held.Add(1)
-	c.send(withID(query("slow.example", dns.TypeA), 1))
+	c.send(withID(resolvertest.Query("slow.example", dns.TypeA), 1))
 	g.held.Wait()
-	c.send(withID(query("fast1.example", dns.TypeA), 2))
-	c.send(withID(query("fast2.example", dns.TypeA), 3))
+	c.send(withID(resolvertest.Query("fast1.example", dns.TypeA), 2))
+	c.send(withID(resolvertest.Query("fast2.example", dns.TypeA), 3))
 	got := map[uint16]bool{}
 	for range 2 {
 		m := c.read()
@@ -96,11 +100,11 @@ func TestPipelinedTCPQueriesAreAnsweredAsTheyAreReady(t *testing.T) {
 }
 
 func TestTCPClientThatHalfClosesGetsEveryReply(t *testing.T) {
-	w := newWorld(t, true)
-	l := startHandler(t, HandlerOptions{Resolver: w.engine})
+	w := enginetest.New(t, true)
+	l := startHandler(t, dnsserver.Options{Engine: w.Engine})
 	c := dialTCP(t, l.Addr)
 	for id := uint16(1); id <= 5; id++ {
-		c.send(withID(query("contoso.privatelink.blob.core.windows.net", dns.TypeA), id))
+		c.send(withID(resolvertest.Query("contoso.privatelink.blob.core.windows.net", dns.TypeA), id))
 	}
 	c.c.(*net.TCPConn).CloseWrite()
 	seen := map[uint16]int{}
@@ -115,14 +119,14 @@ func TestTCPClientThatHalfClosesGetsEveryReply(t *testing.T) {
 }
 
 func TestTCPShutdownAnswersTheQueriesInFlight(t *testing.T) {
-	g := &gatedResolver{release: make(chan struct{})}
-	l, err := Listen("127.0.0.1:0", NewHandler(HandlerOptions{Resolver: g}))
+	g := newGated(t)
+	l, err := Listen("127.0.0.1:0", dnsserver.New(dnsserver.Options{Engine: g}), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := dialTCP(t, l.Addr)
 	g.held.Add(1)
-	c.send(withID(query("slow.example", dns.TypeA), 7))
+	c.send(withID(resolvertest.Query("slow.example", dns.TypeA), 7))
 	g.held.Wait()
 	stopped := make(chan error, 1)
 	go func() { stopped <- l.Shutdown(context.Background()) }()
@@ -143,8 +147,8 @@ func TestTCPConnectionsThatDoNotSpeakDNSAreClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHandler(HandlerOptions{Resolver: &gatedResolver{}})
-	s := serveTCP(ln, h, tcpOptions{FirstRead: 50 * time.Millisecond, Idle: 50 * time.Millisecond})
+	h := dnsserver.New(dnsserver.Options{Engine: newGated(t)})
+	s := serveTCP(ln, h, Options{TCP: TCPOptions{FirstRead: 50 * time.Millisecond, Idle: 50 * time.Millisecond}})
 	t.Cleanup(func() { s.shutdown(context.Background()) })
 	addr := ln.Addr().String()
 
@@ -162,18 +166,18 @@ func TestTCPConnectionsThatDoNotSpeakDNSAreClosed(t *testing.T) {
 	if m := garbage.read(); m == nil || m.Id != 0xabcd || m.Rcode != dns.RcodeFormatError || !m.RecursionAvailable {
 		t.Errorf("an unparseable query got %v, want FORMERR with its ID and RA", m)
 	}
-	garbage.send(withID(query("fast.example", dns.TypeA), 9))
+	garbage.send(withID(resolvertest.Query("fast.example", dns.TypeA), 9))
 	if m := garbage.read(); m == nil || m.Id != 9 || m.Rcode != dns.RcodeSuccess {
 		t.Errorf("the next query on that connection got %v", m)
 	}
 }
 
 func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
-	w := newWorld(t, true)
+	w := enginetest.New(t, true)
 	obs := &recordingObserver{}
-	l := startHandler(t, HandlerOptions{Resolver: w.engine, Observer: obs})
+	l := startHandler(t, dnsserver.Options{Engine: w.Engine, Observer: obs})
 	garbage := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
-	if m := rawExchange(t, l.Addr, garbage, 5*time.Second); m == nil || m.Rcode != dns.RcodeFormatError {
+	if m := resolvertest.RawExchange(t, l.Addr, garbage, 5*time.Second); m == nil || m.Rcode != dns.RcodeFormatError {
 		t.Fatalf("UDP: %v, want FORMERR", m)
 	}
 	c := dialTCP(t, l.Addr)
@@ -181,7 +185,7 @@ func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
 	if m := c.read(); m == nil || m.Rcode != dns.RcodeFormatError {
 		t.Fatalf("TCP: %v, want FORMERR", m)
 	}
-	want := w.engine.NetworkOf("", netip.MustParseAddr("127.0.0.1"))
+	want := w.Engine.NetworkOf("", netip.MustParseAddr("127.0.0.1"))
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	if len(obs.networks) != 2 || obs.networks[0] != want || obs.networks[1] != want {
@@ -194,19 +198,19 @@ func TestTCPLimitsConnectionsAndQuerySize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHandler(HandlerOptions{Resolver: &gatedResolver{}})
-	s := serveTCP(ln, h, tcpOptions{MaxConns: 2})
+	h := dnsserver.New(dnsserver.Options{Engine: newGated(t)})
+	s := serveTCP(ln, h, Options{TCP: TCPOptions{MaxConns: 2}})
 	t.Cleanup(func() { s.shutdown(context.Background()) })
 	addr := ln.Addr().String()
 	first, second := dialTCP(t, addr), dialTCP(t, addr)
 	for i, c := range []*tcpClient{first, second} {
-		c.send(withID(query("fast.example", dns.TypeA), uint16(i)))
+		c.send(withID(resolvertest.Query("fast.example", dns.TypeA), uint16(i)))
 		if m := c.read(); m == nil {
 			t.Fatalf("connection %d within MaxConns got no answer", i)
 		}
 	}
 	third := dialTCP(t, addr)
-	third.send(withID(query("fast.example", dns.TypeA), 3))
+	third.send(withID(resolvertest.Query("fast.example", dns.TypeA), 3))
 	if m := third.read(); m != nil {
 		t.Errorf("a connection beyond MaxConns was answered: %v", m)
 	}
@@ -221,18 +225,18 @@ func TestTCPLimitsConnectionsAndQuerySize(t *testing.T) {
 }
 
 func TestTCPShutdownDoesNotStartQueriesWaitingForAPipelineSlot(t *testing.T) {
-	g := &gatedResolver{release: make(chan struct{})}
+	g := newGated(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHandler(HandlerOptions{Resolver: g})
-	s := serveTCP(ln, h, tcpOptions{Pipeline: 1})
+	h := dnsserver.New(dnsserver.Options{Engine: g})
+	s := serveTCP(ln, h, Options{TCP: TCPOptions{Pipeline: 1}})
 	c := dialTCP(t, ln.Addr().String())
 	g.held.Add(1)
-	c.send(withID(query("slow1.example", dns.TypeA), 1))
+	c.send(withID(resolvertest.Query("slow1.example", dns.TypeA), 1))
 	g.held.Wait()
-	c.send(withID(query("slow2.example", dns.TypeA), 2)) // read, waiting for the slot
+	c.send(withID(resolvertest.Query("slow2.example", dns.TypeA), 2)) // read, waiting for the slot
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.shutdown(context.Background()) }()
 	for !s.stopping() {
@@ -251,10 +255,10 @@ func TestTCPShutdownDoesNotStartQueriesWaitingForAPipelineSlot(t *testing.T) {
 	}
 }
 
-// busyWorld is an Engine with the private zone corp.example and a cached
+// busyWorld is an resolver.Engine with the private zone corp.example and a cached
 // public path whose upstream holds names starting with "slow" until
 // release; entered says when it holds one.
-func busyWorld(t *testing.T) (e *Engine, entered <-chan struct{}, release func()) {
+func busyWorld(t *testing.T) (e *resolver.Engine, entered <-chan struct{}, release func()) {
 	t.Helper()
 	in, open := make(chan struct{}, 16), make(chan struct{})
 	var once sync.Once
@@ -275,15 +279,15 @@ func busyWorld(t *testing.T) (e *Engine, entered <-chan struct{}, release func()
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Wait)
-	zone := mustZone(t, "corp.example", "www 60 IN A 10.0.0.1")
-	return NewEngine(EngineOptions{View: oneNetView(t, c.Wrap("upstreams", clientExchanger{up.Addr}), Link{Zone: zone})}), in, release
+	zone := resolvertest.Zone(t, "corp.example", "www 60 IN A 10.0.0.1")
+	return resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, c.Wrap("upstreams", enginetest.Client{Addr: up.Addr}), resolver.Link{Zone: zone})}), in, release
 }
 
 func TestAFullListenerStillAnswersWhatNeedsNoUpstream(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", ":0"} { // inline readers; miekg's UDP server
 		t.Run(addr, func(t *testing.T) {
 			e, entered, release := busyWorld(t)
-			l, err := Listen(addr, NewHandler(HandlerOptions{Resolver: e, MaxInFlight: 2, Settings: Settings{Explain: true}}))
+			l, err := Listen(addr, dnsserver.New(dnsserver.Options{Engine: e}), Options{MaxInFlight: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -291,14 +295,14 @@ func TestAFullListenerStillAnswersWhatNeedsNoUpstream(t *testing.T) {
 			t.Cleanup(release) // runs first: the held queries end
 			_, port, _ := net.SplitHostPort(l.Addr)
 			to := net.JoinHostPort("127.0.0.1", port)
-			exchangeFrom(t, "udp", "127.0.0.5", to, query("warm.example.com", dns.TypeA)) // cached now
+			resolvertest.ExchangeFrom(t, "udp", "127.0.0.5", to, resolvertest.Query("warm.example.com", dns.TypeA)) // cached now
 			// Fill both budgets: two slow names over UDP, two over TCP.
 			for i := range 2 {
 				go func() {
 					// The warm query's slot may not be free yet: a query
 					// answered "busy" is asked again, until one is held.
 					for j := 0; ; j++ {
-						m, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(query(fmt.Sprintf("slow%d-%d.example.com", i, j), dns.TypeA), to)
+						m, _, err := (&dns.Client{Timeout: 10 * time.Second}).Exchange(resolvertest.Query(fmt.Sprintf("slow%d-%d.example.com", i, j), dns.TypeA), to)
 						if err != nil || m.Rcode != dns.RcodeServerFailure {
 							return
 						}
@@ -306,8 +310,8 @@ func TestAFullListenerStillAnswersWhatNeedsNoUpstream(t *testing.T) {
 				}()
 			}
 			c := dialTCP(t, to)
-			c.send(withID(query("slow2.example.com", dns.TypeA), 2))
-			c.send(withID(query("slow3.example.com", dns.TypeA), 3))
+			c.send(withID(resolvertest.Query("slow2.example.com", dns.TypeA), 2))
+			c.send(withID(resolvertest.Query("slow3.example.com", dns.TypeA), 3))
 			for range 4 {
 				<-entered
 			}
@@ -315,12 +319,12 @@ func TestAFullListenerStillAnswersWhatNeedsNoUpstream(t *testing.T) {
 				// Not ready-packed (first asked, or another spelling), yet
 				// private or cached: answered.
 				for _, name := range []string{"www.corp.example", "WARM.example.com"} {
-					if m := exchangeFrom(t, proto, "127.0.0.5", to, query(name, dns.TypeA)); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
+					if m := resolvertest.ExchangeFrom(t, proto, "127.0.0.5", to, resolvertest.Query(name, dns.TypeA)); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 {
 						t.Errorf("%s %s while full: %v", proto, name, m)
 					}
 				}
-				m := exchangeFrom(t, proto, "127.0.0.5", to, query("new.example.com", dns.TypeA))
-				if m.Rcode != dns.RcodeServerFailure || len(edeTexts(m)) != 1 || edeTexts(m)[0] != "privdns: too many queries in flight" {
+				m := resolvertest.ExchangeFrom(t, proto, "127.0.0.5", to, resolvertest.Query("new.example.com", dns.TypeA))
+				if m.Rcode != dns.RcodeServerFailure || len(resolvertest.EDETexts(m)) != 1 || resolvertest.EDETexts(m)[0] != "privdns: too many queries in flight" {
 					t.Errorf("%s, a name that needs an upstream while full: %v; want SERVFAIL saying why", proto, m)
 				}
 			}

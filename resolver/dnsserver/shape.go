@@ -1,4 +1,4 @@
-package resolver
+package dnsserver
 
 import (
 	"slices"
@@ -11,38 +11,42 @@ import (
 // finish shapes resp for the client: RA set, AA clear, EDNS answered in
 // kind, truncated to the client's UDP size with TC (R7); then counts and
 // logs the query, before the response leaves.
-func (h *Handler) finish(q *Query, set *Settings, resp *dns.Msg, start time.Time) *dns.Msg {
+func (h *Handler) finish(rq *request, resp *dns.Msg) *dns.Msg {
 	if resp == nil {
 		return nil
 	}
-	r := q.Msg
+	r := rq.q.Msg
 	resp.Id = r.Id
 	resp.Response = true
-	resp.RecursionAvailable = true
+	// RA, AD and CD are defined for QUERY only (R7, R11).
+	resp.RecursionAvailable = r.Opcode == dns.OpcodeQuery
 	resp.Authoritative = false
 	resp.RecursionDesired = r.RecursionDesired
-	resp.CheckingDisabled = r.CheckingDisabled
+	resp.CheckingDisabled = r.CheckingDisabled && r.Opcode == dns.OpcodeQuery
+	if r.Opcode != dns.OpcodeQuery {
+		resp.AuthenticatedData = false
+	}
 	if resp.Rcode != dns.RcodeFormatError || len(r.Question) == 1 {
 		resp.Question = r.Question // echoed exactly as asked
 	}
 	if len(r.Question) == 1 {
 		resp.Answer = spelledAsAsked(resp.Answer, r.Question[0].Name)
 	}
-	size := edns(r, resp, set.Identity)
-	if q.Proto != "udp" {
+	size := edns(r, resp, rq.set.Identity)
+	if rq.q.Proto != "udp" {
 		size = dns.MaxMsgSize // a TCP message's length is 16 bits
 	}
 	resp.Compress = true
 	fit(resp, size)
-	d := time.Since(start)
+	d := time.Since(rq.start)
 	// Answered before resolution (FORMERR, CHAOS, …): still counted under
 	// the client's network.
-	h.networkOf(q, set)
+	h.networkOf(rq)
 	if h.opts.Observer != nil {
-		h.opts.Observer.Request(q.Network, q.Proto, questionType(r), resp.Rcode, d)
+		h.opts.Observer.Request(rq.q.Network, rq.q.Proto, questionType(r), resp.Rcode, d)
 	}
-	if q.logged {
-		h.logQuery(q, resp, d)
+	if rq.logged {
+		h.logQuery(rq, resp, d)
 	}
 	return resp
 }

@@ -1,4 +1,4 @@
-package resolver
+package dnsserver
 
 import (
 	"bytes"
@@ -13,13 +13,16 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/enginetest"
 	"github.com/privdns/privdns/resolver/resolvertest"
+
+	"github.com/privdns/privdns/resolver/cache"
 	"github.com/privdns/privdns/resolver/upstream"
 )
 
 func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
-	up := startPublic(t,
+	up := resolvertest.StartPublic(t,
 		"www.example.com. 300 IN A 192.0.2.1",
 		"fabrikam.privatelink.example. 300 IN A 192.0.2.2")
 	c, err := cache.New(cache.Options{MaxEntries: 100})
@@ -31,10 +34,10 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer group.Close()
-	z := mustZone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
-	view, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "vnet-a", Prefixes: prefixes(t, "127.0.1.0/24")}},
-		Links:    []Link{{Name: "a-link", Network: "vnet-a", Zone: z, Policy: PolicyNxDomainRedirect}},
+	z := resolvertest.Zone(t, "privatelink.example", "contoso 60 IN A 10.0.0.1")
+	view, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{{Name: "vnet-a", Prefixes: resolvertest.Prefixes(t, "127.0.1.0/24")}},
+		Links:    []resolver.Link{{Name: "a-link", Network: "vnet-a", Zone: z, Policy: resolver.PolicyNxDomainRedirect}},
 		Default:  c.Wrap("", group),
 	})
 	if err != nil {
@@ -42,17 +45,17 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 	}
 	var buf lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
-	l := startHandler(t, HandlerOptions{
-		Resolver: NewEngine(EngineOptions{View: view}), Logger: log,
+	l := startHandler(t, Options{
+		Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Logger: log,
 		Settings: Settings{QueryLog: true, QuerySampling: 1, Identity: "log-1"},
 	})
 	chaos := func() *dns.Msg {
-		m := query("id.server", dns.TypeTXT)
+		m := resolvertest.Query("id.server", dns.TypeTXT)
 		m.Question[0].Qclass = dns.ClassCHAOS
 		return m
 	}
 	notify := func() *dns.Msg {
-		m := query("www.example.com", dns.TypeSOA)
+		m := resolvertest.Query("www.example.com", dns.TypeSOA)
 		m.Opcode = dns.OpcodeNotify
 		return m
 	}
@@ -69,14 +72,14 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 		// Answered without resolving, still one line each.
 		{"127.0.1.5", "id.server", "local", "NOERROR", "TXT", chaos(), "udp"},
 		{"127.0.1.5", "www.example.com", "local", "NOTIMP", "SOA", notify(), "udp"},
-		{"127.0.1.5", "example.com", "local", "REFUSED", "AXFR", query("example.com", dns.TypeAXFR), "tcp"},
+		{"127.0.1.5", "example.com", "local", "REFUSED", "AXFR", resolvertest.Query("example.com", dns.TypeAXFR), "tcp"},
 	}
 	for _, s := range steps {
 		m := s.m
 		if m == nil {
-			m = query(s.qname, dns.TypeA)
+			m = resolvertest.Query(s.qname, dns.TypeA)
 		}
-		exchangeFrom(t, s.proto, s.src, l.Addr, m)
+		resolvertest.ExchangeFrom(t, s.proto, s.src, l.Addr, m)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != len(steps) {
@@ -102,12 +105,12 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 }
 
 func TestQueryLogOffOrUnsampledWritesNothing(t *testing.T) {
-	w := newWorld(t, true)
+	w := enginetest.New(t, true)
 	for _, set := range []Settings{{QueryLog: false, QuerySampling: 1}, {QueryLog: true, QuerySampling: 0}} {
 		var buf lockedBuffer
-		l := startHandler(t, HandlerOptions{Resolver: w.engine, Logger: slog.New(slog.NewTextHandler(&buf, nil)), Settings: set})
+		l := startHandler(t, Options{Engine: w.Engine, Logger: slog.New(slog.NewTextHandler(&buf, nil)), Settings: set})
 		for i := 0; i < 5; i++ {
-			exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.corp.example", dns.TypeA))
+			resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("www.corp.example", dns.TypeA))
 		}
 		if buf.Len() != 0 {
 			t.Errorf("%+v: logged %q", set, buf.String())
@@ -150,7 +153,7 @@ func TestQueryLogOfAStaleAnswerIsNotWrittenByItsRefresh(t *testing.T) {
 		}
 		pub.ServeDNS(w, r)
 	}))
-	clock := &fixedClock{now: time.Unix(1e9, 0)}
+	clock := resolvertest.NewClock(time.Unix(1e9, 0))
 	fire := make(chan time.Time, 1)
 	fire <- time.Time{} // the stale timer fires at once
 	c, err := cache.New(cache.Options{MaxEntries: 100, ServeStale: true, Now: clock.Now,
@@ -163,32 +166,32 @@ func TestQueryLogOfAStaleAnswerIsNotWrittenByItsRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer group.Close()
-	view, err := NewView(ViewOptions{
-		Networks: []Network{{Name: "vnet-a", Prefixes: prefixes(t, "127.0.1.0/24")}},
+	view, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{{Name: "vnet-a", Prefixes: resolvertest.Prefixes(t, "127.0.1.0/24")}},
 		Default:  c.Wrap("", group),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf lockedBuffer
-	l := startHandler(t, HandlerOptions{
-		Resolver: NewEngine(EngineOptions{View: view}), Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+	l := startHandler(t, Options{
+		Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
 		Settings: Settings{QueryLog: true, QuerySampling: 1},
 	})
-	exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.example.com", dns.TypeA))
-	clock.advance(2 * time.Minute)
+	resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("www.example.com", dns.TypeA))
+	clock.Advance(2 * time.Minute)
 	slow.Store(true)
-	if m := exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.example.com", dns.TypeA)); len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 30 {
+	if m := resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("www.example.com", dns.TypeA)); len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 30 {
 		t.Fatalf("want the stale answer, got %v", m)
 	}
 	slow.Store(false)
 	close(gate)
 	// Joins the refresh if it still runs (the stale timer has fired
 	// already), or hits what it stored.
-	if m := exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("www.example.com", dns.TypeA)); len(m.Answer) != 1 || m.Answer[0].Header().Ttl == 30 {
+	if m := resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("www.example.com", dns.TypeA)); len(m.Answer) != 1 || m.Answer[0].Header().Ttl == 30 {
 		t.Fatalf("want the refreshed answer, got %v", m)
 	}
-	exchangeFrom(t, "udp", "127.0.1.5", l.Addr, query("late.example.com", dns.TypeA))
+	resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("late.example.com", dns.TypeA))
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 4 {

@@ -1,0 +1,232 @@
+package dnsserver
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/report"
+	"github.com/privdns/privdns/resolver/wire"
+)
+
+// UDPSize is the EDNS0 UDP payload size privdns advertises (DNS flag day
+// 2020). Replies are truncated at the size the client advertises (512
+// without EDNS), not at this one (R7).
+const UDPSize = 1232
+
+// Engine is what a Handler needs of the resolver: answers, the View they
+// are resolved in (ready-packed replies are kept per View, and a client's
+// network is chosen in it), and the Observer that ready-packed replies
+// tell again about the private outcomes they repeat. *resolver.Engine is
+// one; a wrapper must pass all three on.
+type Engine interface {
+	resolver.Resolver
+	View() *resolver.View
+	Observer() resolver.Observer
+}
+
+// RequestObserver is told about every answered request; metrics implement it.
+type RequestObserver interface {
+	Request(network, proto string, qtype uint16, rcode int, d time.Duration)
+}
+
+// Settings are the parts of a Handler a reload may change while its
+// listener keeps running.
+type Settings struct {
+	// Network resolves every query as this network (a listener bound to a
+	// network, like an Azure inbound endpoint); "" chooses by source (R1).
+	Network string
+	// Identity answers NSID and CHAOS id.server / hostname.bind; "" = off.
+	Identity string
+	// QueryLog logs one line per query (at info level) for the fraction
+	// QuerySampling of queries.
+	QueryLog      bool
+	QuerySampling float64
+}
+
+// Options configures a Handler.
+type Options struct {
+	Settings
+	Engine Engine // required
+	// Timeout bounds one query's resolution; default 10s.
+	Timeout  time.Duration
+	Logger   *slog.Logger
+	Observer RequestObserver
+	// Now is the clock of ready-packed answers' TTLs (tests inject the
+	// cache's); default time.Now.
+	Now func() time.Time
+	// NoPacked turns ready-packed UDP answers off (tests compare both).
+	NoPacked bool
+}
+
+// Handler answers the requests of one listener: it implements
+// listen.Handler, and dns.Handler for anything else that serves miekg's way.
+type Handler struct {
+	opts   Options
+	log    *slog.Logger
+	set    atomic.Pointer[Settings]
+	packed packedAnswers // UDP answers ready to send again
+}
+
+// New returns a Handler; opts.Engine is required.
+func New(opts Options) *Handler {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Handler{opts: opts, log: opts.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.Configure(opts.Settings)
+	return h
+}
+
+// Configure changes the handler's settings for the queries that arrive
+// from now on (reload).
+func (h *Handler) Configure(s Settings) { h.set.Store(&s) }
+
+// request is one query on its way through the Handler.
+type request struct {
+	q      resolver.Query
+	set    *Settings
+	rep    report.Report // what the cache and upstreams said
+	pack   *packInfo     // non-nil: note what a ready-packed reply needs
+	logged bool          // this query is logged (sampled)
+	start  time.Time
+}
+
+// ServeDNS answers one request the way miekg's servers call handlers.
+func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	proto := "udp"
+	if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
+		proto = "tcp"
+	}
+	var client netip.Addr
+	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
+		client = ap.Addr()
+	}
+	if resp, _ := h.Answer(r, client, proto, false, nil); resp != nil {
+		if err := w.WriteMsg(resp); err != nil {
+			h.log.Debug("writing a response failed", "client", client, "err", err)
+		}
+	}
+}
+
+// Answer replies to req, asked by client over proto ("udp" or "tcp"), or
+// returns nil when no reply is due. busy asks for an answer that waits on
+// no upstream (the listener is full): private zones and the cache, fresh
+// or stale, else SERVFAIL. With q, the parsed question of a UDP request,
+// the reply may be kept ready-packed: keep, when not nil, takes the bytes
+// as sent. A panic while resolving is answered SERVFAIL and logged.
+func (h *Handler) Answer(req *dns.Msg, client netip.Addr, proto string, busy bool, q *wire.Question) (resp *dns.Msg, keep func([]byte)) {
+	rq := &request{start: time.Now(), set: h.set.Load()}
+	rq.q = resolver.Query{Msg: req, Network: rq.set.Network, Proto: proto, Client: client.Unmap()}
+	rq.rep.OnlyCached = busy
+	rq.logged = rq.set.QueryLog && rand.Float64() < rq.set.QuerySampling
+	if q != nil && !h.opts.NoPacked {
+		rq.pack = &packInfo{}
+		rq.q.Recorder = rq.pack
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic while answering a query", "panic", p, "client", rq.q.Client, "question", questionString(req))
+			resp, keep = h.finish(rq, errorReply(req, dns.RcodeServerFailure)), nil
+		}
+	}()
+	resp = h.finish(rq, h.answer(rq))
+	if resp != nil && rq.pack != nil {
+		keep = func(b []byte) { h.storePacked(rq, q, resp, b) }
+	}
+	return resp, keep
+}
+
+// Malformed answers a packet that does not parse, known only by its
+// header: FORMERR with its ID, opcode and RD bit (R7), or NOTIMP for an
+// opcode privdns does not implement, whatever the rest holds (R11);
+// counted and logged under the client's network like any other reply. It
+// is the one place the reply to an unparsed packet is made.
+func (h *Handler) Malformed(dh dns.Header, client netip.Addr, proto string) *dns.Msg {
+	rq := &request{start: time.Now(), set: h.set.Load()}
+	rq.q = resolver.Query{Msg: new(dns.Msg), Network: rq.set.Network, Proto: proto, Client: client.Unmap()}
+	rcode := dns.RcodeFormatError
+	if int(dh.Bits>>11&0xF) != dns.OpcodeQuery {
+		rcode = dns.RcodeNotImplemented
+	}
+	resp := wire.HeaderReply(dh, rcode)
+	resp.RecursionAvailable = resp.Opcode == dns.OpcodeQuery
+	h.networkOf(rq)
+	d := time.Since(rq.start)
+	if h.opts.Observer != nil {
+		h.opts.Observer.Request(rq.q.Network, proto, 0, resp.Rcode, d)
+	}
+	if rq.set.QueryLog && rand.Float64() < rq.set.QuerySampling {
+		h.logQuery(rq, resp, d)
+	}
+	return resp
+}
+
+// answer produces the reply before EDNS and size shaping.
+func (h *Handler) answer(rq *request) *dns.Msg {
+	r := rq.q.Msg
+	if r.Response {
+		return nil
+	}
+	if r.Opcode != dns.OpcodeQuery {
+		return errorReply(r, dns.RcodeNotImplemented) // checked before QDCOUNT (R11)
+	}
+	if len(r.Question) != 1 || countOPT(r.Extra) > 1 {
+		return errorReply(r, dns.RcodeFormatError)
+	}
+	if opt := r.IsEdns0(); opt != nil && opt.Version() != 0 {
+		return errorReply(r, dns.RcodeBadVers)
+	}
+	qs := r.Question[0]
+	switch {
+	case qs.Qclass == dns.ClassCHAOS:
+		if h.networkOf(rq) == "" {
+			return errorReply(r, dns.RcodeRefused) // R1: never answer clients in no network
+		}
+		return chaos(r, rq.set.Identity)
+	case qs.Qclass != dns.ClassINET:
+		return errorReply(r, dns.RcodeRefused)
+	case qs.Qtype == dns.TypeAXFR || qs.Qtype == dns.TypeIXFR:
+		return errorReply(r, dns.RcodeRefused)
+	}
+	ctx, cancel := context.WithTimeout(report.With(context.Background(), &rq.rep), h.opts.Timeout)
+	defer cancel()
+	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)
+	if err != nil {
+		h.log.Debug("no answer", "question", questionString(r), "network", rq.q.Network, "err", err)
+		resp = servfail(r, err, h.explains(rq))
+	}
+	return resp
+}
+
+// explains reports whether SERVFAILs carry their reason (server.explain),
+// as the View the query was resolved with says.
+func (h *Handler) explains(rq *request) bool {
+	v := rq.q.View
+	if v == nil {
+		v = h.opts.Engine.View()
+	}
+	return v.Explain()
+}
+
+// networkOf chooses the request's network (R1) for queries answered
+// without the resolver; "" when the client is in none.
+func (h *Handler) networkOf(rq *request) string {
+	if rq.q.Network == "" {
+		rq.q.Network = h.opts.Engine.View().NetworkOf(rq.set.Network, rq.q.Client)
+	}
+	return rq.q.Network
+}

@@ -1,0 +1,94 @@
+package dnsserver
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/cache"
+)
+
+// servfail is the reply when the resolver has no answer: SERVFAIL with the
+// Extended DNS Errors the chain collected (a fallback's R8 text, a stale
+// marker) and, when explaining, one saying why.
+func servfail(r *dns.Msg, err error, explain bool) *dns.Msg {
+	resp := errorReply(r, dns.RcodeServerFailure)
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	var ee *resolver.ExplainedError
+	if errors.As(err, &ee) {
+		// The walk only made them when server.explain allows.
+		for i := range ee.EDE {
+			opt.Option = append(opt.Option, &ee.EDE[i])
+		}
+	}
+	if explain {
+		opt.Option = append(opt.Option, servfailEDE(err))
+	}
+	if len(opt.Option) > 0 {
+		resp.Extra = append(resp.Extra, opt) // merged with the client's EDNS by finish
+	}
+	return resp
+}
+
+// servfailEDE says why there is no answer (RFC 8914): the chain limit, or
+// what the upstreams did.
+func servfailEDE(err error) *dns.EDNS0_EDE {
+	code := uint16(dns.ExtendedErrorCodeNoReachableAuthority)
+	text := "privdns: " + err.Error()
+	switch {
+	case errors.Is(err, resolver.ErrChainLimit):
+		code = dns.ExtendedErrorCodeOther
+	case errors.Is(err, resolver.ErrBusy) || errors.Is(err, cache.ErrNotCached):
+		code, text = dns.ExtendedErrorCodeOther, "privdns: too many queries in flight"
+	}
+	if len(text) > 300 {
+		text = text[:297] + "..."
+	}
+	return &dns.EDNS0_EDE{InfoCode: code, ExtraText: text}
+}
+
+// chaos answers CHAOS id.server and hostname.bind with the identity; other
+// CHAOS names (version.bind among them) are refused.
+func chaos(r *dns.Msg, identity string) *dns.Msg {
+	qs := r.Question[0]
+	name := strings.ToLower(qs.Name)
+	if identity == "" || qs.Qtype != dns.TypeTXT || (name != "id.server." && name != "hostname.bind.") {
+		return errorReply(r, dns.RcodeRefused)
+	}
+	resp := new(dns.Msg)
+	resp.SetReply(r)
+	resp.Answer = []dns.RR{&dns.TXT{
+		Hdr: dns.RR_Header{Name: qs.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS},
+		Txt: []string{identity},
+	}}
+	return resp
+}
+
+func errorReply(r *dns.Msg, rcode int) *dns.Msg {
+	resp := new(dns.Msg)
+	resp.SetRcode(r, rcode)
+	if rcode == dns.RcodeFormatError && len(r.Question) != 1 {
+		resp.Question = nil
+	}
+	return resp
+}
+
+func countOPT(extra []dns.RR) int {
+	n := 0
+	for _, rr := range extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n
+}
+
+func questionString(r *dns.Msg) string {
+	if len(r.Question) == 0 {
+		return ""
+	}
+	q := r.Question[0]
+	return q.Name + " " + dns.Class(q.Qclass).String() + " " + dns.Type(q.Qtype).String()
+}
