@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/enginetest"
 	"github.com/privdns/privdns/resolver/resolvertest"
+	"github.com/privdns/privdns/resolver/wire"
 
 	"github.com/privdns/privdns/resolver/cache"
 )
@@ -205,5 +208,88 @@ func TestPackedAnswersGoWithTheirCacheEntry(t *testing.T) {
 	}
 	if n := up.asked.Load(); n != 4 {
 		t.Errorf("upstream asked %d times, want 4 (a, b, c, then a again)", n)
+	}
+}
+
+// packedOnce answers m through h's full path as a UDP listener does, keeps
+// the reply, and returns the packet and its parsed question for Packed.
+func packedOnce(t testing.TB, h *Handler, m *dns.Msg, from netip.AddrPort) ([]byte, wire.Question) {
+	t.Helper()
+	pkt, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := wire.ParseQuestion(pkt, make([]byte, 0, 255))
+	if !ok {
+		t.Fatal("not a plain query")
+	}
+	resp, keep := h.Answer(m, from.Addr(), "udp", false, &q)
+	b, err := resp.Pack()
+	if err != nil || keep == nil {
+		t.Fatalf("no reply to keep: %v", err)
+	}
+	keep(b)
+	return pkt, q
+}
+
+func TestAReadyPackedHitAllocatesNothing(t *testing.T) {
+	w := enginetest.New(t, true)
+	h := New(Options{Engine: w.Engine})
+	from := netip.AddrPortFrom(w.Bob, 5300)
+	for _, name := range []string{"contoso.privatelink.blob.core.windows.net", "nothere.privatelink.blob.core.windows.net"} {
+		pkt, q := packedOnce(t, h, resolvertest.Query(name, dns.TypeA), from)
+		out := make([]byte, 4096)
+		if n := h.Packed(pkt, &q, from, out); n == 0 {
+			t.Fatalf("%s: no ready-packed answer", name)
+		}
+		if allocs := testing.AllocsPerRun(200, func() { h.Packed(pkt, &q, from, out) }); allocs != 0 {
+			t.Errorf("%s: %v allocations per ready-packed hit, want 0", name, allocs)
+		}
+	}
+}
+
+// Queries that arrive together after a reload agree on one new answer set:
+// none of them stores into a set that another one replaces.
+func TestConcurrentQueriesAfterAReloadShareOneAnswerSet(t *testing.T) {
+	w := enginetest.New(t, true)
+	h := New(Options{Engine: w.Engine})
+	for round := range 50 {
+		view := enginetest.OneNetwork(t, nil) // a new View: a reload
+		set := h.set.Load()
+		const n = 8
+		got := make([]*answerSet, n)
+		var start, done sync.WaitGroup
+		start.Add(1)
+		for i := range n {
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				start.Wait()
+				got[i] = h.packed.setFor(view, set)
+			}()
+		}
+		start.Done()
+		done.Wait()
+		for i := range got {
+			if got[i] != got[0] || got[i] != h.packed.cur.Load() {
+				t.Fatalf("round %d: query %d got answer set %p, the first %p, the current %p", round, i, got[i], got[0], h.packed.cur.Load())
+			}
+		}
+	}
+}
+
+// BenchmarkPackedHit: a repeated question answered from its ready-packed
+// reply, as a UDP reader does inline (no lock, no allocation).
+func BenchmarkPackedHit(b *testing.B) {
+	w := enginetest.New(b, true)
+	h := New(Options{Engine: w.Engine})
+	from := netip.AddrPortFrom(w.Bob, 5300)
+	pkt, q := packedOnce(b, h, resolvertest.Query("contoso.privatelink.blob.core.windows.net", dns.TypeA), from)
+	out := make([]byte, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if h.Packed(pkt, &q, from, out) == 0 {
+			b.Fatal("no ready-packed answer")
+		}
 	}
 }

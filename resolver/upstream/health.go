@@ -109,6 +109,12 @@ func (h *health) note(ok bool) {
 // query is the probe; a probe must be followed by exactly one report or
 // release.
 func (h *health) admit(now time.Time) (ok, probe bool) {
+	if !h.downNow.Load() {
+		// Up: admitted without the lock. A target going down at this
+		// moment lets this attempt through, as if it came a moment
+		// earlier.
+		return true, false
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.down {

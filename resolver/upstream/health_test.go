@@ -471,3 +471,21 @@ func wantBackAfterBackoff(t *testing.T, g *Group, clk *clock) {
 	}
 	wantA(t, m, "192.0.2.1")
 }
+
+// An up target is admitted without its health's lock: queries to a
+// healthy upstream never queue behind each other's reports.
+func TestAnUpTargetIsAdmittedWithoutTheLock(t *testing.T) {
+	h := &health{threshold: 3, base: time.Second, max: 30 * time.Second}
+	h.mu.Lock() // as a report in progress would
+	admitted := make(chan bool, 1)
+	go func() { ok, _ := h.admit(time.Now()); admitted <- ok }()
+	select {
+	case ok := <-admitted:
+		if !ok {
+			t.Error("an up target was not admitted")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("admit waited on the lock of an up target")
+	}
+	h.mu.Unlock()
+}
