@@ -93,8 +93,9 @@ type Link struct {
 	Network             string // declared name of the linked network
 	ResolutionPolicy    string // "Default" | "NxDomainRedirect"
 	RegistrationEnabled bool
-	// FallbackTypes are the query types NxDomainRedirect falls back for;
-	// A, AAAA and CNAME unless the link lists others.
+	// FallbackTypes are the query types NxDomainRedirect falls back for
+	// besides A, AAAA and CNAME, which always fall back: a link's list
+	// widens Azure's, never narrows it.
 	FallbackTypes []uint16
 }
 

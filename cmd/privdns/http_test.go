@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -225,5 +226,42 @@ func TestCacheCountersGoOnAcrossAReloadThatReplacesTheCache(t *testing.T) {
 	ask(t, "udp", "127.0.1.5", addr, "www.example.com", dns.TypeA, true) // the new cache is empty
 	if h, m := metricValue(t, srv.reg, "privdns_cache_hits_total", nil), metricValue(t, srv.reg, "privdns_cache_misses_total", nil); h != hits || m != misses+1 {
 		t.Errorf("after the reload: %v hits, %v misses; want %v and %v (counters go on, not back to 0)", h, m, hits, misses+1)
+	}
+}
+
+// A scrape never waits on the server's lock, which a reload holds for its
+// length and Close while it waits for HTTP requests to end: scrapes are
+// answered during both, and Close does not stall on one.
+func TestScrapesDoNotWaitOnReloadsOrClose(t *testing.T) {
+	public := resolvertest.StartPublic(t, "www.example.com. 300 IN A 93.184.215.14")
+	s := serveText(t, "", fmt.Sprintf(metricsConfig, public.Addr, public.Addr))
+	url := "http://" + s.httpAddr() + "/metrics"
+	s.mu.Lock() // as a reload in progress, or Close, holds it
+	got := make(chan string, 1)
+	go func() {
+		client := &http.Client{Timeout: 20 * time.Second}
+		resp, err := client.Get(url)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		got <- string(body)
+	}()
+	body := <-got
+	s.mu.Unlock()
+	if !strings.Contains(body, "privdns_cache_hits_total") {
+		t.Fatalf("a scrape while the lock was held: %.200s", body)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(4 * time.Second): // the grace for queries is 5 s
+		t.Fatal("Close waited for its grace period with no query in flight")
 	}
 }

@@ -47,4 +47,12 @@ func (s *server) startHTTP(addr string) (*httpServer, error) {
 	return h, nil
 }
 
-func (h *httpServer) close(ctx context.Context) error { return h.srv.Shutdown(ctx) }
+// close waits (until ctx ends) for requests in flight, then closes what
+// is left: a slow scrape does not hold a shutdown up.
+func (h *httpServer) close(ctx context.Context) error {
+	if err := h.srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+		return h.srv.Close()
+	} else {
+		return err
+	}
+}

@@ -116,6 +116,7 @@ func (s *server) apply(cfg *config.Config) error {
 		s.cache = c
 		s.metrics.ObserveCache(s.cacheStats)
 	}
+	s.publishStats()
 	if s.opts.Level != nil && s.opts.LevelOverride == "" {
 		setLevel(s.opts.Level, cfg.Server.Log.Level)
 	}
@@ -262,19 +263,41 @@ func (s *server) closeDraining(port string) bool {
 	return len(ls) > 0
 }
 
+// statsSource is what a scrape reads cache statistics from: published
+// whole by every load, so that a scrape never waits on a reload or on
+// Close (which hold s.mu, Close while it waits for the HTTP server's
+// requests, scrapes among them, to end).
+type statsSource struct {
+	cache    *cache.Cache
+	handlers []*dnsserver.Handler
+	retired  cache.Stats
+}
+
+// publishStats makes the current cache, listeners and retired counts the
+// ones scrapes read; s.mu is held.
+func (s *server) publishStats() {
+	src := &statsSource{cache: s.cache, retired: s.retired}
+	for _, l := range s.listeners {
+		src.handlers = append(src.handlers, l.h)
+	}
+	s.stats.Store(src)
+}
+
 // cacheStats is the public cache's statistics plus the hits the listeners
 // answered from ready-packed answers in front of it, counted on from what
-// caches and listeners replaced by reloads had counted.
+// caches and listeners replaced by reloads had counted. It takes no lock.
 func (s *server) cacheStats() cache.Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.cache.Stats()
-	for _, l := range s.listeners {
-		st.Hits += l.h.PackedHits()
+	src := s.stats.Load()
+	if src == nil || src.cache == nil {
+		return cache.Stats{}
 	}
-	st.Hits += s.retired.Hits
-	st.Misses += s.retired.Misses
-	st.StaleServed += s.retired.StaleServed
-	st.Prefetches += s.retired.Prefetches
+	st := src.cache.Stats()
+	for _, h := range src.handlers {
+		st.Hits += h.PackedHits()
+	}
+	st.Hits += src.retired.Hits
+	st.Misses += src.retired.Misses
+	st.StaleServed += src.retired.StaleServed
+	st.Prefetches += src.retired.Prefetches
 	return st
 }

@@ -75,7 +75,7 @@ func (s *server) run(ctx context.Context, hup <-chan os.Signal) error {
 		case <-ctx.Done():
 			s.log.Info("shutting down")
 			err := s.Close()
-			if errors.Is(err, context.DeadlineExceeded) {
+			if errors.Is(err, errQueriesDropped) {
 				// A stop as asked: what was still running had its 5 s.
 				s.log.Warn("queries still in flight after 5 s were dropped")
 				return nil
@@ -113,6 +113,8 @@ type server struct {
 	closed    bool
 
 	retired cache.Stats // counted by caches and listeners a reload replaced
+
+	stats atomic.Pointer[statsSource] // what scrapes read, without mu
 
 	drainMu  sync.Mutex
 	draining map[*listener]struct{} // removed by a reload, finishing their queries
@@ -199,6 +201,11 @@ func (s *server) Close() error {
 	return s.shutdown()
 }
 
+// errQueriesDropped says that listeners closed with queries still in
+// flight after the grace of Close; nothing else (an HTTP request slow to
+// end, say) means queries were dropped.
+var errQueriesDropped = errors.New("queries in flight dropped")
+
 func (s *server) shutdown() error {
 	if s.closed {
 		return nil
@@ -208,6 +215,9 @@ func (s *server) shutdown() error {
 	defer cancel()
 	lerr := closeListeners(s.listeners)
 	errs := []error{lerr}
+	if errors.Is(lerr, context.DeadlineExceeded) {
+		errs = append(errs, errQueriesDropped)
+	}
 	if s.http != nil {
 		errs = append(errs, s.http.close(ctx))
 	}
