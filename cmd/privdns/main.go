@@ -40,6 +40,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newCheckCommand(), newExplainCommand(), newVersionCommand(), newDemoCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newExplainCommand(), newVersionCommand(), newDemoCommand(), newImportCommand())
 	return root
 }

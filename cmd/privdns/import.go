@@ -1,0 +1,184 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/privdns/privdns/config"
+	"github.com/privdns/privdns/config/azure"
+)
+
+func newImportCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Write a privdns configuration from another system's",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newImportAzureCommand())
+	return cmd
+}
+
+// importAzureFlags are the flags of `privdns import azure` (SPEC §7).
+type importAzureFlags struct {
+	from, out      string
+	upstreams      []string
+	autoregistered string
+	force          bool
+}
+
+func newImportAzureCommand() *cobra.Command {
+	var f importAzureFlags
+	cmd := &cobra.Command{
+		Use:   "azure --from DIR --out DIR",
+		Short: "Import an Azure Private DNS estate from what the Azure CLI prints",
+		Long: "Reads every *.json file below --from, each what one Azure CLI command printed\n" +
+			"with -o json (zones, record sets, links, VNets, forwarding rulesets, rules and\n" +
+			"their links), and writes privdns.yaml and the zone files to --out. Nothing is\n" +
+			"written when anything is wrong.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runImportAzure(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "folder of JSON printed by the az commands (required)")
+	fl.StringVar(&f.out, "out", "", "folder to write privdns.yaml and zones/ to (required; must be empty or missing)")
+	fl.StringArrayVar(&f.upstreams, "upstream", nil, "upstreams.servers entry, HOST:PORT (repeat for several; in Azure 168.63.129.16:53)")
+	fl.StringVar(&f.autoregistered, "autoregistered", "records", "auto-registered record sets: records (written, with a comment) or skip")
+	fl.BoolVar(&f.force, "force", false, "replace a non-empty --out as a whole")
+	cmd.MarkFlagRequired("from") //nolint:errcheck // the flag exists
+	cmd.MarkFlagRequired("out")  //nolint:errcheck // the flag exists
+	return cmd
+}
+
+func runImportAzure(f importAzureFlags, out, errOut io.Writer) error {
+	fail := func(format string, args ...any) error {
+		fmt.Fprintf(errOut, "privdns import azure: "+format+"\n", args...)
+		return exitError{1}
+	}
+	opts := azure.Options{DataDir: registrationDataDir()}
+	switch f.autoregistered {
+	case "records":
+	case "skip":
+		opts.SkipAutoregistered = true
+	default:
+		return fail("--autoregistered %q: want records or skip", f.autoregistered)
+	}
+	for _, u := range f.upstreams {
+		s, err := upstreamFlag(u)
+		if err != nil {
+			return fail("--upstream %q: %v", u, err)
+		}
+		opts.Upstreams = append(opts.Upstreams, s)
+	}
+	if st, err := os.Stat(f.from); err != nil || !st.IsDir() {
+		return fail("--from %s: not a folder", f.from)
+	}
+	if err := outsideOf(f.out, f.from); err != nil {
+		return fail("--out %s: %v", f.out, err)
+	}
+
+	res, err := azure.Import(os.DirFS(f.from), opts)
+	for _, n := range res.Notices {
+		fmt.Fprintln(errOut, "notice:", n)
+	}
+	var problems azure.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(errOut, p.Error())
+		}
+		fmt.Fprintf(errOut, "%d problem(s); nothing written to %s\n", len(problems), f.out)
+		return exitError{1}
+	} else if err != nil {
+		return fail("%v", err)
+	}
+
+	err = azure.Write(f.out, res.Files, azure.WriteOptions{Force: f.force, Check: checkImported})
+	if err != nil {
+		var cerr config.Errors
+		if errors.As(err, &cerr) {
+			for _, p := range cerr {
+				fmt.Fprintln(errOut, p.Error())
+			}
+			return fail("the configuration made from the input does not pass privdns check (an importer bug: please report it); nothing written to %s", f.out)
+		}
+		return fail("%v; nothing written", err)
+	}
+	for _, line := range res.Summary {
+		fmt.Fprintln(out, line)
+	}
+	conf := filepath.Join(f.out, azure.ConfigFile)
+	fmt.Fprintf(out, "wrote %s and %d zone files; next: privdns check --config %s\n", conf, len(res.Files)-1, conf)
+	return nil
+}
+
+// checkImported loads the written configuration with privdns's own loader
+// before it takes --out's place, so that what is written always passes
+// `privdns check`.
+func checkImported(dir string) error {
+	_, err := config.Load(filepath.Join(dir, azure.ConfigFile))
+	return err
+}
+
+// upstreamFlag checks an --upstream value: an IP address with an optional
+// port, or tls://IP:port#name as upstreams.servers takes them.
+func upstreamFlag(s string) (string, error) {
+	if strings.HasPrefix(s, "tls://") {
+		return s, nil // left to the configuration's own check
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.String(), nil
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return netip.AddrPortFrom(ip, 53).String(), nil
+	}
+	return "", errors.New("want HOST:PORT with an IP address, such as 168.63.129.16:53")
+}
+
+// outsideOf refuses an output folder that holds the input or the working
+// directory: --force replaces the output folder as a whole.
+func outsideOf(out, from string) error {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		if r, err := filepath.EvalSymlinks(a); err == nil {
+			return r
+		}
+		return a
+	}
+	o := abs(out)
+	wd, _ := os.Getwd()
+	for _, inner := range []string{abs(from), abs(wd)} {
+		if rel, err := filepath.Rel(o, inner); err == nil && filepath.IsLocal(rel) || rel == "." {
+			return fmt.Errorf("holds %s: the output folder is replaced as a whole", inner)
+		}
+	}
+	return nil
+}
+
+// registrationDataDir is server.dataDir for a configuration with
+// registration-enabled links (SPEC §7: "data"), or "" when this build's
+// configuration has no server.dataDir yet, so that the output still passes
+// `privdns check`.
+func registrationDataDir() string {
+	probe := []byte("server: {dataDir: data}\nupstreams: {servers: [\"192.0.2.1\"]}\n")
+	_, err := config.Parse(probe, "yaml", "")
+	var problems config.Errors
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			if strings.EqualFold(p.Key, "server.dataDir") && strings.HasPrefix(p.Msg, "unknown key") {
+				return ""
+			}
+		}
+	}
+	return "data"
+}
