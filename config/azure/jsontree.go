@@ -3,9 +3,9 @@ package azure
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -56,116 +56,263 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e
 // errTooDeep is the message of a file nested deeper than maxDepth.
 var errTooDeep = fmt.Sprintf("malformed JSON: nested more than %d levels deep", maxDepth)
 
-// parseJSON reads one JSON document. It accepts what encoding/json accepts
-// (nesting up to maxDepth), after turning a UTF-16 file with a byte order
-// mark — what PowerShell's ">" writes — into UTF-8 and dropping a UTF-8
-// byte order mark. The returned text is what offsets refer to.
+// parseJSON reads one JSON document (RFC 8259, as encoding/json accepts
+// it, nesting up to maxDepth), after turning a UTF-16 file with a byte
+// order mark — what PowerShell's ">" writes — into UTF-8 and dropping a
+// UTF-8 byte order mark. The returned text is what offsets refer to.
 func parseJSON(data []byte) (*jvalue, []byte, *syntaxError) {
 	data = normalise(data)
-	p := &jparser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
-	p.dec.UseNumber()
-	if len(bytes.TrimSpace(data)) == 0 {
+	p := &jparser{data: data}
+	p.space()
+	if p.pos == len(data) {
 		return nil, data, &syntaxError{Line: 1, Col: 1, Msg: "malformed JSON: the file is empty (did the az command fail?)"}
 	}
 	v, err := p.value(0)
 	if err != nil {
 		return nil, data, err
 	}
-	off := p.next()
-	if _, terr := p.dec.Token(); terr != io.EOF {
-		return nil, data, p.errorAt(off, "malformed JSON: more after the end of the JSON value")
+	if p.space(); p.pos < len(data) {
+		return nil, data, p.errorAt(p.pos, "malformed JSON: more after the end of the JSON value")
 	}
 	return v, data, nil
 }
 
+// jparser is a recursive-descent JSON reader that knows where it is, so
+// every error names the byte at fault.
 type jparser struct {
 	data []byte
-	dec  *json.Decoder
+	pos  int
 }
 
-// next returns the offset of the next token: the decoder stops right after
-// the last token, before any space, comma or colon.
-func (p *jparser) next() int {
-	off := int(p.dec.InputOffset())
-	for off < len(p.data) {
-		switch p.data[off] {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
+func (p *jparser) space() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\r', '\n':
+			p.pos++
 			continue
 		}
-		break
+		return
 	}
-	return off
+}
+
+// unexpected reports the byte at pos (or the end of the file) where what
+// was wanted is not.
+func (p *jparser) unexpected(want string) *syntaxError {
+	if p.pos >= len(p.data) {
+		return p.errorAt(len(p.data), "malformed JSON: the file ends in the middle of a value")
+	}
+	r, _ := utf8.DecodeRune(p.data[p.pos:])
+	return p.errorAt(p.pos, fmt.Sprintf("malformed JSON: invalid character %s %s", quoteChar(r), want))
+}
+
+func quoteChar(r rune) string {
+	if r == '\'' {
+		return `'\''`
+	}
+	if r == '"' {
+		return `'"'`
+	}
+	return strconv.QuoteRune(r)
 }
 
 func (p *jparser) value(depth int) (*jvalue, *syntaxError) {
 	if depth > maxDepth {
-		return nil, p.errorAt(p.next(), errTooDeep)
+		return nil, p.errorAt(p.pos, errTooDeep)
 	}
-	off := p.next()
-	tok, err := p.dec.Token()
-	if err != nil {
-		return nil, p.tokenError(off, err)
+	if p.pos >= len(p.data) {
+		return nil, p.unexpected("")
 	}
-	v := &jvalue{off: off}
-	switch t := tok.(type) {
-	case nil:
-		v.kind = kindNull
-	case bool:
-		v.kind, v.b = kindBool, t
-	case json.Number:
-		v.kind, v.text = kindNumber, string(t)
-	case string:
-		v.kind, v.text = kindString, t
-	case json.Delim:
-		if t == '[' {
-			v.kind = kindArray
-			for p.dec.More() {
-				item, err := p.value(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				v.arr = append(v.arr, item)
-			}
-		} else {
-			v.kind = kindObject
-			for p.dec.More() {
-				koff := p.next()
-				key, err := p.dec.Token()
-				if err != nil {
-					return nil, p.tokenError(koff, err)
-				}
-				val, serr := p.value(depth + 1)
-				if serr != nil {
-					return nil, serr
-				}
-				v.keys = append(v.keys, key.(string)) // the decoder allows only strings here
-				v.vals = append(v.vals, val)
-			}
-		}
-		end := p.next()
-		if _, err := p.dec.Token(); err != nil { // the closing bracket
-			return nil, p.tokenError(end, err)
-		}
+	v := &jvalue{off: p.pos}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return v, p.object(v, depth)
+	case c == '[':
+		return v, p.array(v, depth)
+	case c == '"':
+		v.kind = kindString
+		s, err := p.str()
+		v.text = s
+		return v, err
+	case c == '-' || c >= '0' && c <= '9':
+		v.kind = kindNumber
+		return v, p.number(v)
+	case c == 't':
+		v.kind, v.b = kindBool, true
+		return v, p.literal("true")
+	case c == 'f':
+		v.kind = kindBool
+		return v, p.literal("false")
+	case c == 'n':
+		return v, p.literal("null")
 	}
-	return v, nil
+	return nil, p.unexpected("looking for the beginning of a value")
 }
 
-// tokenError places an error of the decoder: a syntax error at the byte it
-// names, a file cut short at its end.
-func (p *jparser) tokenError(off int, err error) *syntaxError {
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		at := int(se.Offset) - 1 // the offset counts the offending byte
-		if at < off {
-			at = off
-		}
-		return p.errorAt(at, "malformed JSON: "+se.Error())
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return p.errorAt(len(p.data), "malformed JSON: the file ends in the middle of a value")
+func (p *jparser) object(v *jvalue, depth int) *syntaxError {
+	v.kind = kindObject
+	p.pos++
+	p.space()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return nil
 	}
-	return p.errorAt(off, "malformed JSON: "+err.Error())
+	for {
+		p.space()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return p.unexpected("looking for the beginning of an object key string")
+		}
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.space()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return p.unexpected("after object key")
+		}
+		p.pos++
+		p.space()
+		val, err := p.value(depth + 1)
+		if err != nil {
+			return err
+		}
+		v.keys, v.vals = append(v.keys, key), append(v.vals, val)
+		p.space()
+		switch {
+		case p.pos < len(p.data) && p.data[p.pos] == ',':
+			p.pos++
+		case p.pos < len(p.data) && p.data[p.pos] == '}':
+			p.pos++
+			return nil
+		default:
+			return p.unexpected("after object key:value pair")
+		}
+	}
+}
+
+func (p *jparser) array(v *jvalue, depth int) *syntaxError {
+	v.kind = kindArray
+	p.pos++
+	p.space()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return nil
+	}
+	for {
+		p.space()
+		item, err := p.value(depth + 1)
+		if err != nil {
+			return err
+		}
+		v.arr = append(v.arr, item)
+		p.space()
+		switch {
+		case p.pos < len(p.data) && p.data[p.pos] == ',':
+			p.pos++
+		case p.pos < len(p.data) && p.data[p.pos] == ']':
+			p.pos++
+			return nil
+		default:
+			return p.unexpected("after array element")
+		}
+	}
+}
+
+// str reads a string literal at pos and returns its value.
+func (p *jparser) str() (string, *syntaxError) {
+	start := p.pos
+	p.pos++ // the opening quote
+	for p.pos < len(p.data) {
+		switch c := p.data[p.pos]; {
+		case c == '"':
+			p.pos++
+			var s string
+			// The literal is valid by now; encoding/json decodes its escapes
+			// (and turns invalid UTF-8 into U+FFFD, as it always does).
+			if err := json.Unmarshal(p.data[start:p.pos], &s); err != nil {
+				return "", p.errorAt(start, "malformed JSON: "+err.Error())
+			}
+			return s, nil
+		case c == '\\':
+			p.pos++
+			if p.pos >= len(p.data) {
+				return "", p.unexpected("")
+			}
+			switch p.data[p.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.pos++
+			case 'u':
+				p.pos++
+				for range 4 {
+					if p.pos >= len(p.data) || !isHex(p.data[p.pos]) {
+						return "", p.unexpected("in \\u hexadecimal character escape")
+					}
+					p.pos++
+				}
+			default:
+				return "", p.unexpected("in string escape code")
+			}
+		case c < ' ':
+			return "", p.unexpected("in string literal")
+		default:
+			p.pos++
+		}
+	}
+	return "", p.unexpected("")
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at pos.
+func (p *jparser) number(v *jvalue) *syntaxError {
+	start := p.pos
+	at := func(ok func(byte) bool) bool { return p.pos < len(p.data) && ok(p.data[p.pos]) }
+	is := func(cs string) func(byte) bool { return func(c byte) bool { return strings.IndexByte(cs, c) >= 0 } }
+	digits := func(what string) *syntaxError {
+		if !at(isDigit) {
+			return p.unexpected(what)
+		}
+		for at(isDigit) {
+			p.pos++
+		}
+		return nil
+	}
+	if at(is("-")) {
+		p.pos++
+	}
+	if at(is("0")) {
+		p.pos++
+	} else if err := digits("in numeric literal"); err != nil {
+		return err
+	}
+	if at(is(".")) {
+		p.pos++
+		if err := digits("after decimal point in numeric literal"); err != nil {
+			return err
+		}
+	}
+	if at(is("eE")) {
+		p.pos++
+		if at(is("+-")) {
+			p.pos++
+		}
+		if err := digits("in exponent of numeric literal"); err != nil {
+			return err
+		}
+	}
+	v.text = string(p.data[start:p.pos])
+	return nil
+}
+
+func (p *jparser) literal(word string) *syntaxError {
+	for i := range len(word) {
+		if p.pos >= len(p.data) || p.data[p.pos] != word[i] {
+			return p.unexpected(fmt.Sprintf("in literal %s (expecting %q)", word, word[i]))
+		}
+		p.pos++
+	}
+	return nil
 }
 
 func (p *jparser) errorAt(off int, msg string) *syntaxError {

@@ -79,7 +79,7 @@ func (n node) items() []node {
 }
 
 // str returns a string value; absent or null reads as "" (and is reported
-// when required).
+// when required, as is "").
 func (n node) str(required bool) string {
 	switch {
 	case !n.present():
@@ -90,6 +90,8 @@ func (n node) str(required bool) string {
 	case !n.is(kindString):
 		n.errorf("must be a string, not %s", n.describe())
 		return ""
+	case required && n.v.text == "":
+		n.errorf("required, and empty")
 	}
 	return n.v.text
 }
