@@ -89,34 +89,43 @@ func runImportAzure(f importAzureFlags, out, errOut io.Writer) error {
 	for _, n := range res.Notices {
 		fmt.Fprintln(errOut, "notice:", n)
 	}
-	var problems azure.Problems
-	if errors.As(err, &problems) {
-		for _, p := range problems {
-			fmt.Fprintln(errOut, p.Error())
-		}
-		fmt.Fprintf(errOut, "%d problem(s); nothing written to %s\n", len(problems), f.out)
-		return exitError{1}
-	} else if err != nil {
-		return fail("%v", err)
-	}
-
-	err = azure.Write(f.out, res.Files, azure.WriteOptions{Force: f.force, Check: checkImported})
 	if err != nil {
-		var cerr config.Errors
-		if errors.As(err, &cerr) {
-			for _, p := range cerr {
-				fmt.Fprintln(errOut, p.Error())
-			}
-			return fail("the configuration made from the input does not pass privdns check (an importer bug: please report it); nothing written to %s", f.out)
-		}
-		return fail("%v; nothing written", err)
+		return importFailed(err, f.out, errOut)
+	}
+	if err := azure.Write(f.out, res.Files, azure.WriteOptions{Force: f.force, Check: checkImported}); err != nil {
+		return importFailed(err, f.out, errOut)
 	}
 	for _, line := range res.Summary {
 		fmt.Fprintln(out, line)
 	}
 	conf := filepath.Join(f.out, azure.ConfigFile)
-	fmt.Fprintf(out, "wrote %s and %d zone files; next: privdns check --config %s\n", conf, len(res.Files)-1, conf)
+	files := fmt.Sprintf("%d zone files", len(res.Files)-1)
+	if len(res.Files) == 2 {
+		files = "1 zone file"
+	}
+	fmt.Fprintf(out, "wrote %s and %s; next: privdns check --config %s\n", conf, files, conf)
 	return nil
+}
+
+// importFailed prints why nothing was written to out and returns exit 1.
+func importFailed(err error, out string, errOut io.Writer) error {
+	var problems azure.Problems
+	var invalid config.Errors
+	switch {
+	case errors.As(err, &problems):
+		for _, p := range problems {
+			fmt.Fprintln(errOut, p.Error())
+		}
+		fmt.Fprintf(errOut, "%d problem(s); nothing written to %s\n", len(problems), out)
+	case errors.As(err, &invalid):
+		for _, p := range invalid {
+			fmt.Fprintln(errOut, p.Error())
+		}
+		fmt.Fprintf(errOut, "privdns import azure: the configuration made from the input does not pass privdns check (an importer bug: please report it); nothing written to %s\n", out)
+	default:
+		fmt.Fprintf(errOut, "privdns import azure: %v; nothing written to %s\n", err, out)
+	}
+	return exitError{1}
 }
 
 // checkImported loads the written configuration with privdns's own loader

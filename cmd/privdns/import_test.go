@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -18,214 +16,6 @@ import (
 	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
-// azureEstate is what a fixture folder says, read here on its own (plain
-// encoding/json, both shapes) so the round trip checks the importer against
-// the fixture rather than against itself.
-type azureEstate struct {
-	vnets map[string]azureVNet   // lower-cased id →
-	zones map[string]string      // lower-cased zone id → zone name
-	links map[string][]azureLink // lower-cased zone id →
-	sets  []azureSet
-}
-
-type azureVNet struct{ name, rg string }
-
-// azureLink is a zone link; vnet is the lower-cased VNet id.
-type azureLink struct{ vnet, name, policy string }
-
-type azureSet struct {
-	zoneID, name, typ string
-	ttl               uint32
-	want              []string // each record's data as miekg prints it; TXT strings joined
-}
-
-func readAzureEstate(t *testing.T, dir string) *azureEstate {
-	t.Helper()
-	e := &azureEstate{vnets: map[string]azureVNet{}, zones: map[string]string{}, links: map[string][]azureLink{}}
-	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(p) != ".json" {
-			return err
-		}
-		data, err := os.ReadFile(filepath.Join(dir, p))
-		if err != nil {
-			return err
-		}
-		var top any
-		if err := json.Unmarshal(data, &top); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		list, ok := top.([]any)
-		if m, isMap := top.(map[string]any); isMap {
-			list = m["value"].([]any)
-		} else if !ok {
-			return fmt.Errorf("%s: not a list", p)
-		}
-		for _, item := range list {
-			e.add(item.(map[string]any))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func (e *azureEstate) add(o map[string]any) {
-	id, name, typ := o["id"].(string), o["name"].(string), strings.ToLower(o["type"].(string))
-	body := o
-	if p, ok := o["properties"].(map[string]any); ok {
-		body = p
-	}
-	zoneOf := func(id string) string {
-		i := strings.Index(strings.ToLower(id), "/privatednszones/")
-		rest := id[i+len("/privatednszones/"):]
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			rest = rest[:j]
-		}
-		return strings.ToLower(id[:i+len("/privatednszones/")] + rest)
-	}
-	switch {
-	case typ == "microsoft.network/virtualnetworks":
-		e.vnets[strings.ToLower(id)] = azureVNet{name: name, rg: strings.Split(id, "/")[4]}
-	case typ == "microsoft.network/privatednszones":
-		e.zones[strings.ToLower(id)] = name
-	case typ == "microsoft.network/privatednszones/virtualnetworklinks":
-		vnet := body["virtualNetwork"].(map[string]any)["id"].(string)
-		policy, _ := body["resolutionPolicy"].(string)
-		if policy == "" {
-			policy = "Default"
-		}
-		e.links[zoneOf(id)] = append(e.links[zoneOf(id)], azureLink{strings.ToLower(vnet), name, policy})
-	case strings.HasPrefix(typ, "microsoft.network/privatednszones/"):
-		s := azureSet{zoneID: zoneOf(id), name: name, typ: strings.ToUpper(typ[strings.LastIndexByte(typ, '/')+1:]), ttl: uint32(body["ttl"].(float64))}
-		s.want = recordData(s.typ, body)
-		e.sets = append(e.sets, s)
-	}
-}
-
-func fqdn(s string) string { return dns.Fqdn(strings.ToLower(s)) }
-
-func recordData(typ string, body map[string]any) []string {
-	items := func(key string) []map[string]any {
-		var out []map[string]any
-		list, _ := body[key].([]any)
-		for _, it := range list {
-			out = append(out, it.(map[string]any))
-		}
-		return out
-	}
-	num := func(m map[string]any, k string) int { return int(m[k].(float64)) }
-	var out []string
-	switch typ {
-	case "A":
-		for _, r := range items("aRecords") {
-			out = append(out, r["ipv4Address"].(string))
-		}
-	case "AAAA":
-		for _, r := range items("aaaaRecords") {
-			out = append(out, netip.MustParseAddr(r["ipv6Address"].(string)).String())
-		}
-	case "CNAME":
-		out = append(out, fqdn(body["cnameRecord"].(map[string]any)["cname"].(string)))
-	case "MX":
-		for _, r := range items("mxRecords") {
-			out = append(out, fmt.Sprintf("%d %s", num(r, "preference"), fqdn(r["exchange"].(string))))
-		}
-	case "PTR":
-		for _, r := range items("ptrRecords") {
-			out = append(out, fqdn(r["ptrdname"].(string)))
-		}
-	case "SRV":
-		for _, r := range items("srvRecords") {
-			out = append(out, fmt.Sprintf("%d %d %d %s", num(r, "priority"), num(r, "weight"), num(r, "port"), fqdn(r["target"].(string))))
-		}
-	case "TXT":
-		for _, r := range items("txtRecords") {
-			var joined string
-			for _, s := range r["value"].([]any) {
-				joined += s.(string)
-			}
-			out = append(out, joined)
-		}
-	case "SOA":
-		s := body["soaRecord"].(map[string]any)
-		out = append(out, fmt.Sprintf("%s %s %d %d %d %d %d", fqdn(s["host"].(string)), fqdn(s["email"].(string)),
-			num(s, "serialNumber"), num(s, "refreshTime"), num(s, "retryTime"), num(s, "expireTime"), num(s, "minimumTtl")))
-	}
-	slices.Sort(out)
-	return out
-}
-
-// linked returns the link of zone zoneID to vnet, or nil.
-func (e *azureEstate) linked(zoneID, vnet string) *azureLink {
-	for i, l := range e.links[zoneID] {
-		if l.vnet == vnet {
-			return &e.links[zoneID][i]
-		}
-	}
-	return nil
-}
-
-// networkName is SPEC §7's naming: the VNet's name, or
-// RESOURCEGROUP-NAME lower-cased when two VNets share a name.
-func (e *azureEstate) networkName(id string) string {
-	v := e.vnets[id]
-	for other, w := range e.vnets {
-		if other != id && strings.EqualFold(w.name, v.name) {
-			return strings.ToLower(v.rg + "-" + v.name)
-		}
-	}
-	return v.name
-}
-
-// answerData prints an answer's records of type qtype as recordData does,
-// checking owner and TTL; TXT strings are joined and each must fit 255
-// bytes.
-func answerData(t *testing.T, m *dns.Msg, qname string, qtype uint16, ttl uint32) []string {
-	t.Helper()
-	var out []string
-	for _, rr := range m.Answer {
-		h := rr.Header()
-		if h.Rrtype != qtype {
-			continue
-		}
-		if !strings.EqualFold(h.Name, qname) || h.Ttl != ttl {
-			t.Errorf("%s: owner %s TTL %d, want %s TTL %d", qname, h.Name, h.Ttl, qname, ttl)
-		}
-		if txt, ok := rr.(*dns.TXT); ok {
-			var joined strings.Builder
-			for _, s := range txt.Txt {
-				raw, err := unescapeTXT(s)
-				if err != nil || len(raw) > 255 {
-					t.Errorf("%s: TXT string of %d bytes (%v)", qname, len(raw), err)
-				}
-				joined.WriteString(raw)
-			}
-			out = append(out, joined.String())
-			continue
-		}
-		out = append(out, strings.TrimPrefix(rr.String(), h.String()))
-	}
-	slices.Sort(out)
-	return out
-}
-
-// unescapeTXT undoes miekg's presentation escapes of a TXT string.
-func unescapeTXT(s string) (string, error) {
-	rr, err := dns.NewRR(`x. 1 IN TXT "` + s + `"`)
-	if err != nil {
-		return "", err
-	}
-	msg := make([]byte, 512+len(s)*4)
-	n, err := dns.PackRR(rr, msg, 0, nil, false)
-	if err != nil {
-		return "", err
-	}
-	rdata := msg[n-int(rr.Header().Rdlength) : n]
-	return string(rdata[1 : 1+int(rdata[0])]), nil
-}
-
 // TestImportedEstateAnswersLikeAzure imports each fixture shape, checks it,
 // serves it with the real server and asks every record set from a client of
 // every network: linked networks get the records, others do not (their
@@ -236,122 +26,137 @@ func TestImportedEstateAnswersLikeAzure(t *testing.T) {
 	for _, shape := range []string{"cli", "arm"} {
 		t.Run(shape, func(t *testing.T) {
 			from := filepath.Join("..", "..", "testdata", "azure", shape)
-			out := filepath.Join(t.TempDir(), "imported")
-			stdout, stderr, code := run(t, "import", "azure", "--from", from, "--out", out, "--upstream", public.Addr)
-			if code != 0 {
-				t.Fatalf("import: exit %d\n%s\n%s", code, stdout, stderr)
-			}
-			conf := filepath.Join(out, "privdns.yaml")
-			if _, stderr, code := run(t, "check", "--config", conf); code != 0 {
-				t.Fatalf("check: exit %d\n%s", code, stderr)
-			}
-			cfg, err := config.Load(conf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Loopback stands in for Azure: each network gets a 127.0.x.0/24
-			// of its own, rule targets become a fake on-premises server.
-			clients := map[string]string{} // network name → a client address
-			for i := range cfg.Networks {
-				n := &cfg.Networks[i]
-				n.AddressPrefixes = []netip.Prefix{netip.MustParsePrefix(fmt.Sprintf("127.0.%d.0/24", 10+i))}
-				clients[n.Name] = fmt.Sprintf("127.0.%d.5", 10+i)
-			}
-			for i := range cfg.ForwardingRulesets {
-				for j := range cfg.ForwardingRulesets[i].Rules {
-					cfg.ForwardingRulesets[i].Rules[j].Targets = []string{onprem.Addr}
-				}
-			}
-			cfg.Server.Listeners = []config.Listener{{Address: "127.0.0.1:0"}}
-			cfg.Server.HTTP = ""
-			srv, err := startServer(cfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.Close() })
-			addr := srv.addrs()[0]
-
+			s := serveImported(t, from, public.Addr, onprem.Addr)
 			e := readAzureEstate(t, from)
-			if len(e.sets) < 30 || len(clients) != len(e.vnets) {
-				t.Fatalf("fixture: %d record sets, %d VNets, %d networks", len(e.sets), len(e.vnets), len(clients))
+			if len(e.sets) < 30 || len(s.clients) != len(e.vnets) {
+				t.Fatalf("fixture: %d record sets, %d VNets, %d networks", len(e.sets), len(e.vnets), len(s.clients))
 			}
-			asked, answered := 0, 0
-			for _, s := range e.sets {
-				zone := fqdn(e.zones[s.zoneID])
-				qname := zone
-				if s.name != "@" {
-					qname = strings.Replace(s.name, "*", "wildcard-probe", 1) + "." + zone
-				}
-				qtype := dns.StringToType[s.typ]
-				for vnetID := range e.vnets {
-					network := e.networkName(vnetID)
-					src := clients[network]
-					linked, covered := e.linked(s.zoneID, vnetID) != nil, false
-					for zid := range e.links {
-						if e.linked(zid, vnetID) != nil && dns.IsSubDomain(fqdn(e.zones[zid]), qname) {
-							covered = true
-						}
-					}
-					proto := "udp"
-					if asked%3 == 0 {
-						proto = "tcp"
-					}
-					m := ask(t, proto, src, addr, qname, qtype, true)
-					asked++
-					got := answerData(t, m, qname, qtype, s.ttl)
-					switch {
-					case linked:
-						answered++
-						if m.Rcode != dns.RcodeSuccess || !slices.Equal(got, s.want) {
-							t.Errorf("%s %s from %s (%s, linked): %s %q, want %q", qname, s.typ, src, network, dns.RcodeToString[m.Rcode], got, s.want)
-						}
-					case slices.Equal(got, s.want):
-						t.Errorf("%s %s from %s (%s, not linked to zone %s): answered %q", qname, s.typ, src, network, s.zoneID, got)
-					case !covered && m.Rcode != dns.RcodeNameError:
-						t.Errorf("%s %s from %s (%s, no linked zone): %s, want the public NXDOMAIN", qname, s.typ, src, network, dns.RcodeToString[m.Rcode])
-					}
-				}
-				if m := ask(t, "udp", "127.0.99.5", addr, qname, qtype, true); m.Rcode != dns.RcodeRefused {
-					t.Errorf("%s from an unknown client: %s, want REFUSED", qname, dns.RcodeToString[m.Rcode])
-				}
-			}
-			t.Logf("%d record sets asked %d times, %d from linked networks", len(e.sets), asked, answered)
-
-			// A missing name answers by its link's policy (R4, R8): the EDE
-			// names the imported link and its policy.
-			for zid, links := range e.links {
-				qname := "privdns-missing-probe." + fqdn(e.zones[zid])
-				for _, l := range links {
-					m := ask(t, "udp", clients[e.networkName(l.vnet)], addr, qname, dns.TypeA, true)
-					want := fmt.Sprintf("(link %s, %s)", l.name, l.policy)
-					if texts := edeOf(m); m.Rcode != dns.RcodeNameError || len(texts) != 1 || !strings.Contains(texts[0], want) {
-						t.Errorf("%s from %s: %s %q, want NXDOMAIN with %q", qname, l.vnet, dns.RcodeToString[m.Rcode], texts, want)
-					}
-				}
-			}
-
-			// Forwarding rules: enabled ones reach their (stand-in) target
-			// from the networks of their ruleset only; a disabled one never.
-			for _, tc := range []struct {
-				network, qname string
-				onprem         bool
-			}{
-				{"vnet-hub", "dc01.corp.contoso.com", true},
-				{"rg-prod-vnet-app", "dc01.corp.contoso.com", true},
-				{"rg-dev-vnet-app", "dc01.corp.contoso.com", false},
-				{"vnet-isolated", "dc01.corp.contoso.com", false},
-				{"vnet-hub", "old.legacy.contoso.com", false},
-				{"vnet-spoke", "www.example.org", true}, // the "." rule
-				{"vnet-hub", "www.example.org", false},
-			} {
-				before := onprem.Hits()
-				// A name of its own per case: answers are cached per route.
-				ask(t, "udp", clients[tc.network], addr, tc.network+"-probe."+tc.qname, dns.TypeA, true)
-				if went := onprem.Hits() > before; went != tc.onprem {
-					t.Errorf("%s from %s: reached the rule's target %v, want %v", tc.qname, tc.network, went, tc.onprem)
-				}
-			}
+			s.askEveryRecordSet(t, e)
+			s.askMissingNames(t, e)
+			s.askRules(t, onprem)
 		})
+	}
+}
+
+// importedServer is an imported estate served on loopback.
+type importedServer struct {
+	addr    string
+	clients map[string]string // network name → an address of a client in it
+}
+
+// serveImported imports from with the command line, checks the result with
+// `privdns check` and serves it. Loopback stands in for Azure: each network
+// gets a 127.0.x.0/24 of its own and every rule target becomes onprem.
+func serveImported(t *testing.T, from, public, onprem string) *importedServer {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "imported")
+	stdout, stderr, code := run(t, "import", "azure", "--from", from, "--out", out, "--upstream", public)
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	conf := filepath.Join(out, "privdns.yaml")
+	if _, stderr, code := run(t, "check", "--config", conf); code != 0 {
+		t.Fatalf("check: exit %d\n%s", code, stderr)
+	}
+	cfg, err := config.Load(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &importedServer{clients: map[string]string{}}
+	for i := range cfg.Networks {
+		n := &cfg.Networks[i]
+		n.AddressPrefixes = []netip.Prefix{netip.MustParsePrefix(fmt.Sprintf("127.0.%d.0/24", 10+i))}
+		s.clients[n.Name] = fmt.Sprintf("127.0.%d.5", 10+i)
+	}
+	for i := range cfg.ForwardingRulesets {
+		for j := range cfg.ForwardingRulesets[i].Rules {
+			cfg.ForwardingRulesets[i].Rules[j].Targets = []string{onprem}
+		}
+	}
+	cfg.Server.Listeners = []config.Listener{{Address: "127.0.0.1:0"}}
+	cfg.Server.HTTP = ""
+	srv, err := startServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	s.addr = srv.addrs()[0]
+	return s
+}
+
+// askEveryRecordSet asks each record set from each network and from a
+// client in none, over UDP and (every third query) TCP.
+func (s *importedServer) askEveryRecordSet(t *testing.T, e *azureEstate) {
+	asked, answered := 0, 0
+	for _, set := range e.sets {
+		qname, qtype := set.qname(e), dns.StringToType[set.typ]
+		for vnetID := range e.vnets {
+			network := e.networkName(vnetID)
+			src := s.clients[network]
+			proto := "udp"
+			if asked%3 == 0 {
+				proto = "tcp"
+			}
+			m := ask(t, proto, src, s.addr, qname, qtype, true)
+			asked++
+			got := answerData(t, m, qname, qtype, set.ttl)
+			switch {
+			case e.linked(set.zoneID, vnetID) != nil:
+				answered++
+				if m.Rcode != dns.RcodeSuccess || !slices.Equal(got, set.want) {
+					t.Errorf("%s %s from %s (%s, linked): %s %q, want %q", qname, set.typ, src, network, dns.RcodeToString[m.Rcode], got, set.want)
+				}
+			case slices.Equal(got, set.want):
+				t.Errorf("%s %s from %s (%s, not linked to zone %s): answered %q", qname, set.typ, src, network, set.zoneID, got)
+			case !e.covered(vnetID, qname) && m.Rcode != dns.RcodeNameError:
+				t.Errorf("%s %s from %s (%s, no linked zone): %s, want the public NXDOMAIN", qname, set.typ, src, network, dns.RcodeToString[m.Rcode])
+			}
+		}
+		if m := ask(t, "udp", "127.0.99.5", s.addr, qname, qtype, true); m.Rcode != dns.RcodeRefused {
+			t.Errorf("%s from an unknown client: %s, want REFUSED", qname, dns.RcodeToString[m.Rcode])
+		}
+	}
+	t.Logf("%d record sets asked %d times, %d from linked networks", len(e.sets), asked, answered)
+}
+
+// askMissingNames asks a missing name of each zone from each linked
+// network: it answers by its link's policy (R4, R8), and the EDE names the
+// imported link and its policy.
+func (s *importedServer) askMissingNames(t *testing.T, e *azureEstate) {
+	for zid, links := range e.links {
+		qname := "privdns-missing-probe." + fqdn(e.zones[zid])
+		for _, l := range links {
+			m := ask(t, "udp", s.clients[e.networkName(l.vnet)], s.addr, qname, dns.TypeA, true)
+			want := fmt.Sprintf("(link %s, %s)", l.name, l.policy)
+			if texts := edeOf(m); m.Rcode != dns.RcodeNameError || len(texts) != 1 || !strings.Contains(texts[0], want) {
+				t.Errorf("%s from %s: %s %q, want NXDOMAIN with %q", qname, l.vnet, dns.RcodeToString[m.Rcode], texts, want)
+			}
+		}
+	}
+}
+
+// askRules checks the fixture's forwarding rules: enabled ones reach their
+// (stand-in) target from the networks of their ruleset only; a disabled
+// one never does.
+func (s *importedServer) askRules(t *testing.T, onprem *resolvertest.Server) {
+	for _, tc := range []struct {
+		network, qname string
+		onprem         bool
+	}{
+		{"vnet-hub", "dc01.corp.contoso.com", true},
+		{"rg-prod-vnet-app", "dc01.corp.contoso.com", true},
+		{"rg-dev-vnet-app", "dc01.corp.contoso.com", false},
+		{"vnet-isolated", "dc01.corp.contoso.com", false},
+		{"vnet-hub", "old.legacy.contoso.com", false},
+		{"vnet-spoke", "www.example.org", true}, // the "." rule
+		{"vnet-hub", "www.example.org", false},
+	} {
+		before := onprem.Hits()
+		// A name of its own per case: answers are cached per route.
+		ask(t, "udp", s.clients[tc.network], s.addr, tc.network+"-probe."+tc.qname, dns.TypeA, true)
+		if went := onprem.Hits() > before; went != tc.onprem {
+			t.Errorf("%s from %s: reached the rule's target %v, want %v", tc.qname, tc.network, went, tc.onprem)
+		}
 	}
 }
 

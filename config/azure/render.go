@@ -89,48 +89,56 @@ func (im *importer) configFile(p *plan) []byte {
 	if len(im.opts.Upstreams) > 0 {
 		fmt.Fprintf(&b, "upstreams:\n  servers: %s\n", quoteList(im.opts.Upstreams))
 	}
-	b.WriteString("networks:")
-	if len(p.networks) == 0 {
+	writeNetworks(&b, p.networks)
+	writeZones(&b, p.zones)
+	writeRulesets(&b, p.rulesets)
+	return b.Bytes()
+}
+
+// emptyList ends a list's key line: " []" when it has no items.
+func emptyList(b *bytes.Buffer, n int) {
+	if n == 0 {
 		b.WriteString(" []")
 	}
 	b.WriteByte('\n')
-	for _, n := range p.networks {
+}
+
+func writeNetworks(b *bytes.Buffer, networks []*outNetwork) {
+	b.WriteString("networks:")
+	emptyList(b, len(networks))
+	for _, n := range networks {
 		prefixes := make([]string, len(n.prefixes))
 		for i, pfx := range n.prefixes {
 			prefixes[i] = pfx.String()
 		}
-		fmt.Fprintf(&b, "  # %s\n  - name: %s\n    addressPrefixes: %s\n", n.id, quote(n.name), quoteList(prefixes))
+		fmt.Fprintf(b, "  # %s\n  - name: %s\n    addressPrefixes: %s\n", n.id, quote(n.name), quoteList(prefixes))
 	}
+}
+
+func writeZones(b *bytes.Buffer, zones []*outZone) {
 	b.WriteString("zones:")
-	if len(p.zones) == 0 {
-		b.WriteString(" []")
-	}
-	b.WriteByte('\n')
-	for _, oz := range p.zones {
-		fmt.Fprintf(&b, "  # %s\n  - name: %s\n    file: %s\n    links:", oz.z.id, quote(oz.z.fqdn), quote(oz.file))
-		if len(oz.links) == 0 {
-			b.WriteString(" []")
-		}
-		b.WriteByte('\n')
+	emptyList(b, len(zones))
+	for _, oz := range zones {
+		fmt.Fprintf(b, "  # %s\n  - name: %s\n    file: %s\n    links:", oz.z.id, quote(oz.z.fqdn), quote(oz.file))
+		emptyList(b, len(oz.links))
 		for _, l := range oz.links {
-			fmt.Fprintf(&b, "      - name: %s\n        network: %s\n        resolutionPolicy: %s\n        registrationEnabled: %t\n",
+			fmt.Fprintf(b, "      - name: %s\n        network: %s\n        resolutionPolicy: %s\n        registrationEnabled: %t\n",
 				quote(l.name), quote(l.network), quote(l.policy), l.registration)
 		}
 	}
-	if len(p.rulesets) > 0 {
+}
+
+func writeRulesets(b *bytes.Buffer, rulesets []*outRuleset) {
+	if len(rulesets) > 0 {
 		b.WriteString("forwardingRulesets:\n")
 	}
-	for _, o := range p.rulesets {
-		fmt.Fprintf(&b, "  # %s\n  - name: %s\n    networks: %s\n    rules:", o.rs.id, quote(o.name), quoteList(o.networks))
-		if len(o.rules) == 0 {
-			b.WriteString(" []")
-		}
-		b.WriteByte('\n')
+	for _, o := range rulesets {
+		fmt.Fprintf(b, "  # %s\n  - name: %s\n    networks: %s\n    rules:", o.rs.id, quote(o.name), quoteList(o.networks))
+		emptyList(b, len(o.rules))
 		for _, r := range o.rules {
-			fmt.Fprintf(&b, "      - domain: %s\n        targets: %s\n        state: %s\n", quote(r.domain), quoteList(r.targets), quote(r.state))
+			fmt.Fprintf(b, "      - domain: %s\n        targets: %s\n        state: %s\n", quote(r.domain), quoteList(r.targets), quote(r.state))
 		}
 	}
-	return b.Bytes()
 }
 
 // quote writes s as a double-quoted scalar: JSON's quoting, which YAML

@@ -69,7 +69,7 @@ func (im *importer) resolveNetworks(p *plan) map[string]*outNetwork {
 			if first, dup := owner[pfx]; dup && first == v {
 				continue // listed twice in one VNet: the same prefix
 			} else if dup {
-				im.c.errorf(v.prefixAt[j], "%s is also a prefix of VNet %s (%s): privdns tells networks apart by the clients' addresses, so two VNets cannot share a prefix; drop it from one of them in the JSON, or serve one of them from a listener of its own", pfx, first.id, first.nameAt.file)
+				im.c.errorf(v.prefixAt[j], "%s is also a prefix of VNet %s (%s): privdns tells networks apart by the clients' addresses, so two VNets cannot share a prefix; drop it from one of them in the JSON, or serve one of them from a listener of its own", pfx, first.id, first.at)
 				continue
 			}
 			owner[pfx] = v
