@@ -3,12 +3,10 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -126,14 +124,7 @@ func askErr(proto, src, addr, name string, qtype uint16, edns bool) (*dns.Msg, e
 	if edns {
 		m.SetEdns0(1232, false)
 	}
-	c := &dns.Client{Net: proto, Timeout: 5 * time.Second, UDPSize: 65535}
-	ip := net.ParseIP(src)
-	if proto == "tcp" {
-		c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
-	} else {
-		c.Dialer = &net.Dialer{LocalAddr: &net.UDPAddr{IP: ip}}
-	}
-	resp, _, err := c.Exchange(m, addr)
+	resp, err := resolvertest.TryExchangeFrom(proto, src, addr, m)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s from %s: %w", proto, name, src, err)
 	}

@@ -66,7 +66,7 @@ func TestTTLCountsDownWithTheClock(t *testing.T) {
 				[]string{"@ 300 IN CNAME b.example.com.", "b.example.com. 600 IN A 192.0.2.1"}))
 			ex := c.Wrap("", up)
 			ask(t, ex, query("a.example.com.", dns.TypeA))
-			clock.advance(tt.after)
+			clock.Advance(tt.after)
 			resp := ask(t, ex, query("a.example.com.", dns.TypeA))
 			wantCalls(t, up, 1)
 			if got := resp.Answer[0].Header().Ttl; got != tt.wantTTL {
@@ -84,7 +84,7 @@ func TestEntryExpiresAfterSmallestAnswerTTL(t *testing.T) {
 	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1", "@ 60 IN A 192.0.2.2"}))
 	ex := c.Wrap("", up)
 	ask(t, ex, query("a.example.com.", dns.TypeA))
-	clock.advance(60 * time.Second)
+	clock.Advance(60 * time.Second)
 	ask(t, ex, query("a.example.com.", dns.TypeA))
 	wantCalls(t, up, 2)
 }
@@ -108,10 +108,10 @@ func TestTTLClamps(t *testing.T) {
 			ex := c.Wrap("", up)
 
 			wantTTLs(t, ask(t, ex, query("a.example.com.", dns.TypeA)), tt.wantTTL)
-			clock.advance(tt.cachedFor - time.Second)
+			clock.Advance(tt.cachedFor - time.Second)
 			wantTTLs(t, ask(t, ex, query("a.example.com.", dns.TypeA)), 1)
 			wantCalls(t, up, 1)
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			ask(t, ex, query("a.example.com.", dns.TypeA))
 			wantCalls(t, up, 2)
 		})

@@ -15,7 +15,7 @@ func TestPrefetchRefreshesOnceNearExpiry(t *testing.T) {
 	ex := c.Wrap("", up)
 	ask(t, ex, query("a.example.", dns.TypeA))
 
-	clock.advance(91 * time.Second) // 9s left: under 10% of 100s
+	clock.Advance(91 * time.Second) // 9s left: under 10% of 100s
 	up.set(replyWith(t, dns.RcodeSuccess, []string{"@ 100 IN A 192.0.2.2"}))
 	up.blocking(t)
 	for range 4 {
@@ -29,7 +29,7 @@ func TestPrefetchRefreshesOnceNearExpiry(t *testing.T) {
 	c.Wait()
 	wantCalls(t, up, 2)
 
-	clock.advance(5 * time.Second)
+	clock.Advance(5 * time.Second)
 	resp := ask(t, ex, query("a.example.", dns.TypeA))
 	if resp.Answer[0].(*dns.A).A.String() != "192.0.2.2" || resp.Answer[0].Header().Ttl != 95 {
 		t.Errorf("after prefetch got %v, want the renewed record with TTL 95", resp.Answer)
@@ -58,7 +58,7 @@ func TestPrefetchNotTriggered(t *testing.T) {
 			up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ " + tt.ttl + " IN A 192.0.2.1"}))
 			ex := c.Wrap("", up)
 			ask(t, ex, query("a.example.", dns.TypeA))
-			clock.advance(tt.age)
+			clock.Advance(tt.age)
 			ask(t, ex, query("a.example.", dns.TypeA))
 			c.Wait()
 			wantCalls(t, up, 1)

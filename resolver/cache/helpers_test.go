@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
 var errUpstreamDown = errors.New("fake upstream: SERVFAIL from every target")
@@ -95,32 +96,14 @@ func mustRR(t *testing.T, name, line string) dns.RR {
 	return rr
 }
 
-// fakeClock is the injected Now; tests advance it instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func never(time.Duration) <-chan time.Time { return nil }
 
 // newTestCache builds a cache on a fake clock whose StaleAfter timer never fires unless
 // the test injects After itself.
-func newTestCache(t *testing.T, opts Options) (*Cache, *fakeClock) {
+func newTestCache(t *testing.T, opts Options) (*Cache, *resolvertest.Clock) {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	opts.Now = clock.now
+	clock := resolvertest.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	opts.Now = clock.Now
 	if opts.After == nil {
 		opts.After = never
 	}

@@ -52,14 +52,14 @@ func TestNegativeAnswersCachedForSOAMinimum(t *testing.T) {
 			if got, want := first.Ns[0].Header().Ttl, uint32(tt.cachedFor/time.Second); got != want {
 				t.Errorf("SOA TTL %d, want the negative TTL %d (RFC 2308 §3)", got, want)
 			}
-			clock.advance(tt.cachedFor - time.Second)
+			clock.Advance(tt.cachedFor - time.Second)
 			resp := ask(t, ex, query("a.example.com.", dns.TypeA))
 			wantCalls(t, up, 1)
 			if resp.Rcode != tt.rcode || resp.Ns[0].Header().Ttl != 1 {
 				t.Errorf("cached reply rcode %s SOA TTL %d, want %s and 1",
 					dns.RcodeToString[resp.Rcode], resp.Ns[0].Header().Ttl, dns.RcodeToString[tt.rcode])
 			}
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			ask(t, ex, query("a.example.com.", dns.TypeA))
 			wantCalls(t, up, 2)
 		})
@@ -74,7 +74,7 @@ func TestFailureRememberedForFailureTTL(t *testing.T) {
 	if _, err := ex.Exchange(t.Context(), query("a.example.", dns.TypeA)); !errors.Is(err, errUpstreamDown) {
 		t.Fatalf("first error %v, want the upstream's", err)
 	}
-	clock.advance(4 * time.Second)
+	clock.Advance(4 * time.Second)
 	_, err := ex.Exchange(t.Context(), query("a.example.", dns.TypeA))
 	if !errors.Is(err, ErrFailureRemembered) || !errors.Is(err, errUpstreamDown) {
 		t.Fatalf("error within FailureTTL %v, want ErrFailureRemembered wrapping the upstream's", err)
@@ -86,7 +86,7 @@ func TestFailureRememberedForFailureTTL(t *testing.T) {
 	ask(t, ex, other)
 	wantCalls(t, up, 2) // the failure is per key, not per upstream
 
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	ask(t, ex, query("a.example.", dns.TypeA))
 	wantCalls(t, up, 3)
 }
@@ -99,11 +99,11 @@ func TestCNAMEChainWithoutDataOrSOAIsCachedForItsTTL(t *testing.T) {
 	up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 120 IN CNAME b.example.net."}))
 	ex := c.Wrap("", up)
 	ask(t, ex, query("a.example.com.", dns.TypeA))
-	clock.advance(119 * time.Second)
+	clock.Advance(119 * time.Second)
 	resp := ask(t, ex, query("a.example.com.", dns.TypeA))
 	wantCalls(t, up, 1)
 	wantTTLs(t, resp, 1)
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	ask(t, ex, query("a.example.com.", dns.TypeA))
 	wantCalls(t, up, 2)
 }
@@ -126,12 +126,12 @@ func TestNegativeAnswerLivesNoLongerThanItsCNAMEs(t *testing.T) {
 				t.Fatalf("CNAME TTL %d, want %d", got, tc.wantTTL)
 			}
 			calls := tc.up.calls.Load()
-			clock.advance(time.Duration(tc.wantTTL-1) * time.Second)
+			clock.Advance(time.Duration(tc.wantTTL-1) * time.Second)
 			ask(t, ex, query("a.example.com.", dns.TypeTXT))
 			if tc.up.calls.Load() != calls {
 				t.Fatalf("asked again before the CNAME's TTL ran out")
 			}
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			ask(t, ex, query("a.example.com.", dns.TypeTXT))
 			if tc.up.calls.Load() != calls+1 {
 				t.Errorf("not asked again when the CNAME's TTL ran out (entry kept for the SOA's 300 s)")
@@ -175,10 +175,10 @@ func TestNegativeTTLComesFromTheNamesOwnZone(t *testing.T) {
 				wantCalls(t, up, 2)
 				return
 			}
-			clock.advance(tt.cachedFor - time.Second)
+			clock.Advance(tt.cachedFor - time.Second)
 			ask(t, ex, query("a.example.com.", dns.TypeA))
 			wantCalls(t, up, 1)
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			ask(t, ex, query("a.example.com.", dns.TypeA))
 			wantCalls(t, up, 2)
 		})

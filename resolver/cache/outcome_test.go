@@ -28,7 +28,7 @@ func TestOutcomeRecordsMissHitAndStale(t *testing.T) {
 	if o := outcome(); o != report.Hit {
 		t.Errorf("second exchange: %v, want Hit", o)
 	}
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	up.set(failing)
 	if o := outcome(); o != report.Stale {
 		t.Errorf("after expiry with the upstream down: %v, want Stale", o)
@@ -50,16 +50,16 @@ func TestFreshnessSaysHowLongAnAnswerHolds(t *testing.T) {
 		}
 		return rep.Fresh
 	}
-	start := clock.now()
+	start := clock.Now()
 	// Fetched: until the prefetch window opens at 90 s of 100.
 	if got := fresh(); !got.Kept || !got.Until.Equal(start.Add(90*time.Second)) || got.Age != 0 || !got.Stored.Equal(start) {
 		t.Errorf("after the fetch: %+v", got)
 	}
-	clock.advance(30*time.Second + 500*time.Millisecond)
+	clock.Advance(30*time.Second + 500*time.Millisecond)
 	if got := fresh(); !got.Kept || !got.Until.Equal(start.Add(90*time.Second)) || got.Age != 30 {
 		t.Errorf("a hit 30.5 s later: %+v, want age 30", got)
 	}
-	clock.advance(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	up.set(failing)
 	if got := fresh(); got.Kept {
 		t.Errorf("a stale answer is kept: %+v", got)
@@ -86,7 +86,7 @@ func TestFreshnessIsCurrentWhileTheCacheHoldsTheEntry(t *testing.T) {
 		t.Error("an evicted entry is still current")
 	}
 	b := fresh("b.example.")
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	if b2 := fresh("b.example."); !b2.Current() || b.Current() {
 		t.Errorf("after a refresh: new entry current %v, replaced one current %v; want true, false", b2.Current(), b.Current())
 	}
@@ -106,11 +106,11 @@ func TestOnlyCachedAnswersFromTheCacheOrFailsAtOnce(t *testing.T) {
 	}
 	wantCalls(t, up, 0)
 	ask(t, ex, query("a.example.", dns.TypeA))
-	clock.advance(95 * time.Second) // in the prefetch window: no prefetch is started
+	clock.Advance(95 * time.Second) // in the prefetch window: no prefetch is started
 	if m, err := ex.Exchange(held, query("a.example.", dns.TypeA)); err != nil || len(m.Answer) != 1 {
 		t.Fatalf("a hit: %v %v", m, err)
 	}
-	clock.advance(time.Hour) // expired: stale, at once, no refresh
+	clock.Advance(time.Hour) // expired: stale, at once, no refresh
 	m, err := ex.Exchange(held, query("a.example.", dns.TypeA))
 	if err != nil || len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 30 {
 		t.Fatalf("an expired entry: %v %v, want the stale answer", m, err)

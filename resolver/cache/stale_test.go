@@ -16,7 +16,7 @@ func TestServeStaleWhenUpstreamFails(t *testing.T) {
 	ex := c.Wrap("", up)
 	ask(t, ex, query("a.example.", dns.TypeA))
 
-	clock.advance(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	up.set(failing)
 	resp := ask(t, ex, query("a.example.", dns.TypeA))
 	wantCalls(t, up, 2)
@@ -28,11 +28,11 @@ func TestServeStaleWhenUpstreamFails(t *testing.T) {
 		t.Errorf("stale answer %v, want the old record", resp.Answer)
 	}
 
-	clock.advance(4 * time.Second) // within FailureTTL: stale again, upstream left alone
+	clock.Advance(4 * time.Second) // within FailureTTL: stale again, upstream left alone
 	wantTTLs(t, ask(t, ex, query("a.example.", dns.TypeA)), 30)
 	wantCalls(t, up, 2)
 
-	clock.advance(time.Second) // upstream back: the entry is refreshed
+	clock.Advance(time.Second) // upstream back: the entry is refreshed
 	up.set(replyWith(t, dns.RcodeSuccess, []string{"@ 120 IN A 192.0.2.2"}))
 	resp = ask(t, ex, query("a.example.", dns.TypeA))
 	wantCalls(t, up, 3)
@@ -54,7 +54,7 @@ func TestServeStaleWhenUpstreamIsSlow(t *testing.T) {
 	ex := c.Wrap("", up)
 	ask(t, ex, query("a.example.", dns.TypeA))
 
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	up.set(replyWith(t, dns.RcodeSuccess, []string{"@ 60 IN A 192.0.2.2"}))
 	up.blocking(t)
 	close(slow) // the client response timer has fired
@@ -83,7 +83,7 @@ func TestStaleNXDOMAINCarriesBothStaleCodes(t *testing.T) {
 		"example. 60 IN SOA ns.example. host.example. 1 3600 600 86400 60"))
 	ex := c.Wrap("", up)
 	ask(t, ex, query("a.example.", dns.TypeA))
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	up.set(failing)
 	resp := ask(t, ex, query("a.example.", dns.TypeA))
 	if resp.Rcode != dns.RcodeNameError {
@@ -109,7 +109,7 @@ func TestStaleNotServed(t *testing.T) {
 			up := newUpstream(replyWith(t, dns.RcodeSuccess, []string{"@ 60 IN A 192.0.2.1"}))
 			ex := c.Wrap("", up)
 			ask(t, ex, query("a.example.", dns.TypeA))
-			clock.advance(tt.age)
+			clock.Advance(tt.age)
 			up.set(failing)
 			_, err := ex.Exchange(context.Background(), query("a.example.", dns.TypeA))
 			if !errors.Is(err, errUpstreamDown) {

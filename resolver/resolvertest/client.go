@@ -21,7 +21,7 @@ func ExchangeFrom(tb TB, proto, src, addr string, m *dns.Msg) *dns.Msg {
 
 // TryExchangeFrom is ExchangeFrom returning the error instead.
 func TryExchangeFrom(proto, src, addr string, m *dns.Msg) (*dns.Msg, error) {
-	c := &dns.Client{Net: proto, Timeout: 5 * time.Second}
+	c := &dns.Client{Net: proto, Timeout: 5 * time.Second, UDPSize: dns.MaxMsgSize}
 	if src != "" {
 		ip := net.ParseIP(src)
 		if proto == "tcp" {

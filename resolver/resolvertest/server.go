@@ -24,8 +24,9 @@ import (
 // Server is a DNS server on 127.0.0.1 serving UDP and TCP on one port,
 // counting the queries it receives.
 type Server struct {
-	Addr string // "127.0.0.1:port"
-	hits atomic.Int64
+	Addr    string // "127.0.0.1:port"
+	hits    atomic.Int64
+	tcpHits atomic.Int64
 	udp  *dns.Server
 	tcp  *dns.Server
 	once sync.Once
@@ -41,6 +42,9 @@ func StartOn(addr string, h dns.Handler) (*Server, error) {
 	s := &Server{}
 	counted := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		s.hits.Add(1)
+		if _, tcp := w.RemoteAddr().(*net.TCPAddr); tcp {
+			s.tcpHits.Add(1)
+		}
 		h.ServeDNS(w, r)
 	})
 	pc, l, err := bind(addr)
@@ -93,8 +97,11 @@ func New(tb TB, h dns.Handler) *Server {
 	return s
 }
 
-// Hits is the number of queries received so far.
+// Hits is the number of queries received so far, over UDP and TCP.
 func (s *Server) Hits() int64 { return s.hits.Load() }
+
+// TCPHits is the number of queries received over TCP so far.
+func (s *Server) TCPHits() int64 { return s.tcpHits.Load() }
 
 // Close stops the server.
 func (s *Server) Close() {

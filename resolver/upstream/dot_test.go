@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
-func dotGroup(t *testing.T, target string, roots *tls.Config, clk *clock) *Group {
+func dotGroup(t *testing.T, target string, roots *tls.Config, clk *resolvertest.Clock) *Group {
 	opts := GroupOptions{Targets: []string{target}, TLSConfig: roots}
 	if clk != nil {
 		opts.Now = clk.Now
@@ -59,7 +61,7 @@ func TestDoTDropsConnectionsIdleTooLong(t *testing.T) {
 	clk := newClock()
 	g := dotGroup(t, "tls://"+addr+"#dns.test", &tls.Config{RootCAs: roots}, clk)
 	for _, advance := range []time.Duration{0, idleTLSTimeout - time.Second, idleTLSTimeout} {
-		clk.advance(advance)
+		clk.Advance(advance)
 		if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,7 @@ func TestServerWithoutEDNSIsAskedAgainWithout(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantA(t, m, "192.0.2.7")
-	if got := old.hits.Load(); got != 2 {
+	if got := old.s.Hits(); got != 2 {
 		t.Errorf("hits %d, want 2 (with EDNS, then without)", got)
 	}
 	if requests, _ := obs.snapshot(); !slices.Equal(requests, []string{old.addr + " FORMERR", old.addr + " NOERROR"}) {
@@ -44,7 +44,7 @@ func TestServerWithoutEDNSIsAskedAgainWithout(t *testing.T) {
 	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err == nil {
 		t.Error("a FORMERR with OPT became an answer")
 	}
-	if got := strict.hits.Load(); got != 1 {
+	if got := strict.s.Hits(); got != 1 {
 		t.Errorf("hits %d, want 1", got)
 	}
 }

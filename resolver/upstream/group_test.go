@@ -50,8 +50,8 @@ func TestSequentialFailsOverToNextTarget(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantA(t, m, "192.0.2.2")
-			if bad.hits.Load() != tt.wantHits || good.hits.Load() != 1 {
-				t.Errorf("hits first=%d second=%d, want %d and 1", bad.hits.Load(), good.hits.Load(), tt.wantHits)
+			if bad.s.Hits() != tt.wantHits || good.s.Hits() != 1 {
+				t.Errorf("hits first=%d second=%d, want %d and 1", bad.s.Hits(), good.s.Hits(), tt.wantHits)
 			}
 			requests, _ := obs.snapshot()
 			var want []string
@@ -121,9 +121,9 @@ func TestNXDOMAINAndNODATAAreAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Rcode != tt.rcode || second.hits.Load() != 0 {
+			if m.Rcode != tt.rcode || second.s.Hits() != 0 {
 				t.Errorf("rcode %s, second target hit %d times; want %s from the first only",
-					dns.RcodeToString[m.Rcode], second.hits.Load(), tt.name)
+					dns.RcodeToString[m.Rcode], second.s.Hits(), tt.name)
 			}
 		})
 	}
@@ -162,7 +162,7 @@ func TestPoliciesSpreadQueries(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			hits := []int64{fakes[0].hits.Load(), fakes[1].hits.Load(), fakes[2].hits.Load()}
+			hits := []int64{fakes[0].s.Hits(), fakes[1].s.Hits(), fakes[2].s.Hits()}
 			if !tt.check(hits) {
 				t.Errorf("hits = %v, unexpected for %v", hits, tt.policy)
 			}
@@ -180,8 +180,8 @@ func TestRoundRobinFailsOverThroughTheRest(t *testing.T) {
 		}
 		wantA(t, m, "192.0.2.2")
 	}
-	if bad.hits.Load() != 2 || good.hits.Load() != 4 {
-		t.Errorf("hits bad=%d good=%d, want 2 and 4", bad.hits.Load(), good.hits.Load())
+	if bad.s.Hits() != 2 || good.s.Hits() != 4 {
+		t.Errorf("hits bad=%d good=%d, want 2 and 4", bad.s.Hits(), good.s.Hits())
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
 // gate holds every query until released, to keep attempts in flight.
@@ -75,14 +76,14 @@ func TestTargetGoesDownIsSkippedProbedAndComesBackUp(t *testing.T) {
 		{"up again", 0, true, 7, "192.0.2.1"},
 	}
 	for _, s := range steps {
-		clk.advance(s.advance)
+		clk.Advance(s.advance)
 		aOK.Store(s.aHealthy)
 		m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		g.probes.Wait()
-		if got := a.hits.Load(); got != s.wantHits {
+		if got := a.s.Hits(); got != s.wantHits {
 			t.Fatalf("%s: hits on a = %d, want %d", s.name, got, s.wantHits)
 		}
 		wantA(t, m, s.wantIP)
@@ -114,7 +115,7 @@ func TestADownTargetIsProbedOnTheSideOnceWhileAnotherIsUp(t *testing.T) {
 	}
 	blocking.Store(true)
 	aOK.Store(true)
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 
 	// The back-off is over: the next query starts the probe of a and is
 	// answered by b without waiting for it; the one after does not probe
@@ -129,7 +130,7 @@ func TestADownTargetIsProbedOnTheSideOnceWhileAnotherIsUp(t *testing.T) {
 			<-gt.entered // the probe is waiting on a
 		}
 	}
-	if got := a.hits.Load(); got != 2 {
+	if got := a.s.Hits(); got != 2 {
 		t.Errorf("hits on a = %d, want 2: one failure, then one probe", got)
 	}
 	gt.open()
@@ -157,7 +158,7 @@ func TestCloseEndsAProbeOnTheSide(t *testing.T) {
 		t.Fatal(err) // a times out and goes down
 	}
 	g.timeout = time.Hour // the probe would wait an hour
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); err != nil {
 		t.Fatal(err)
 	}
@@ -192,16 +193,16 @@ func TestAllTargetsDownFailsFastUntilBackoffPasses(t *testing.T) {
 	if !errors.Is(err, ErrAllDown) || !errors.Is(err, ErrNoAnswer) {
 		t.Fatalf("all down: err = %v, want ErrAllDown and ErrNoAnswer", err)
 	}
-	if requests, _ := obs.snapshot(); len(requests) != 2 || a.hits.Load() != 1 || b.hits.Load() != 1 {
-		t.Errorf("attempts %v, hits %d/%d: want no attempt while all are down", requests, a.hits.Load(), b.hits.Load())
+	if requests, _ := obs.snapshot(); len(requests) != 2 || a.s.Hits() != 1 || b.s.Hits() != 1 {
+		t.Errorf("attempts %v, hits %d/%d: want no attempt while all are down", requests, a.s.Hits(), b.s.Hits())
 	}
 
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	if _, err := g.Exchange(context.Background(), newReq("www.example.com")); errors.Is(err, ErrAllDown) {
 		t.Fatalf("after back-off: err = %v, want probes to be sent", err)
 	}
-	if a.hits.Load() != 2 || b.hits.Load() != 2 {
-		t.Errorf("hits %d/%d after back-off, want both probed", a.hits.Load(), b.hits.Load())
+	if a.s.Hits() != 2 || b.s.Hits() != 2 {
+		t.Errorf("hits %d/%d after back-off, want both probed", a.s.Hits(), b.s.Hits())
 	}
 }
 
@@ -238,7 +239,7 @@ func TestInFlightCap(t *testing.T) {
 			if tt.wantErr == nil {
 				wantA(t, m, "192.0.2.2")
 			}
-			if got := a.hits.Load(); got != 1 {
+			if got := a.s.Hits(); got != 1 {
 				t.Errorf("hits on capped target = %d, want 1", got)
 			}
 			gt.open()
@@ -260,7 +261,7 @@ func TestServfailFailsOverWithoutMarkingTheTargetDown(t *testing.T) {
 		}
 		wantA(t, m, "192.0.2.2")
 	}
-	if got := a.hits.Load(); got != 3 {
+	if got := a.s.Hits(); got != 3 {
 		t.Errorf("hits on a = %d, want 3: a SERVFAIL for one name must not take the target out", got)
 	}
 	if _, health := obs.snapshot(); strings.Contains(strings.Join(health, ","), "down") {
@@ -337,8 +338,8 @@ func TestGroupsShareTheHealthOfATarget(t *testing.T) {
 	if _, err := second.Exchange(context.Background(), newReq("www.example.com")); !errors.Is(err, ErrAllDown) {
 		t.Errorf("the second group's query: %v, want ErrAllDown", err)
 	}
-	if a.hits.Load() != 1 {
-		t.Errorf("hits on a = %d, want 1", a.hits.Load())
+	if a.s.Hits() != 1 {
+		t.Errorf("hits on a = %d, want 1", a.s.Hits())
 	}
 	want := []string{a.addr + " up", b.addr + " up", a.addr + " down"}
 	if _, health := obs.snapshot(); !slices.Equal(health, want) {
@@ -424,10 +425,10 @@ func TestALaterTargetThatIsDownIsProbedWhenItsBackoffIsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.probes.Wait()
-	if b.hits.Load() != 1 {
-		t.Fatalf("hits on b = %d before its back-off is over, want 1", b.hits.Load())
+	if b.s.Hits() != 1 {
+		t.Fatalf("hits on b = %d before its back-off is over, want 1", b.s.Hits())
 	}
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 	if err != nil {
 		t.Fatal(err)
@@ -435,8 +436,8 @@ func TestALaterTargetThatIsDownIsProbedWhenItsBackoffIsOver(t *testing.T) {
 	wantA(t, m, "192.0.2.1")
 	g.probes.Wait()
 	want := []string{a.addr + " up", b.addr + " up", b.addr + " down", b.addr + " up"}
-	if _, health := obs.snapshot(); !slices.Equal(health, want) || b.hits.Load() != 2 {
-		t.Errorf("health reports %v, hits on b %d; want %v and 2", health, b.hits.Load(), want)
+	if _, health := obs.snapshot(); !slices.Equal(health, want) || b.s.Hits() != 2 {
+		t.Errorf("health reports %v, hits on b %d; want %v and 2", health, b.s.Hits(), want)
 	}
 }
 
@@ -462,9 +463,9 @@ func TestAQueryWaitsForEveryTargetItProbedOnTheSide(t *testing.T) {
 
 // wantBackAfterBackoff checks that once a's back-off of 1 s is over, a
 // query gets a's answer (192.0.2.1).
-func wantBackAfterBackoff(t *testing.T, g *Group, clk *clock) {
+func wantBackAfterBackoff(t *testing.T, g *Group, clk *resolvertest.Clock) {
 	t.Helper()
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	m, err := g.Exchange(context.Background(), newReq("www.example.com"))
 	if err != nil {
 		t.Fatalf("a is back but the query failed: %v", err)

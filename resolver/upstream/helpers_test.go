@@ -10,55 +10,26 @@ import (
 	"math/big"
 	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
-// fake is an upstream DNS server on 127.0.0.1 (UDP and TCP on one port)
+// fake is an upstream DNS server on 127.0.0.1 (UDP and TCP on one port,
+// so a truncated UDP reply can be retried over TCP to the same address)
 // that counts the queries reaching its handler.
 type fake struct {
-	addr          string
-	hits, tcpHits atomic.Int64
+	addr string
+	s    *resolvertest.Server
 }
 
 // newFake starts a fake upstream answering with h.
 func newFake(t testing.TB, h dns.HandlerFunc) *fake {
 	t.Helper()
-	f := &fake{}
-	counted := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-		f.hits.Add(1)
-		if w.RemoteAddr().Network() == "tcp" {
-			f.tcpHits.Add(1)
-		}
-		h(w, r)
-	})
-	pc, l := listenPair(t)
-	f.addr = pc.LocalAddr().String()
-	serve(t, &dns.Server{PacketConn: pc, Handler: counted})
-	serve(t, &dns.Server{Listener: l, Handler: counted})
-	return f
-}
-
-// listenPair binds UDP and TCP on the same loopback port, so a truncated
-// UDP reply can be retried over TCP to the same address.
-func listenPair(t testing.TB) (net.PacketConn, net.Listener) {
-	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, l
-		}
-		pc.Close()
-	}
-	t.Fatal("no free port for UDP and TCP")
-	return nil, nil
+	s := resolvertest.New(t, h)
+	return &fake{addr: s.Addr, s: s}
 }
 
 // serve starts srv, waits until it listens and shuts it down at cleanup.
@@ -142,25 +113,8 @@ func newReq(name string) *dns.Msg {
 	return m
 }
 
-// clock is an injectable time source for health tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Unix(1_000_000, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newClock is the health tests' clock.
+func newClock() *resolvertest.Clock { return resolvertest.NewClock(time.Unix(1_000_000, 0)) }
 
 // observer records what the Group reports.
 type observer struct {

@@ -244,8 +244,8 @@ func TestTruncatedUDPReplyIsRetriedOverTCP(t *testing.T) {
 	if m.Truncated || len(m.Answer) != 100 {
 		t.Errorf("TC=%v with %d records, want the full 100 from TCP", m.Truncated, len(m.Answer))
 	}
-	if f.tcpHits.Load() != 1 || f.hits.Load() != 2 {
-		t.Errorf("hits udp+tcp=%d tcp=%d, want one of each", f.hits.Load(), f.tcpHits.Load())
+	if f.s.TCPHits() != 1 || f.s.Hits() != 2 {
+		t.Errorf("hits udp+tcp=%d tcp=%d, want one of each", f.s.Hits(), f.s.TCPHits())
 	}
 }
 
@@ -263,7 +263,7 @@ func TestExchangeStopsAtContextDeadline(t *testing.T) {
 	if elapsed := time.Since(begin); elapsed > 2*time.Second {
 		t.Errorf("took %v, want about ctx's 100ms, not the 5s attempt timeout", elapsed)
 	}
-	if got := f.hits.Load(); got != 1 {
+	if got := f.s.Hits(); got != 1 {
 		t.Errorf("hits = %d, want 1: no second attempt after ctx expired", got)
 	}
 	if g.targets[0].health.isDown() {
@@ -279,7 +279,7 @@ func TestExchangeWithCanceledContextSendsNothing(t *testing.T) {
 	if _, err := g.Exchange(ctx, newReq("www.example.com")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if f.hits.Load() != 0 {
+	if f.s.Hits() != 0 {
 		t.Error("a query was sent with a canceled context")
 	}
 }
