@@ -27,9 +27,9 @@ type Server struct {
 	Addr    string // "127.0.0.1:port"
 	hits    atomic.Int64
 	tcpHits atomic.Int64
-	udp  *dns.Server
-	tcp  *dns.Server
-	once sync.Once
+	udp     *dns.Server
+	tcp     *dns.Server
+	once    sync.Once
 }
 
 // Start serves h on 127.0.0.1:0 (UDP and TCP on the same port).
