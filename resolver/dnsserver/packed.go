@@ -27,11 +27,14 @@ import (
 // Stale answers, failures and truncated answers are never kept.
 // A reload brings a new View and new Settings, and with them an empty set.
 //
-// The set is a direct-mapped table of atomic pointers: a hit takes no lock
-// and allocates nothing; two questions that hash to one slot take turns.
+// The set is a table of atomic pointers, four ways per bucket: a hit takes
+// no lock and allocates nothing. A question goes to the bucket its hash
+// names; a fifth question in a full bucket replaces one of the four.
 
-// packedSlots is the size of one answer set (a power of two).
-const packedSlots = 1 << 14
+const (
+	packedBuckets = 1 << 13 // a power of two
+	packedWays    = 4
+)
 
 type packedAnswer struct {
 	// The question it answers.
@@ -65,17 +68,50 @@ type ttlPatch struct {
 
 // answerSet holds the packed answers of one View and one Settings.
 type answerSet struct {
-	view  *resolver.View
-	set   *Settings
-	seed  maphash.Seed
-	slots [packedSlots]atomic.Pointer[packedAnswer]
+	view    *resolver.View
+	set     *Settings
+	seed    maphash.Seed
+	buckets [packedBuckets][packedWays]atomic.Pointer[packedAnswer]
+	next    atomic.Uint32 // the way a store into a full bucket replaces
 }
 
-func (s *answerSet) slot(network string, q *wire.Question) *atomic.Pointer[packedAnswer] {
+func (s *answerSet) bucket(network string, q *wire.Question) *[packedWays]atomic.Pointer[packedAnswer] {
 	h := maphash.Bytes(s.seed, q.Name) ^ maphash.String(s.seed, network)*0x9E3779B97F4A7C15
 	h ^= uint64(q.Type)<<24 | uint64(q.Class)<<8 | uint64(q.Bits)
 	h ^= h >> 29
-	return &s.slots[h&(packedSlots-1)]
+	return &s.buckets[h&(packedBuckets-1)]
+}
+
+// get returns the answer kept for q from network, or nil.
+func (s *answerSet) get(network string, q *wire.Question) *packedAnswer {
+	b := s.bucket(network, q)
+	for i := range b {
+		if a := b[i].Load(); a != nil && a.answers(network, q) {
+			return a
+		}
+	}
+	return nil
+}
+
+// put keeps a for q: in place of an older answer to the same question,
+// else in an empty way, else in place of one of the others.
+func (s *answerSet) put(q *wire.Question, a *packedAnswer) {
+	b := s.bucket(a.network, q)
+	empty := -1
+	for i := range b {
+		old := b[i].Load()
+		if old != nil && old.answers(a.network, q) {
+			b[i].Store(a)
+			return
+		}
+		if old == nil && empty < 0 {
+			empty = i
+		}
+	}
+	if empty < 0 {
+		empty = int(s.next.Add(1) % packedWays)
+	}
+	b[empty].Store(a)
 }
 
 // packedAnswers is a listener's store of ready-packed answers.
@@ -113,8 +149,8 @@ func (h *Handler) Packed(pkt []byte, q *wire.Question, from netip.AddrPort, out 
 	if network == "" {
 		return 0
 	}
-	a := h.packed.setFor(view, set).slot(network, q).Load()
-	if a == nil || !a.answers(network, q) || (!a.expires.IsZero() && !now.Before(a.expires)) ||
+	a := h.packed.setFor(view, set).get(network, q)
+	if a == nil || (!a.expires.IsZero() && !now.Before(a.expires)) ||
 		len(a.wire) > q.MaxSize || len(a.wire) > len(out) {
 		return 0
 	}
@@ -181,7 +217,7 @@ func (h *Handler) storePacked(rq *request, q *wire.Question, resp *dns.Msg, msg 
 			a.ttls = append(a.ttls, ttlPatch{off, o.orig, o.stored})
 		}
 	}
-	h.packed.setFor(view, rq.set).slot(a.network, q).Store(a)
+	h.packed.setFor(view, rq.set).put(q, a)
 }
 
 func isStale(resp *dns.Msg) bool {

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -291,5 +292,29 @@ func BenchmarkPackedHit(b *testing.B) {
 		if h.Packed(pkt, &q, from, out) == 0 {
 			b.Fatal("no ready-packed answer")
 		}
+	}
+}
+
+// Thousands of names stay ready-packed at once: questions that hash to
+// one bucket share it instead of taking turns through the full path.
+func TestManyQuestionsAreKeptTogether(t *testing.T) {
+	s := &answerSet{seed: maphash.MakeSeed()}
+	const n = 5000
+	qs := make([]wire.Question, n)
+	for i := range qs {
+		qs[i] = wire.Question{Name: []byte(fmt.Sprintf("\x05w%04d\x07example\x03com\x00", i)), Type: dns.TypeA, Class: dns.ClassINET}
+		s.put(&qs[i], &packedAnswer{network: "n", name: string(qs[i].Name), qtype: dns.TypeA, qclass: dns.ClassINET})
+	}
+	found := 0
+	for i := range qs {
+		if a := s.get("n", &qs[i]); a != nil && a.name == string(qs[i].Name) {
+			found++
+		}
+		if s.get("other", &qs[i]) != nil {
+			t.Fatal("an answer kept for one network was found for another")
+		}
+	}
+	if found < n*995/1000 {
+		t.Errorf("%d of %d questions still kept, want at least 99.5%%", found, n)
 	}
 }

@@ -45,7 +45,10 @@ func serveUDP(ios []batchIO, h Handler, opts Options) *udpServer {
 // which it puts in out and returns its length for the caller to send in
 // its batch; else through the Handler on its own goroutine; nothing for
 // responses and runts, FORMERR for what does not parse (R7).
-func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte) (packed int) {
+//
+// name and pq are the reader's: the question's name and the parsed
+// question, reused for every packet it reads.
+func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.Addr, out, name []byte, pq *wire.Question) (packed int) {
 	dh, ok := wire.Header(pkt)
 	if !ok {
 		return 0
@@ -55,9 +58,10 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 			u.log.Error("panic while reading a query", "panic", p, "client", from)
 		}
 	}()
-	pq, packable := wire.ParseQuestion(pkt, name)
+	var packable bool
+	*pq, packable = wire.ParseQuestion(pkt, name)
 	if packable {
-		if n := u.h.Packed(pkt, &pq, from, out); n > 0 {
+		if n := u.h.Packed(pkt, pq, from, out); n > 0 {
 			return n
 		}
 	}
@@ -71,8 +75,9 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 	case u.slow <- struct{}{}:
 		var q *wire.Question
 		if packable {
-			pq.Name = append([]byte(nil), pq.Name...) // the reader reuses name too
-			q = &pq
+			c := *pq // the reader reuses pq and name
+			c.Name = append([]byte(nil), pq.Name...)
+			q = &c
 		}
 		u.wg.Add(1)
 		go func() {

@@ -65,6 +65,8 @@ func (u *udpServer) readBatch(io batchIO) {
 	}
 	srcs := sourceMessages{}
 	name := make([]byte, 0, 256)
+	var pq wire.Question
+	var cm ipv4.ControlMessage
 	for {
 		n, err := c.ReadBatch(in, 0)
 		if errors.Is(err, net.ErrClosed) || u.stopping() {
@@ -87,7 +89,6 @@ func (u *udpServer) readBatch(io batchIO) {
 			from := ua.AddrPort()
 			var dst netip.Addr
 			if pktinfo {
-				var cm ipv4.ControlMessage
 				if cm.Parse(m.OOB[:m.NN]) == nil {
 					dst, _ = netip.AddrFromSlice(cm.Dst.To4())
 				}
@@ -97,7 +98,7 @@ func (u *udpServer) readBatch(io batchIO) {
 				u.tooLarge(io, pkt, from, dst, replies[k])
 				continue
 			}
-			if r := u.answer(io, pkt, from, dst, replies[k], name); r > 0 {
+			if r := u.answer(io, pkt, from, dst, replies[k], name, &pq); r > 0 {
 				out[k].Buffers[0] = replies[k][:r]
 				out[k].Addr = m.Addr
 				if pktinfo {
