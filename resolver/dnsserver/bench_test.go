@@ -6,8 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/resolver"
-	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/enginetest"
 	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
@@ -19,34 +18,10 @@ func (w *packingWriter) WriteMsg(m *dns.Msg) error {
 	return err
 }
 
-// benchEngine answers privatelink names privately and everything else
-// from an in-process public resolver behind the cache.
-func benchEngine(b *testing.B) *resolver.Engine {
-	pub := resolvertest.MustPublic(
-		"www.example.com. 300 IN A 93.184.215.14",
-		"contoso.blob.example. 300 IN CNAME contoso.privatelink.blob.example.",
-	)
-	c, err := cache.New(cache.Options{MaxEntries: 1000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	z := resolvertest.Zone(b, "privatelink.blob.example", "contoso 10 IN A 10.0.0.1")
-	v, err := resolver.NewView(resolver.ViewOptions{
-		Networks: []resolver.Network{{Name: "n", Prefixes: resolvertest.Prefixes(b, "127.0.0.0/8")}},
-		Links:    []resolver.Link{{Name: "l", Network: "n", Zone: z}},
-		Default:  c.Wrap("upstreams", pub),
-		Explain:  true,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return resolver.NewEngine(resolver.EngineOptions{View: v})
-}
-
 // BenchmarkServeCacheHit: the whole query path of a listener for a cache
 // hit — handler, resolver, response shaping and packing.
 func BenchmarkServeCacheHit(b *testing.B) {
-	h := New(Options{Engine: benchEngine(b)})
+	h := New(Options{Engine: enginetest.Bench(b)})
 	w := &packingWriter{recorder{remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5300}}}
 	req := resolvertest.Query("www.example.com", dns.TypeA)
 	h.ServeDNS(w, req)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -260,20 +259,9 @@ func TestHandlerPanicIsServfail(t *testing.T) {
 	}
 }
 
-type recordingObserver struct {
-	mu       sync.Mutex
-	networks []string
-}
-
-func (o *recordingObserver) Request(network, _ string, _ uint16, _ int, _ time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.networks = append(o.networks, network)
-}
-
 func TestQueriesAnsweredBeforeResolutionCountUnderTheClientsNetwork(t *testing.T) {
 	w := enginetest.New(t, true)
-	obs := &recordingObserver{}
+	obs := &resolvertest.Requests{}
 	l := startHandler(t, Options{Engine: w.Engine, Observer: obs})
 	chaos := new(dns.Msg)
 	chaos.SetQuestion("version.bind.", dns.TypeTXT)
@@ -282,10 +270,8 @@ func TestQueriesAnsweredBeforeResolutionCountUnderTheClientsNetwork(t *testing.T
 	axfr := resolvertest.Query("corp.example", dns.TypeAXFR)
 	resolvertest.ExchangeFrom(t, "tcp", "127.0.1.9", l.Addr, axfr)
 	resolvertest.ExchangeFrom(t, "udp", "127.0.9.9", l.Addr, chaos)
-	obs.mu.Lock()
-	defer obs.mu.Unlock()
-	if want := []string{"vnet-alice", "vnet-bob", ""}; !slices.Equal(obs.networks, want) {
-		t.Errorf("networks %q, want %q", obs.networks, want)
+	if want := []string{"vnet-alice", "vnet-bob", ""}; !slices.Equal(obs.Networks(), want) {
+		t.Errorf("networks %q, want %q", obs.Networks(), want)
 	}
 }
 

@@ -2,9 +2,7 @@ package listen
 
 import (
 	"context"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/privdns/privdns/resolver/dnsserver"
 	"github.com/privdns/privdns/resolver/enginetest"
@@ -32,16 +30,4 @@ func startOn(t *testing.T, addr string, hopts dnsserver.Options, lopts Options) 
 // newGated returns a gatedResolver; its View has one network, 127.0.0.0/8.
 func newGated(t *testing.T) *gatedResolver {
 	return &gatedResolver{Engine: enginetest.New(t, false).Engine, release: make(chan struct{})}
-}
-
-// recordingObserver keeps the network of every request counted.
-type recordingObserver struct {
-	mu       sync.Mutex
-	networks []string
-}
-
-func (o *recordingObserver) Request(network, _ string, _ uint16, _ int, _ time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.networks = append(o.networks, network)
 }

@@ -174,7 +174,7 @@ func TestTCPConnectionsThatDoNotSpeakDNSAreClosed(t *testing.T) {
 
 func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
 	w := enginetest.New(t, true)
-	obs := &recordingObserver{}
+	obs := &resolvertest.Requests{}
 	l := startHandler(t, dnsserver.Options{Engine: w.Engine, Observer: obs})
 	garbage := []byte{0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
 	if m := resolvertest.RawExchange(t, l.Addr, garbage, 5*time.Second); m == nil || m.Rcode != dns.RcodeFormatError {
@@ -186,10 +186,8 @@ func TestUnparseableQueriesAreCountedLikeOthers(t *testing.T) {
 		t.Fatalf("TCP: %v, want FORMERR", m)
 	}
 	want := w.Engine.NetworkOf("", netip.MustParseAddr("127.0.0.1"))
-	obs.mu.Lock()
-	defer obs.mu.Unlock()
-	if len(obs.networks) != 2 || obs.networks[0] != want || obs.networks[1] != want {
-		t.Errorf("counted under %q, want twice under %q", obs.networks, want)
+	if len(obs.Networks()) != 2 || obs.Networks()[0] != want || obs.Networks()[1] != want {
+		t.Errorf("counted under %q, want twice under %q", obs.Networks(), want)
 	}
 }
 
