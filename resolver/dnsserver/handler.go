@@ -140,7 +140,7 @@ func (h *Handler) Answer(req *dns.Msg, client netip.Addr, proto string, busy boo
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("panic while answering a query", "panic", p, "client", rq.q.Client, "question", questionString(req))
-			resp, keep = h.finish(rq, errorReply(req, dns.RcodeServerFailure)), nil
+			resp, keep = h.finish(rq, servfail(req, errInternal, h.explains(rq))), nil
 		}
 	}()
 	resp = h.finish(rq, h.answer(rq))
@@ -207,10 +207,28 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", rq.q.Network, "err", err)
-		resp = servfail(r, err, h.explains(rq))
+		return servfail(r, err, h.explains(rq))
+	}
+	if qs.Qtype == dns.TypeANY && rq.q.Proto == "udp" && resp.Rcode == dns.RcodeSuccess {
+		minimalANY(resp, qs.Name)
 	}
 	return resp
 }
+
+// minimalANY turns the answer to an ANY query over UDP for a name that
+// exists into the one HINFO record of RFC 8482 §4.2: a small reply that
+// is useless for amplification. A missing name keeps its NXDOMAIN; over
+// TCP ANY is answered as usual (R11).
+func minimalANY(resp *dns.Msg, qname string) {
+	resp.Answer = []dns.RR{&dns.HINFO{
+		Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: anyTTL},
+		Cpu: "RFC8482", Os: "",
+	}}
+	resp.Ns = nil
+}
+
+// anyTTL is the TTL of the RFC 8482 HINFO record.
+const anyTTL = 3789
 
 // explains reports whether SERVFAILs carry their reason (server.explain),
 // as the View the query was resolved with says.

@@ -17,6 +17,7 @@ import (
 	"github.com/privdns/privdns/resolver/enginetest"
 	"github.com/privdns/privdns/resolver/listen"
 	"github.com/privdns/privdns/resolver/resolvertest"
+	"github.com/privdns/privdns/resolver/upstream"
 )
 
 // startHandler serves a Handler made from opts on a listener of
@@ -384,5 +385,76 @@ func TestAnswersOwnedByTheQueryNameAreSpeltAsAsked(t *testing.T) {
 				t.Errorf("%s: %d bytes, %s: %d bytes; want the same", tc.mixed, a, tc.lower, b)
 			}
 		}
+	}
+}
+
+// SERVFAIL texts say why in general terms and never name an upstream's or
+// a forwarding target's address, port or TLS name (R11); the logs keep
+// those. Each SERVFAIL carries exactly one reason, with R11's code.
+func TestServfailTextsNameNoUpstream(t *testing.T) {
+	dead := resolvertest.StartPublic(t)
+	deadAddr := dead.Addr
+	dead.Close()
+	_, deadPort, _ := net.SplitHostPort(deadAddr)
+	group, err := upstream.NewGroup(upstream.GroupOptions{
+		Targets: []string{deadAddr, "tls://127.0.0.1:1#dot.secret-resolver.example"}, Timeout: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer group.Close()
+	v := enginetest.OneNetwork(t, group)
+	l := startHandler(t, Options{Engine: resolver.NewEngine(resolver.EngineOptions{View: v})})
+	m := resolvertest.ExchangeFrom(t, "udp", "127.0.0.5", l.Addr, resolvertest.Query("www.example.org", dns.TypeA))
+	if m.Rcode != dns.RcodeServerFailure {
+		t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
+	}
+	var edes []*dns.EDNS0_EDE
+	for _, o := range m.IsEdns0().Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			edes = append(edes, e)
+		}
+	}
+	if len(edes) != 1 || edes[0].InfoCode != dns.ExtendedErrorCodeNoReachableAuthority {
+		t.Fatalf("EDE %v, want one with code 22", edes)
+	}
+	for _, secret := range []string{"127.0.0.1", deadPort, "secret-resolver", "tls"} {
+		if strings.Contains(edes[0].ExtraText, secret) {
+			t.Errorf("EDE text %q names %q", edes[0].ExtraText, secret)
+		}
+	}
+}
+
+// A SERVFAIL for a panic still says why, as every SERVFAIL does.
+func TestAPanicsServfailCarriesAReason(t *testing.T) {
+	l := startHandler(t, Options{Engine: panicResolver{enginetest.New(t, true).Engine}})
+	m := resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("x.example", dns.TypeA))
+	if texts := resolvertest.EDETexts(m); m.Rcode != dns.RcodeServerFailure || len(texts) != 1 || texts[0] != "privdns: internal error" {
+		t.Errorf("rcode %s, EDE %q", dns.RcodeToString[m.Rcode], texts)
+	}
+}
+
+// ANY over UDP for a name that exists is one HINFO record (RFC 8482), for
+// private and public names alike; a missing name keeps its NXDOMAIN; over
+// TCP ANY is answered as usual (R11).
+func TestANYOverUDPIsOneHINFO(t *testing.T) {
+	w := enginetest.New(t, true)
+	l := startHandler(t, Options{Engine: w.Engine})
+	for _, name := range []string{"contoso.privatelink.blob.core.windows.net", "www.example.com", "wWw.Example.com"} {
+		m := resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query(name, dns.TypeANY))
+		if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 || len(m.Ns) != 0 {
+			t.Fatalf("%s over UDP: %v", name, m)
+		}
+		h, ok := m.Answer[0].(*dns.HINFO)
+		if !ok || h.Cpu != "RFC8482" || h.Os != "" || h.Hdr.Name != dns.Fqdn(name) {
+			t.Errorf("%s over UDP: answer %v, want HINFO \"RFC8482\" \"\" owned by the query name", name, m.Answer[0])
+		}
+	}
+	if m := resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("nothere.privatelink.blob.core.windows.net", dns.TypeANY)); m.Rcode != dns.RcodeNameError || len(m.Answer) != 0 {
+		t.Errorf("a missing name over UDP: %v, want NXDOMAIN", m)
+	}
+	m := resolvertest.ExchangeFrom(t, "tcp", "127.0.1.5", l.Addr, resolvertest.Query("contoso.privatelink.blob.core.windows.net", dns.TypeANY))
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 || m.Answer[0].Header().Rrtype != dns.TypeA {
+		t.Errorf("ANY over TCP: %v, want the A record", m)
 	}
 }

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/cache"
+	"github.com/privdns/privdns/resolver/upstream"
 )
 
 // servfail is the reply when the resolver has no answer: SERVFAIL with the
@@ -32,21 +34,29 @@ func servfail(r *dns.Msg, err error, explain bool) *dns.Msg {
 	return resp
 }
 
-// servfailEDE says why there is no answer (RFC 8914): the chain limit, or
-// what the upstreams did.
+// errInternal is the reason of a SERVFAIL that answers a panic.
+var errInternal = errors.New("internal error")
+
+// servfailEDE says why there is no answer (RFC 8914, R11) in general
+// terms: never an address, port or TLS name of an upstream or forwarding
+// target (explain and the logs keep those). 14 when privdns is too busy,
+// 0 for a chain too long, 22 for upstreams that gave no usable answer.
 func servfailEDE(err error) *dns.EDNS0_EDE {
-	code := uint16(dns.ExtendedErrorCodeNoReachableAuthority)
-	text := "privdns: " + err.Error()
 	switch {
 	case errors.Is(err, resolver.ErrChainLimit):
-		code = dns.ExtendedErrorCodeOther
-	case errors.Is(err, resolver.ErrBusy) || errors.Is(err, cache.ErrNotCached):
-		code, text = dns.ExtendedErrorCodeOther, "privdns: too many queries in flight"
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: CNAME chain longer than 11 or looping"}
+	case errors.Is(err, resolver.ErrBusy) || errors.Is(err, cache.ErrNotCached) || errors.Is(err, upstream.ErrOverloaded):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNotReady, ExtraText: "privdns: too many queries in flight"}
+	case errors.Is(err, errInternal):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: internal error"}
+	case errors.Is(err, resolver.ErrNoUpstream):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: "privdns: no upstream configured"}
+	case errors.Is(err, upstream.ErrAllDown):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: "privdns: every upstream server is down"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: "privdns: no upstream server answered in time"}
 	}
-	if len(text) > 300 {
-		text = text[:297] + "..."
-	}
-	return &dns.EDNS0_EDE{InfoCode: code, ExtraText: text}
+	return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: "privdns: no usable answer from the upstream servers"}
 }
 
 // chaos answers CHAOS id.server and hostname.bind with the identity; other
