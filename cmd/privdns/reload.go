@@ -152,7 +152,7 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 		}
 		l := cfg.Server.Listeners[i]
 		h := dnsserver.New(dnsserver.Options{
-			Settings: settingsFor(cfg, l), Engine: s.engine, Logger: s.log, Observer: s.metrics,
+			Settings: settingsFor(cfg, l), Engine: s.engine, Logger: s.log, Observer: s.metrics, Limits: s.metrics,
 		})
 		ln, err := listen.Listen(l.Address, h, listen.Options{Logger: s.log})
 		if _, port, _ := net.SplitHostPort(l.Address); errors.Is(err, syscall.EADDRINUSE) && s.closeDraining(port) {

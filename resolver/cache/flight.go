@@ -71,6 +71,9 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 		// log their query while this runs. It reports into its own Report,
 		// which the waiters copy once it is done.
 		var rep report.Report
+		if waiter := report.From(ctx); waiter != nil {
+			rep.Budget = waiter.Budget // the query that starts it pays for it
+		}
 		bg := report.With(report.Detach(ctx), &rep)
 		r.c.wg.Go(func() {
 			reply, err := r.next.Exchange(bg, upstreamReq)

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/report"
+	"github.com/privdns/privdns/resolver/upstream"
 	"github.com/privdns/privdns/resolver/wire"
 )
 
@@ -35,6 +37,12 @@ type Engine interface {
 // RequestObserver is told about every answered request; metrics implement it.
 type RequestObserver interface {
 	Request(network, proto string, qtype uint16, rcode int, d time.Duration)
+}
+
+// LimitObserver is told about every limit a query reaches (R11): its
+// configuration key, as privdns_limited_total counts it.
+type LimitObserver interface {
+	Limited(limit string)
 }
 
 // Settings are the parts of a Handler a reload may change while its
@@ -64,6 +72,11 @@ type Options struct {
 	Now func() time.Time
 	// NoPacked turns ready-packed UDP answers off (tests compare both).
 	NoPacked bool
+	// UpstreamBudget bounds the upstream exchanges one client query may
+	// cause (server.limits.upstreamQueriesPerQuery); default 16. Beyond it
+	// the query is SERVFAIL (EDE 0).
+	UpstreamBudget int
+	Limits         LimitObserver // nil: limits reached are not counted
 }
 
 // Handler answers the requests of one listener: it implements
@@ -82,6 +95,9 @@ func New(opts Options) *Handler {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.UpstreamBudget <= 0 {
+		opts.UpstreamBudget = 16
 	}
 	h := &Handler{opts: opts, log: opts.Logger}
 	if h.log == nil {
@@ -202,11 +218,15 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	case qs.Qtype == dns.TypeAXFR || qs.Qtype == dns.TypeIXFR:
 		return errorReply(r, dns.RcodeRefused)
 	}
+	rq.rep.Budget = report.NewBudget(h.opts.UpstreamBudget)
 	ctx, cancel := context.WithTimeout(report.With(context.Background(), &rq.rep), h.opts.Timeout)
 	defer cancel()
 	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", rq.q.Network, "err", err)
+		if errors.Is(err, upstream.ErrBudget) {
+			h.limited("upstreamQueriesPerQuery")
+		}
 		return servfail(r, err, h.explains(rq))
 	}
 	if qs.Qtype == dns.TypeANY && rq.q.Proto == "udp" && resp.Rcode == dns.RcodeSuccess {
@@ -229,6 +249,12 @@ func minimalANY(resp *dns.Msg, qname string) {
 
 // anyTTL is the TTL of the RFC 8482 HINFO record.
 const anyTTL = 3789
+
+func (h *Handler) limited(limit string) {
+	if h.opts.Limits != nil {
+		h.opts.Limits.Limited(limit)
+	}
+}
 
 // explains reports whether SERVFAILs carry their reason (server.explain),
 // as the View the query was resolved with says.

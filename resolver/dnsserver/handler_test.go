@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -456,5 +457,64 @@ func TestANYOverUDPIsOneHINFO(t *testing.T) {
 	m := resolvertest.ExchangeFrom(t, "tcp", "127.0.1.5", l.Addr, resolvertest.Query("contoso.privatelink.blob.core.windows.net", dns.TypeANY))
 	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 || m.Answer[0].Header().Rrtype != dns.TypeA {
 		t.Errorf("ANY over TCP: %v, want the A record", m)
+	}
+}
+
+type countedLimits struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countedLimits) Limited(limit string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[limit]++
+}
+
+// Every upstream exchange one client query causes spends its budget
+// (R11 upstreamQueriesPerQuery): here each hop of a public CNAME chain
+// from an authoritative-only upstream. Beyond it: SERVFAIL, EDE 0,
+// counted once.
+func TestAQueryStopsAtItsUpstreamBudget(t *testing.T) {
+	pub := resolvertest.MustPublic(
+		"h0.example.org. 60 IN CNAME h1.example.org.", "h1.example.org. 60 IN CNAME h2.example.org.",
+		"h2.example.org. 60 IN CNAME h3.example.org.", "h3.example.org. 60 IN CNAME h4.example.org.",
+		"h4.example.org. 60 IN A 192.0.2.4")
+	pub.Partial = true // one hop per exchange
+	up := resolvertest.New(t, pub)
+	group, err := upstream.NewGroup(upstream.GroupOptions{Targets: []string{up.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer group.Close()
+	engine := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, group)})
+	for _, c := range []struct {
+		budget    int
+		wantRcode int
+		wantHits  int64
+	}{{5, dns.RcodeSuccess, 5}, {3, dns.RcodeServerFailure, 3}} {
+		limits := &countedLimits{n: map[string]int{}}
+		before := up.Hits()
+		l := startHandler(t, Options{Engine: engine, UpstreamBudget: c.budget, Limits: limits})
+		m := resolvertest.ExchangeFrom(t, "udp", "127.0.0.5", l.Addr, resolvertest.Query("h0.example.org", dns.TypeA))
+		if m.Rcode != c.wantRcode || up.Hits()-before != c.wantHits {
+			t.Fatalf("budget %d: rcode %s after %d upstream queries, want %s after %d", c.budget,
+				dns.RcodeToString[m.Rcode], up.Hits()-before, dns.RcodeToString[c.wantRcode], c.wantHits)
+		}
+		if c.wantRcode != dns.RcodeServerFailure {
+			continue
+		}
+		if got := limits.n["upstreamQueriesPerQuery"]; got != 1 {
+			t.Errorf("budget %d: counted %d times, want once", c.budget, got)
+		}
+		var codes []uint16
+		for _, o := range m.IsEdns0().Option {
+			if e, ok := o.(*dns.EDNS0_EDE); ok {
+				codes = append(codes, e.InfoCode)
+			}
+		}
+		if len(codes) != 1 || codes[0] != dns.ExtendedErrorCodeOther {
+			t.Errorf("budget %d: EDE codes %v, want [0]", c.budget, codes)
+		}
 	}
 }

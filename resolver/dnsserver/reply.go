@@ -47,6 +47,8 @@ func servfailEDE(err error) *dns.EDNS0_EDE {
 		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: CNAME chain longer than 11 or looping"}
 	case errors.Is(err, resolver.ErrBusy) || errors.Is(err, cache.ErrNotCached) || errors.Is(err, upstream.ErrOverloaded):
 		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNotReady, ExtraText: "privdns: too many queries in flight"}
+	case errors.Is(err, upstream.ErrBudget):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: the query needed more upstream queries than server.limits.upstreamQueriesPerQuery allows"}
 	case errors.Is(err, errInternal):
 		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: internal error"}
 	case errors.Is(err, resolver.ErrNoUpstream):

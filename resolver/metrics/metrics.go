@@ -30,6 +30,7 @@ const namespace = "privdns"
 var (
 	_ resolver.Observer         = (*Metrics)(nil)
 	_ dnsserver.RequestObserver = (*Metrics)(nil)
+	_ dnsserver.LimitObserver   = (*Metrics)(nil)
 )
 
 // Metrics holds every SPEC §5 metric. Its methods are safe for concurrent
@@ -45,6 +46,7 @@ type Metrics struct {
 	upDur     *prometheus.HistogramVec // upstream
 	upHealthy *prometheus.GaugeVec     // upstream
 	reloads   *prometheus.CounterVec   // result
+	limited   *prometheus.CounterVec   // limit
 	lastOK    prometheus.Gauge
 	cache     *cacheCollector
 
@@ -75,6 +77,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		{"upstream_requests_total", m.upRequest}, {"upstream_duration_seconds", m.upDur},
 		{"upstream_healthy", m.upHealthy}, {"config_reloads_total", m.reloads},
 		{"config_last_reload_success_timestamp_seconds", m.lastOK},
+		{"limited_total", m.limited},
 	}
 	for i, c := range collectors {
 		if err := reg.Register(c.c); err != nil {
@@ -114,8 +117,14 @@ func build() *Metrics {
 			Namespace: namespace, Name: "config_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last configuration load that was swapped in.",
 		}),
+		limited: counterVec("limited_total",
+			"Queries that reached a limit of server.limits or server.rateLimit (R11), by the limit's key.", "limit"),
 		cache: newCacheCollector(),
 		types: newTypeSet(),
+	}
+	// Every limit exists from the start, so alerts see a zero.
+	for _, l := range Limits {
+		m.limited.WithLabelValues(l)
 	}
 	// Both results exist from the start, so failure alerts see a zero.
 	m.reloadOK = m.reloads.WithLabelValues("success")
@@ -134,6 +143,13 @@ func histogramVec(name, help string, labels ...string) *prometheus.HistogramVec 
 		Namespace: namespace, Name: name, Help: help, Buckets: DurationBuckets,
 	}, labels)
 }
+
+// Limits are the keys privdns_limited_total counts under (R11).
+var Limits = []string{"inFlight", "tcpConnections", "tcpQueriesPerConnection", "upstreamQueriesPerQuery", "rateLimit"}
+
+// Limited counts one query (or connection) that reached limit, one of
+// Limits.
+func (m *Metrics) Limited(limit string) { m.limited.WithLabelValues(limit).Inc() }
 
 // Reload counts one configuration load attempt. A successful one, swapped in
 // at at, also sets the last-success timestamp; call it for the first load

@@ -32,6 +32,33 @@ type Report struct {
 	// Answerer (set by an upstream group) is the target that answered
 	// the last exchange, "" when none did.
 	Answerer string
+
+	// Budget (set by the server) bounds the upstream exchanges the query
+	// may cause (R11 upstreamQueriesPerQuery); nil: unbounded.
+	Budget *Budget
+}
+
+// Budget is what one client query may still send upstream: every
+// exchange it causes spends one (chain hops, fallbacks, retries over TCP
+// or without EDNS, refreshes it waits for), prefetches and health probes
+// none. Safe for concurrent use.
+type Budget struct{ left atomic.Int64 }
+
+// NewBudget returns a budget of n exchanges.
+func NewBudget(n int) *Budget {
+	b := &Budget{}
+	b.left.Store(int64(n))
+	return b
+}
+
+// Spend takes one exchange from b and reports whether there was one; a
+// nil Budget always has one.
+func (b *Budget) Spend() bool { return b == nil || b.left.Add(-1) >= 0 }
+
+// Spend takes one exchange from the budget of ctx's Report, if any.
+func Spend(ctx context.Context) bool {
+	r := From(ctx)
+	return r == nil || r.Budget.Spend()
 }
 
 // Outcome says how the cache answered one exchange, for query logs.

@@ -15,6 +15,9 @@ var (
 	// ErrOverloaded means every target that could be tried already had
 	// MaxInFlight queries outstanding, so no query was sent.
 	ErrOverloaded error = fleeting("every upstream target is at its in-flight limit")
+	// ErrBudget means the client query behind the exchange had spent its
+	// upstream budget (report.Budget), so no query was sent.
+	ErrBudget error = fleeting("the query's upstream budget is spent")
 	// ErrBadRequest means the request did not hold exactly one question.
 	ErrBadRequest = errors.New("upstream request must hold exactly one question")
 	// ErrBadTarget means a target string in GroupOptions could not be parsed.

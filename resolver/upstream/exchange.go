@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // outcome is what one target did with one query.
@@ -110,6 +112,10 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) atte
 	}
 	sent := g.now()
 	m, begin, err := g.exchange(ctx, t, q, deadline)
+	if errors.Is(err, ErrBudget) {
+		t.health.release(probe) // nothing was sent: says nothing of t
+		return attempt{res: stopped, err: err}
+	}
 	alive, err := g.judge(t, q, m, err, time.Since(begin))
 	if err != nil && (ctx.Err() != nil || (capped && isTimeout(err))) {
 		t.health.release(probe) // the caller gave up; says nothing of t
@@ -245,13 +251,21 @@ func (g *Group) exchange(ctx context.Context, t *target, q *query, deadline time
 
 // exchangeOnce sends q over DNS over TLS, or UDP with a TCP retry when the
 // reply is truncated.
+// Each request sent spends one of the client query's budget (R11); none
+// is sent without.
 func (t *target) exchangeOnce(ctx context.Context, q *query, deadline time.Time) (*dns.Msg, error) {
+	if !report.Spend(ctx) {
+		return nil, ErrBudget
+	}
 	if t.tls != nil {
 		return t.tls.exchange(ctx, q, deadline)
 	}
 	m, err := exchangeUDP(ctx, t.udpAddr, q, deadline)
 	if err != nil || !m.Truncated {
 		return m, err
+	}
+	if !report.Spend(ctx) {
+		return nil, ErrBudget
 	}
 	return exchangeTCP(ctx, t.addr, q, deadline)
 }
@@ -305,6 +319,7 @@ type summary struct {
 	reasons           []string
 	tried, overloaded int
 	stopped           bool
+	budget            bool // the query's budget ran out
 }
 
 func (s *summary) add(spec string, res outcome, err error) {
@@ -316,6 +331,7 @@ func (s *summary) add(spec string, res outcome, err error) {
 		s.reasons = append(s.reasons, spec+": down")
 	case stopped:
 		s.stopped = true
+		s.budget = s.budget || errors.Is(err, ErrBudget)
 		s.reasons = append(s.reasons, fmt.Sprintf("%s: %v", spec, err))
 	default:
 		s.tried++
@@ -333,6 +349,8 @@ func (s *summary) err(ctx context.Context, group string, q dns.Question) error {
 		ctxErr = context.DeadlineExceeded // the attempt hit ctx's deadline first
 	}
 	switch {
+	case s.budget:
+		return fmt.Errorf("%s: %w [%s]", what, ErrBudget, detail)
 	case ctxErr != nil:
 		return fmt.Errorf("%s: %w: %w [%s]", what, ErrNoAnswer, ctxErr, detail)
 	case s.tried == 0 && s.overloaded > 0:
