@@ -471,6 +471,12 @@ func (c *countedLimits) Limited(limit string) {
 	c.n[limit]++
 }
 
+func (c *countedLimits) count(limit string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[limit]
+}
+
 // Every upstream exchange one client query causes spends its budget
 // (R11 upstreamQueriesPerQuery): here each hop of a public CNAME chain
 // from an authoritative-only upstream. Beyond it: SERVFAIL, EDE 0,
@@ -504,7 +510,7 @@ func TestAQueryStopsAtItsUpstreamBudget(t *testing.T) {
 		if c.wantRcode != dns.RcodeServerFailure {
 			continue
 		}
-		if got := limits.n["upstreamQueriesPerQuery"]; got != 1 {
+		if got := limits.count("upstreamQueriesPerQuery"); got != 1 {
 			t.Errorf("budget %d: counted %d times, want once", c.budget, got)
 		}
 		var codes []uint16
