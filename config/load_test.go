@@ -26,6 +26,10 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			Explain:        false,
 			UnknownClients: "vnet-prod",
 			Log:            Log{Level: "debug", Format: "json", Queries: true, QuerySampling: 0.25},
+			Limits: Limits{InFlight: 500, TCPConnections: 50, TCPIdleTimeout: 5 * time.Second,
+				TCPQueriesPerConnection: 100, UpstreamQueriesPerQuery: 8},
+			RateLimit: RateLimit{Enabled: true, QueriesPerSecond: 50.5, Burst: 100, Slip: 0,
+				Exempt: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}},
 		},
 		Upstreams: Upstreams{
 			Servers: []string{"168.63.129.16:53", "[2001:db8::53]:53", "tls://1.1.1.1:853#cloudflare-dns.com", "9.9.9.9:5353"},
@@ -60,7 +64,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			ServeStale: ServeStale{Enabled: false, AnswerTTL: 10 * time.Second, MaxAge: 2 * time.Hour},
 			Prefetch:   false,
 		},
-		Warnings: []string{"testdata/full.yaml:19: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
+		Warnings: []string{"testdata/full.yaml:26: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", cfg, want)
@@ -90,6 +94,9 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	wantServer := Server{
 		Listeners: []Listener{{Address: "127.0.0.1:5353"}}, HTTP: "127.0.0.1:9153", Explain: true,
 		UnknownClients: "refuse", Log: Log{Level: "info", Format: "text", QuerySampling: 1},
+		Limits: Limits{InFlight: 10000, TCPConnections: 1000, TCPIdleTimeout: 10 * time.Second,
+			TCPQueriesPerConnection: 0, UpstreamQueriesPerQuery: 16},
+		RateLimit: RateLimit{Enabled: false, QueriesPerSecond: 200, Burst: 400, Slip: 2},
 	}
 	wantCache := Cache{
 		MaxEntries: 100000, MaxTTL: 24 * time.Hour, MaxNegativeTTL: time.Hour, Prefetch: true,
