@@ -29,6 +29,11 @@ type positions map[string]position
 type keyScan struct {
 	ps    positions
 	twice []Problem // File left for the caller
+	// visits counts the nodes walked, aliased those walked through an
+	// alias, aliasLine is the line of the outermost alias being walked,
+	// and bomb is set when aliases expand too much (aliasBomb).
+	visits, aliased, inAlias, aliasLine int
+	bomb                                *Problem
 }
 
 // yamlPositions parses YAML (or JSON, which YAML reads) a second time into
@@ -48,9 +53,25 @@ func yamlPositions(data []byte) (keyScan, error) {
 // walk records every key and item below n. Keys of "<<" merges are walked
 // after the mapping's own keys so that the keys written in place win.
 func (s *keyScan) walk(n *yaml.Node, path string) {
+	if s.bomb != nil {
+		return
+	}
+	s.visits++
+	if s.inAlias > 0 {
+		s.aliased++
+	}
+	if aliasBomb(s.visits, s.aliased) {
+		s.bomb = &Problem{Line: s.aliasLine, Msg: "document contains excessive aliasing: its aliases expand to too many nodes"}
+		return
+	}
 	switch n.Kind {
 	case yaml.AliasNode:
+		if s.inAlias == 0 {
+			s.aliasLine = n.Line
+		}
+		s.inAlias++
 		s.walk(n.Alias, path)
+		s.inAlias--
 	case yaml.MappingNode:
 		var merges []*yaml.Node
 		seen := map[string]*yaml.Node{}
@@ -79,6 +100,28 @@ func (s *keyScan) walk(n *yaml.Node, path string) {
 			s.walk(item, p)
 		}
 	}
+}
+
+// aliasBomb reports whether a document whose walk reached visits nodes,
+// aliased of them through aliases, is an alias bomb ("billion laughs"): a
+// few lines whose aliases of aliases expand exponentially. The threshold
+// is the one the YAML decoder behind viper applies (yaml.v3: up to 99% of
+// aliased nodes while small, falling to 10% at 4 million), so that no
+// document viper decodes is refused here, and none it refuses costs more
+// than a moment here.
+func aliasBomb(visits, aliased int) bool {
+	if aliased <= 100 || visits <= 1000 {
+		return false
+	}
+	const small, large = 400_000, 4_000_000
+	allowed := 0.99
+	switch {
+	case visits >= large:
+		allowed = 0.10
+	case visits > small:
+		allowed = 0.99 - 0.89*float64(visits-small)/float64(large-small)
+	}
+	return float64(aliased)/float64(visits) > allowed
 }
 
 // add keeps the first position of a path; only merges write one twice.

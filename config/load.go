@@ -131,6 +131,10 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 		if err != nil && format == "yaml" {
 			return nil, syntaxProblems(r.file, data, err)
 		}
+		if scan.bomb != nil {
+			scan.bomb.File = r.file
+			return nil, Errors{*scan.bomb}
+		}
 		r.positions = scan.ps // nil when YAML cannot read the JSON: no lines then
 		for _, p := range scan.twice {
 			p.File = r.file

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"reflect"
@@ -355,5 +356,41 @@ func TestTOMLProblemsNameTheirLines(t *testing.T) {
 	errs = problemsOf(t, filepath.Join(dir, "dup.toml"))
 	if len(errs) != 1 || errs[0].Line != 3 || errs[0].Key != "UpStreams" || !strings.Contains(errs[0].Msg, "case-insensitive") {
 		t.Errorf("dup.toml: %v, want UpStreams on line 3 named as a second upstreams", errs)
+	}
+}
+
+// TestYAMLAliasBombIsRefusedAtOnce: a few lines whose aliases of aliases
+// expand to 9^9 nodes must be refused at the line of the alias that
+// expands, before the key scan walks them all.
+func TestYAMLAliasBombIsRefusedAtOnce(t *testing.T) {
+	ls := []string{`a: &a ["x","x","x","x","x","x","x","x","x"]`}
+	for i, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		prev := string(rune('a' + i))
+		ls = append(ls, name+": &"+name+" ["+strings.Repeat("*"+prev+",", 8)+"*"+prev+"]")
+	}
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines(ls...)})
+	path := filepath.Join(dir, "privdns.yaml")
+	start := time.Now()
+	errs := problemsOf(t, path)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v", took)
+	}
+	if len(errs) != 1 || errs[0].File != path || errs[0].Line != 4 || !strings.Contains(errs[0].Msg, "excessive aliasing") {
+		t.Errorf("problems = %v, want excessive aliasing at line 4", errs)
+	}
+}
+
+// TestYAMLAnchorsReusedAtScaleStillLoad: one anchored list of records in
+// three zones is aliasing, not a bomb.
+func TestYAMLAnchorsReusedAtScaleStillLoad(t *testing.T) {
+	ls := []string{"upstreams: {servers: [192.0.2.1]}", "zones:", "  - name: a.example", "    records: &recs"}
+	for i := range 3000 {
+		ls = append(ls, fmt.Sprintf("      - h%d IN A 10.0.%d.%d", i, i/256, i%256))
+	}
+	ls = append(ls, "  - {name: b.example, records: *recs}", "  - {name: c.example, records: *recs}")
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines(ls...)})
+	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
+	if got := cfg.Zones[2].Data.Len(); got != 3001 {
+		t.Errorf("zone c holds %d RRsets, want 3001", got)
 	}
 }
