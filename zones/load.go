@@ -57,8 +57,9 @@ type builder struct {
 	z       *Zone
 	errs    Errors
 	warns   []*Error
-	targets []entry // stored MX, NS and SRV records, checked once the zone is built
-	wire    []byte  // scratch space for fitsWire
+	targets []entry                          // stored MX, NS and SRV records, checked once the zone is built
+	wire    []byte                           // scratch space for fitsWire and foldedData
+	index   map[rrsetKey]map[string][]dns.RR // large RRsets by folded data (dedup.go)
 }
 
 func newBuilder(apex string) *builder {
@@ -125,10 +126,8 @@ func (b *builder) addToNode(n *node, e entry) string {
 	if len(set) > 0 {
 		b.sameTTL(e, set[0])
 	}
-	for _, old := range set {
-		if dns.IsDuplicate(old, rr) {
-			return ""
-		}
+	if b.isDuplicate(n, set, rr) {
+		return ""
 	}
 	switch {
 	case typ == dns.TypeSOA && len(set) > 0:
@@ -143,6 +142,7 @@ func (b *builder) addToNode(n *node, e entry) string {
 	if hasTarget(typ) {
 		b.targets = append(b.targets, e)
 	}
+	b.indexAdd(n, rr)
 	for i := range n.sets {
 		if n.sets[i].typ == typ {
 			n.sets[i].rrs = append(n.sets[i].rrs, rr)
