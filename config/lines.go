@@ -1,12 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
@@ -153,21 +155,44 @@ func syntaxProblems(file string, data []byte, err error) Errors {
 	case errors.As(err, &yamlErr): // e.g. a key written twice
 		out := make(Errors, len(yamlErr.Errors))
 		for i, msg := range yamlErr.Errors {
-			out[i] = yamlProblem(file, msg)
+			out[i] = yamlProblem(file, data, msg)
 		}
 		return out
 	default:
-		return Errors{yamlProblem(file, p.Msg)}
+		return Errors{yamlProblem(file, data, p.Msg)}
 	}
 	return Errors{p}
 }
 
-// yamlProblem takes the line out of a YAML error message.
-func yamlProblem(file, msg string) Problem {
+// yamlProblem takes the line out of a YAML error message. The YAML parser
+// leaves it out for problems on the first line (it counts lines from 0 and
+// reads 0 as unknown) and for text it cannot read at all (bad UTF-8,
+// control characters): those are located here.
+func yamlProblem(file string, data []byte, msg string) Problem {
 	p := Problem{File: file, Msg: msg}
 	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
 		p.Line, _ = strconv.Atoi(m[1])
 		p.Msg = m[2]
+		return p
 	}
+	p.Msg = strings.TrimPrefix(msg, "yaml: ")
+	p.Line = 1 + bytes.Count(data[:unreadable(data)], []byte("\n"))
 	return p
+}
+
+// unreadable returns the offset of the first character YAML refuses to
+// read (invalid UTF-8, or outside its printable set), or 0 when there is
+// none.
+func unreadable(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		ok := r == '\t' || r == '\n' || r == '\r' || r == 0x85 ||
+			0x20 <= r && r <= 0x7e || 0xa0 <= r && r <= 0xd7ff ||
+			0xe000 <= r && r <= 0xfffd || 0x10000 <= r && r <= 0x10ffff
+		if !ok || r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return 0
 }

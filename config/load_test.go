@@ -280,6 +280,29 @@ func TestSyntaxErrorsNameTheLine(t *testing.T) {
 	}
 }
 
+// TestYAMLProblemsWithoutALineGetOne: the YAML parser names no line for a
+// problem on the first line, nor for text it cannot read (found by
+// FuzzLoad); each still gets its line.
+func TestYAMLProblemsWithoutALineGetOne(t *testing.T) {
+	for _, c := range []struct {
+		text, msg string
+		line      int
+	}{
+		{`"`, "found unexpected end of stream", 1},
+		{"a: [b, \"c]", "found unexpected end of stream", 1},
+		{"a: b\x01\n", "control characters are not allowed", 1},
+		{"a: b\nc: d\n\x7f: e\n", "control characters are not allowed", 3},
+		{"a: b\nc: \xff\n", "invalid leading UTF-8 octet", 2},
+	} {
+		dir := writeFiles(t, map[string]string{"privdns.yaml": c.text})
+		path := filepath.Join(dir, "privdns.yaml")
+		errs := problemsOf(t, path)
+		if len(errs) != 1 || errs[0].File != path || errs[0].Line != c.line || errs[0].Msg != c.msg {
+			t.Errorf("%q: problems = %q, want %q at line %d", c.text, errs, c.msg, c.line)
+		}
+	}
+}
+
 func TestMissingFileIsAProblem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "absent.yaml")
 	errs := problemsOf(t, path)
