@@ -36,6 +36,20 @@ type keyScan struct {
 	// and bomb is set when aliases expand too much (aliasBomb).
 	visits, aliased, inAlias, aliasLine int
 	bomb                                *Problem
+	// badKeys are keys viper cannot place (checkKey); File left for the
+	// caller.
+	badKeys []Problem
+}
+
+// checkKey reports a key that viper would turn into a path with an empty
+// part, where no line could be found for it again: viper reads a dot in
+// a key as nesting ("server.http" is http under server), so a key may not
+// be empty or null, start or end with a dot, or hold two dots in a row.
+func (s *keyScan) checkKey(name string, null bool, line int) {
+	if null || name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		s.badKeys = append(s.badKeys, Problem{Line: line, Key: name,
+			Msg: "not a key name: a dot in a key nests it (server.http is http under server), so a key can be neither empty nor null, nor start or end with a dot, nor hold two in a row"})
+	}
 }
 
 // yamlPositions parses YAML (or JSON, which YAML reads) a second time into
@@ -83,6 +97,7 @@ func (s *keyScan) walk(n *yaml.Node, path string) {
 				merges = append(merges, v)
 				continue
 			}
+			s.checkKey(k.Value, k.Tag == "!!null", k.Line)
 			p := joinPath(path, k.Value)
 			if first, ok := seen[strings.ToLower(k.Value)]; ok {
 				s.twice = append(s.twice, Problem{Line: k.Line, Key: p,

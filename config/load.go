@@ -131,14 +131,8 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 		if err != nil && format == "yaml" {
 			return nil, syntaxProblems(r.file, data, err)
 		}
-		if scan.bomb != nil {
-			scan.bomb.File = r.file
-			return nil, Errors{*scan.bomb}
-		}
-		r.positions = scan.ps // nil when YAML cannot read the JSON: no lines then
-		for _, p := range scan.twice {
-			p.File = r.file
-			r.problems = append(r.problems, p)
+		if err := r.useScan(scan); err != nil { // no lines when YAML cannot read the JSON
+			return nil, err
 		}
 	case "toml":
 		// A syntax error is left for viper's decoder, which names its line.
@@ -146,10 +140,8 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 		if err != nil {
 			break
 		}
-		r.positions = scan.ps
-		for _, p := range scan.twice {
-			p.File = r.file
-			r.problems = append(r.problems, p)
+		if err := r.useScan(scan); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, Errors{{File: r.file, Msg: fmt.Sprintf("unsupported configuration format %q (want yaml, json or toml)", format)}}
@@ -175,6 +167,26 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 	}
 	setPath(tree, "upstreams.servers", envList(v.Get("upstreams.servers")))
 	return tree, nil
+}
+
+// useScan keeps what the second reading of the text learnt. An alias bomb
+// or keys viper cannot place end the load at once, as syntax errors do.
+func (r *report) useScan(scan keyScan) error {
+	located := func(ps ...Problem) Errors {
+		for i := range ps {
+			ps[i].File = r.file
+		}
+		return ps
+	}
+	switch {
+	case scan.bomb != nil:
+		return located(*scan.bomb)
+	case len(scan.badKeys) > 0:
+		return located(scan.badKeys...)
+	}
+	r.positions = scan.ps
+	r.problems = append(r.problems, located(scan.twice...)...)
+	return nil
 }
 
 // envList splits a list given as one environment variable ("a b" or

@@ -303,6 +303,42 @@ func TestYAMLProblemsWithoutALineGetOne(t *testing.T) {
 	}
 }
 
+// TestKeysViperCannotPlaceAreProblemsAtTheirLine: viper splits keys at
+// dots, so ".x" or a null key lost its line (found by FuzzLoad).
+func TestKeysViperCannotPlaceAreProblemsAtTheirLine(t *testing.T) {
+	for _, c := range []struct {
+		file, text, key string
+		line            int
+	}{
+		{"a.yaml", lines("upstreams: {servers: [192.0.2.1]}", ".x:", "  - 1"), ".x", 2},
+		{"b.yaml", lines("server:", "  log.: {}"), "log.", 2},
+		{"c.yaml", lines("cache: {}", "server:", "  log..level: info"), "log..level", 3},
+		{"d.yaml", lines("~: 1"), "~", 1},
+		{"e.yaml", lines("server:", "  '': x"), "", 2},
+		{"f.toml", lines("[server]", `"log..level" = "info"`), "log..level", 2},
+	} {
+		dir := writeFiles(t, map[string]string{c.file: c.text})
+		path := filepath.Join(dir, c.file)
+		errs := problemsOf(t, path)
+		if len(errs) != 1 || errs[0].File != path || errs[0].Line != c.line || errs[0].Key != c.key || !strings.Contains(errs[0].Msg, "not a key name") {
+			t.Errorf("%s: problems = %q, want key %q at line %d", c.file, errs, c.key, c.line)
+		}
+	}
+}
+
+func TestDottedKeysNest(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines("upstreams.servers: [192.0.2.1]", "server.log.level: debug", "server.log.lvl: x")})
+	path := filepath.Join(dir, "privdns.yaml")
+	errs := problemsOf(t, path)
+	if len(errs) != 1 || errs[0].Line != 3 || errs[0].Key != "server.log.lvl" {
+		t.Fatalf("problems = %q, want the unknown key at line 3", errs)
+	}
+	dir = writeFiles(t, map[string]string{"privdns.yaml": lines("upstreams.servers: [192.0.2.1]", "server.log.level: debug")})
+	if cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml")); cfg.Server.Log.Level != "debug" {
+		t.Errorf("level = %q, want debug", cfg.Server.Log.Level)
+	}
+}
+
 func TestMissingFileIsAProblem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "absent.yaml")
 	errs := problemsOf(t, path)
