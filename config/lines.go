@@ -104,7 +104,7 @@ func (s *keyScan) walk(n *yaml.Node, path string) {
 					Msg: fmt.Sprintf("same key as %q on line %d (keys are case-insensitive)", first.Value, first.Line)})
 			}
 			seen[strings.ToLower(k.Value)] = k
-			s.ps.add(p, k.Line)
+			s.ps.addKey(path, k.Value, k.Line)
 			s.walk(v, p)
 		}
 		for _, m := range merges {
@@ -139,6 +139,18 @@ func aliasBomb(visits, aliased int) bool {
 		allowed = 0.99 - 0.89*float64(visits-small)/float64(large-small)
 	}
 	return float64(aliased)/float64(visits) > allowed
+}
+
+// addKey records key k of the mapping at path. Viper nests a key at its
+// dots, so every path up to each dot is written on this line too (unless
+// written before): "u.v: 1" also writes u.
+func (ps positions) addKey(path, k string, line int) {
+	for i := range len(k) {
+		if k[i] == '.' {
+			ps.add(joinPath(path, k[:i]), line)
+		}
+	}
+	ps.add(joinPath(path, k), line)
 }
 
 // add keeps the first position of a path; only merges write one twice.

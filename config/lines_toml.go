@@ -74,7 +74,7 @@ func (s *tomlScan) key(parent, k string, line int) string {
 	} else if !ok {
 		s.seen[lower], s.lines[lower] = path, line
 	}
-	s.ps.add(path, line)
+	s.ps.addKey(parent, k, line)
 	return path
 }
 

@@ -333,6 +333,18 @@ func TestDottedKeysNest(t *testing.T) {
 	if len(errs) != 1 || errs[0].Line != 3 || errs[0].Key != "server.log.lvl" {
 		t.Fatalf("problems = %q, want the unknown key at line 3", errs)
 	}
+	// The unknown part of a dotted key is found on its line (FuzzLoad).
+	for _, text := range []string{lines("cache: {}", "u.v: 1"), lines("# top", `"u.v" = 1`)} {
+		file := "privdns.yaml"
+		if strings.Contains(text, "=") {
+			file = "privdns.toml"
+		}
+		dir = writeFiles(t, map[string]string{file: text})
+		errs = problemsOf(t, filepath.Join(dir, file))
+		if len(errs) != 1 || errs[0].Line != 2 || errs[0].Key != "u" || !strings.HasPrefix(errs[0].Msg, "unknown key") {
+			t.Errorf("%s: problems = %q, want the unknown key u at line 2", file, errs)
+		}
+	}
 	dir = writeFiles(t, map[string]string{"privdns.yaml": lines("upstreams.servers: [192.0.2.1]", "server.log.level: debug")})
 	if cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml")); cfg.Server.Log.Level != "debug" {
 		t.Errorf("level = %q, want debug", cfg.Server.Log.Level)
