@@ -77,6 +77,8 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"testdata/badinclude.zone:2: $INCLUDE: open testdata/missing.zone: no such file or directory"}},
 		{name: "syntax error in an included file names that file", origin: "example.com", file: "testdata/includesyntax.zone",
 			want: []string{`testdata/inc/syntax.zone:3: dns: bad AAAA AAAA: "fd00::x"`}},
+		{name: "a syntax error at the end of the file names its last line", origin: "example.com", file: "testdata/eofsyntax.zone",
+			want: []string{`testdata/eofsyntax.zone:3: dns: garbage after $GENERATE range: ""`}},
 		{name: "bad zone name", origin: "bad..name",
 			want: []string{`bad zone name "bad..name"`}},
 		{name: "empty zone name", origin: "",
