@@ -57,7 +57,7 @@ func (b *builder) foldedData(rr dns.RR) string {
 	}
 	n, err := dns.PackRR(rr, b.wire, 0, nil, false)
 	if err != nil {
-		return "" // not reached: add packed rr before
+		return "" // not reached: add packed rr already (fitsWire)
 	}
 	data := b.wire[min(ownerOctets(b.wire[:n])+10, n):n]
 	for i, c := range data {
