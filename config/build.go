@@ -41,6 +41,22 @@ func decodeServer(n node) Server {
 		Queries:       log.boolean("queries"),
 		QuerySampling: log.number("querySampling"),
 	}
+	lim := n.child("limits")
+	s.Limits = Limits{
+		InFlight:                lim.integer("inFlight"),
+		TCPConnections:          lim.integer("tcpConnections"),
+		TCPIdleTimeout:          lim.duration("tcpIdleTimeout"),
+		TCPQueriesPerConnection: lim.integer("tcpQueriesPerConnection"),
+		UpstreamQueriesPerQuery: lim.integer("upstreamQueriesPerQuery"),
+	}
+	rl := n.child("rateLimit")
+	s.RateLimit = RateLimit{
+		Enabled:          rl.boolean("enabled"),
+		QueriesPerSecond: rl.number("queriesPerSecond"),
+		Burst:            rl.integer("burst"),
+		Slip:             rl.integer("slip"),
+		Exempt:           decodePrefixes(rl, "exempt"),
+	}
 	return s
 }
 
@@ -52,24 +68,32 @@ func decodeNetworks(items []node) []Network {
 	out := make([]Network, len(items))
 	for i, n := range items {
 		out[i].Name = n.str("name")
-		for j, s := range n.strs("addressPrefixes") {
-			key := fmt.Sprintf("%s.addressPrefixes[%d]", n.path, j)
-			p, err := netip.ParsePrefix(strings.TrimSpace(s))
-			switch {
-			case err != nil:
-				n.r.errorf(key, "%q is not a CIDR prefix such as 10.1.0.0/16", s)
-			case p.Addr().Is4In6() && p.Bits() >= 96:
-				// Clients' addresses are matched unmapped: IPv4 clients
-				// of a dual-stack listener never fall in ::ffff:0:0/96.
-				v4 := netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-				n.r.warnf(key, "%s is an IPv4-mapped prefix; read as %s", p, v4.Masked())
-				p = v4
-			case p != p.Masked():
-				n.r.warnf(key, "%s has host bits set; read as %s", p, p.Masked())
-			}
-			// A bad prefix stays as the zero Prefix, so indexes match the file.
-			out[i].AddressPrefixes = append(out[i].AddressPrefixes, p.Masked())
+		out[i].AddressPrefixes = decodePrefixes(n, "addressPrefixes")
+	}
+	return out
+}
+
+// decodePrefixes reads the list of CIDR prefixes at key, masked. A bad
+// prefix is reported and stays as the zero Prefix, so indexes match the
+// file.
+func decodePrefixes(n node, key string) []netip.Prefix {
+	var out []netip.Prefix
+	for j, s := range n.strs(key) {
+		item := fmt.Sprintf("%s[%d]", joinPath(n.path, key), j)
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		switch {
+		case err != nil:
+			n.r.errorf(item, "%q is not a CIDR prefix such as 10.1.0.0/16", s)
+		case p.Addr().Is4In6() && p.Bits() >= 96:
+			// Clients' addresses are matched unmapped: IPv4 clients
+			// of a dual-stack listener never fall in ::ffff:0:0/96.
+			v4 := netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			n.r.warnf(item, "%s is an IPv4-mapped prefix; read as %s", p, v4.Masked())
+			p = v4
+		case p != p.Masked():
+			n.r.warnf(item, "%s has host bits set; read as %s", p, p.Masked())
 		}
+		out = append(out, p.Masked())
 	}
 	return out
 }

@@ -65,6 +65,7 @@ func (s *tomlScan) resolve(keys []string, line int) string {
 // spelt differently from one already there in another case is reported:
 // viper folds case and would keep only one of them.
 func (s *tomlScan) key(parent, k string, line int) string {
+	s.checkKey(k, false, line)
 	path := joinPath(parent, k)
 	lower := strings.ToLower(path)
 	if first, ok := s.seen[lower]; ok && first != path {
@@ -73,7 +74,7 @@ func (s *tomlScan) key(parent, k string, line int) string {
 	} else if !ok {
 		s.seen[lower], s.lines[lower] = path, line
 	}
-	s.ps.add(path, line)
+	s.ps.addKey(parent, k, line)
 	return path
 }
 

@@ -19,24 +19,33 @@ const defaultListener = "127.0.0.1:5353"
 // scalarDefaults holds every key outside a list with its default. Viper
 // only finds PRIVDNS_… overrides for keys it knows, so all are registered.
 var scalarDefaults = map[string]any{
-	"server.http":                "127.0.0.1:9153",
-	"server.identity":            "",
-	"server.explain":             true,
-	"server.unknownClients":      "refuse",
-	"server.log.level":           "info",
-	"server.log.format":          "text",
-	"server.log.queries":         false,
-	"server.log.querySampling":   1.0,
-	"upstreams.policy":           "sequential",
-	"upstreams.timeout":          "2s",
-	"cache.maxEntries":           100000,
-	"cache.minTTL":               "0s",
-	"cache.maxTTL":               "24h",
-	"cache.maxNegativeTTL":       "1h",
-	"cache.serveStale.enabled":   true,
-	"cache.serveStale.answerTTL": "30s",
-	"cache.serveStale.maxAge":    "24h",
-	"cache.prefetch":             true,
+	"server.http":                           "127.0.0.1:9153",
+	"server.identity":                       "",
+	"server.explain":                        true,
+	"server.unknownClients":                 "refuse",
+	"server.log.level":                      "info",
+	"server.log.format":                     "text",
+	"server.log.queries":                    false,
+	"server.log.querySampling":              1.0,
+	"server.limits.inFlight":                10000,
+	"server.limits.tcpConnections":          1000,
+	"server.limits.tcpIdleTimeout":          "10s",
+	"server.limits.tcpQueriesPerConnection": 0,
+	"server.limits.upstreamQueriesPerQuery": 16,
+	"server.rateLimit.enabled":              false,
+	"server.rateLimit.queriesPerSecond":     200,
+	"server.rateLimit.burst":                400,
+	"server.rateLimit.slip":                 2,
+	"upstreams.policy":                      "sequential",
+	"upstreams.timeout":                     "2s",
+	"cache.maxEntries":                      100000,
+	"cache.minTTL":                          "0s",
+	"cache.maxTTL":                          "24h",
+	"cache.maxNegativeTTL":                  "1h",
+	"cache.serveStale.enabled":              true,
+	"cache.serveStale.answerTTL":            "30s",
+	"cache.serveStale.maxAge":               "24h",
+	"cache.prefetch":                        true,
 }
 
 // Load reads, validates and completes the configuration file at path. The
@@ -122,10 +131,8 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 		if err != nil && format == "yaml" {
 			return nil, syntaxProblems(r.file, data, err)
 		}
-		r.positions = scan.ps // nil when YAML cannot read the JSON: no lines then
-		for _, p := range scan.twice {
-			p.File = r.file
-			r.problems = append(r.problems, p)
+		if err := r.useScan(scan); err != nil { // no lines when YAML cannot read the JSON
+			return nil, err
 		}
 	case "toml":
 		// A syntax error is left for viper's decoder, which names its line.
@@ -133,10 +140,8 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 		if err != nil {
 			break
 		}
-		r.positions = scan.ps
-		for _, p := range scan.twice {
-			p.File = r.file
-			r.problems = append(r.problems, p)
+		if err := r.useScan(scan); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, Errors{{File: r.file, Msg: fmt.Sprintf("unsupported configuration format %q (want yaml, json or toml)", format)}}
@@ -162,6 +167,26 @@ func read(r *report, data []byte, format string, servers []string) (map[string]a
 	}
 	setPath(tree, "upstreams.servers", envList(v.Get("upstreams.servers")))
 	return tree, nil
+}
+
+// useScan keeps what the second reading of the text learnt. An alias bomb
+// or keys viper cannot place end the load at once, as syntax errors do.
+func (r *report) useScan(scan keyScan) error {
+	located := func(ps ...Problem) Errors {
+		for i := range ps {
+			ps[i].File = r.file
+		}
+		return ps
+	}
+	switch {
+	case scan.bomb != nil:
+		return located(*scan.bomb)
+	case len(scan.badKeys) > 0:
+		return located(scan.badKeys...)
+	}
+	r.positions = scan.ps
+	r.problems = append(r.problems, located(scan.twice...)...)
+	return nil
 }
 
 // envList splits a list given as one environment variable ("a b" or

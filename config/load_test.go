@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"reflect"
@@ -26,6 +27,10 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			Explain:        false,
 			UnknownClients: "vnet-prod",
 			Log:            Log{Level: "debug", Format: "json", Queries: true, QuerySampling: 0.25},
+			Limits: Limits{InFlight: 500, TCPConnections: 50, TCPIdleTimeout: 5 * time.Second,
+				TCPQueriesPerConnection: 100, UpstreamQueriesPerQuery: 8},
+			RateLimit: RateLimit{Enabled: true, QueriesPerSecond: 50.5, Burst: 100, Slip: 0,
+				Exempt: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}},
 		},
 		Upstreams: Upstreams{
 			Servers: []string{"168.63.129.16:53", "[2001:db8::53]:53", "tls://1.1.1.1:853#cloudflare-dns.com", "9.9.9.9:5353"},
@@ -60,7 +65,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			ServeStale: ServeStale{Enabled: false, AnswerTTL: 10 * time.Second, MaxAge: 2 * time.Hour},
 			Prefetch:   false,
 		},
-		Warnings: []string{"testdata/full.yaml:19: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
+		Warnings: []string{"testdata/full.yaml:26: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", cfg, want)
@@ -90,6 +95,9 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	wantServer := Server{
 		Listeners: []Listener{{Address: "127.0.0.1:5353"}}, HTTP: "127.0.0.1:9153", Explain: true,
 		UnknownClients: "refuse", Log: Log{Level: "info", Format: "text", QuerySampling: 1},
+		Limits: Limits{InFlight: 10000, TCPConnections: 1000, TCPIdleTimeout: 10 * time.Second,
+			TCPQueriesPerConnection: 0, UpstreamQueriesPerQuery: 16},
+		RateLimit: RateLimit{Enabled: false, QueriesPerSecond: 200, Burst: 400, Slip: 2},
 	}
 	wantCache := Cache{
 		MaxEntries: 100000, MaxTTL: 24 * time.Hour, MaxNegativeTTL: time.Hour, Prefetch: true,
@@ -272,6 +280,77 @@ func TestSyntaxErrorsNameTheLine(t *testing.T) {
 	}
 }
 
+// TestYAMLProblemsWithoutALineGetOne: the YAML parser names no line for a
+// problem on the first line, nor for text it cannot read (found by
+// FuzzLoad); each still gets its line.
+func TestYAMLProblemsWithoutALineGetOne(t *testing.T) {
+	for _, c := range []struct {
+		text, msg string
+		line      int
+	}{
+		{`"`, "found unexpected end of stream", 1},
+		{"a: [b, \"c]", "found unexpected end of stream", 1},
+		{"a: b\x01\n", "control characters are not allowed", 1},
+		{"a: b\nc: d\n\x7f: e\n", "control characters are not allowed", 3},
+		{"a: b\nc: \xff\n", "invalid leading UTF-8 octet", 2},
+	} {
+		dir := writeFiles(t, map[string]string{"privdns.yaml": c.text})
+		path := filepath.Join(dir, "privdns.yaml")
+		errs := problemsOf(t, path)
+		if len(errs) != 1 || errs[0].File != path || errs[0].Line != c.line || errs[0].Msg != c.msg {
+			t.Errorf("%q: problems = %q, want %q at line %d", c.text, errs, c.msg, c.line)
+		}
+	}
+}
+
+// TestKeysViperCannotPlaceAreProblemsAtTheirLine: viper splits keys at
+// dots, so ".x" or a null key lost its line (found by FuzzLoad).
+func TestKeysViperCannotPlaceAreProblemsAtTheirLine(t *testing.T) {
+	for _, c := range []struct {
+		file, text, key string
+		line            int
+	}{
+		{"a.yaml", lines("upstreams: {servers: [192.0.2.1]}", ".x:", "  - 1"), ".x", 2},
+		{"b.yaml", lines("server:", "  log.: {}"), "log.", 2},
+		{"c.yaml", lines("cache: {}", "server:", "  log..level: info"), "log..level", 3},
+		{"d.yaml", lines("~: 1"), "~", 1},
+		{"e.yaml", lines("server:", "  '': x"), "", 2},
+		{"f.toml", lines("[server]", `"log..level" = "info"`), "log..level", 2},
+	} {
+		dir := writeFiles(t, map[string]string{c.file: c.text})
+		path := filepath.Join(dir, c.file)
+		errs := problemsOf(t, path)
+		if len(errs) != 1 || errs[0].File != path || errs[0].Line != c.line || errs[0].Key != c.key || !strings.Contains(errs[0].Msg, "not a key name") {
+			t.Errorf("%s: problems = %q, want key %q at line %d", c.file, errs, c.key, c.line)
+		}
+	}
+}
+
+func TestDottedKeysNest(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines("upstreams.servers: [192.0.2.1]", "server.log.level: debug", "server.log.lvl: x")})
+	path := filepath.Join(dir, "privdns.yaml")
+	errs := problemsOf(t, path)
+	if len(errs) != 1 || errs[0].Line != 3 || errs[0].Key != "server.log.lvl" {
+		t.Fatalf("problems = %q, want the unknown key at line 3", errs)
+	}
+	// The unknown part of a dotted key is found on its line (FuzzLoad).
+	for _, text := range []string{lines("cache: {}", "u.v: 1"), lines("# top", `"u.v" = 1`)} {
+		file := "privdns.yaml"
+		if strings.Contains(text, "=") {
+			file = "privdns.toml"
+		}
+		dir = writeFiles(t, map[string]string{file: text})
+		errs = problemsOf(t, filepath.Join(dir, file))
+		if len(errs) != 1 || errs[0].Line != 2 || errs[0].Key != "u" || !strings.HasPrefix(errs[0].Msg, "unknown key") {
+			t.Errorf("%s: problems = %q, want the unknown key u at line 2", file, errs)
+		}
+	}
+	dir = writeFiles(t, map[string]string{"privdns.yaml": lines("upstreams.servers: [192.0.2.1]", "server.log.level: debug")})
+	if cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml")); cfg.Server.Log.Level != "debug" {
+		t.Errorf("level = %q, want debug", cfg.Server.Log.Level)
+	}
+}
+
 func TestMissingFileIsAProblem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "absent.yaml")
 	errs := problemsOf(t, path)
@@ -348,5 +427,41 @@ func TestTOMLProblemsNameTheirLines(t *testing.T) {
 	errs = problemsOf(t, filepath.Join(dir, "dup.toml"))
 	if len(errs) != 1 || errs[0].Line != 3 || errs[0].Key != "UpStreams" || !strings.Contains(errs[0].Msg, "case-insensitive") {
 		t.Errorf("dup.toml: %v, want UpStreams on line 3 named as a second upstreams", errs)
+	}
+}
+
+// TestYAMLAliasBombIsRefusedAtOnce: a few lines whose aliases of aliases
+// expand to 9^9 nodes must be refused at the line of the alias that
+// expands, before the key scan walks them all.
+func TestYAMLAliasBombIsRefusedAtOnce(t *testing.T) {
+	ls := []string{`a: &a ["x","x","x","x","x","x","x","x","x"]`}
+	for i, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		prev := string(rune('a' + i))
+		ls = append(ls, name+": &"+name+" ["+strings.Repeat("*"+prev+",", 8)+"*"+prev+"]")
+	}
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines(ls...)})
+	path := filepath.Join(dir, "privdns.yaml")
+	start := time.Now()
+	errs := problemsOf(t, path)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v", took)
+	}
+	if len(errs) != 1 || errs[0].File != path || errs[0].Line != 4 || !strings.Contains(errs[0].Msg, "excessive aliasing") {
+		t.Errorf("problems = %v, want excessive aliasing at line 4", errs)
+	}
+}
+
+// TestYAMLAnchorsReusedAtScaleStillLoad: one anchored list of records in
+// three zones is aliasing, not a bomb.
+func TestYAMLAnchorsReusedAtScaleStillLoad(t *testing.T) {
+	ls := []string{"upstreams: {servers: [192.0.2.1]}", "zones:", "  - name: a.example", "    records: &recs"}
+	for i := range 3000 {
+		ls = append(ls, fmt.Sprintf("      - h%d IN A 10.0.%d.%d", i, i/256, i%256))
+	}
+	ls = append(ls, "  - {name: b.example, records: *recs}", "  - {name: c.example, records: *recs}")
+	dir := writeFiles(t, map[string]string{"privdns.yaml": lines(ls...)})
+	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
+	if got := cfg.Zones[2].Data.Len(); got != 3001 {
+		t.Errorf("zone c holds %d RRsets, want 3001", got)
 	}
 }

@@ -46,6 +46,56 @@ type Server struct {
 	// clients outside every network's prefixes are treated as (R1).
 	UnknownClients string
 	Log            Log
+	Limits         Limits
+	RateLimit      RateLimit
+}
+
+// Limits bound what the server takes on at once, so that abuse or a slow
+// upstream cannot exhaust it (SPEC R11). A limit reached is answered at
+// once, never queued, and counted in privdns_limited_total{limit}. Every
+// field is validated: none is negative, and only TCPQueriesPerConnection
+// may be 0.
+type Limits struct {
+	// InFlight is how many client queries may wait on upstreams at once,
+	// server-wide; beyond it such a query is answered SERVFAIL with EDE 14.
+	// Private and cached answers never count. Default 10000, at least 1.
+	InFlight int
+	// TCPConnections is how many TCP connections may be open; beyond it
+	// the connection idle the longest is closed (the new one when none is
+	// idle). Default 1000, at least 1.
+	TCPConnections int
+	// TCPIdleTimeout is how long a connection may stay with no query
+	// outstanding, counted from its opening or its last reply (RFC 7766).
+	// Default 10s, at least 1ms.
+	TCPIdleTimeout time.Duration
+	// TCPQueriesPerConnection closes a connection after its Nth answer;
+	// 0 (the default) means unlimited.
+	TCPQueriesPerConnection int
+	// UpstreamQueriesPerQuery is the budget of upstream exchanges one
+	// client query may cause (chain hops, fallbacks, retries, TCP retries
+	// after TC, retries without EDNS; not prefetches or health probes);
+	// beyond it, SERVFAIL with EDE 0. Default 16, at least 1.
+	UpstreamQueriesPerQuery int
+}
+
+// RateLimit is a token bucket per client prefix, a /24 for IPv4 and a /56
+// for IPv6, for queries over UDP only (SPEC R11): a client told TC by Slip
+// retries over TCP, where no rate limit applies. Its values are validated
+// even while Enabled is false, so switching it on cannot reveal a typo.
+type RateLimit struct {
+	Enabled bool // off by default
+	// QueriesPerSecond refills each prefix's bucket; default 200. It may
+	// be fractional but must be above 0.
+	QueriesPerSecond float64
+	// Burst is the bucket's size: the queries a quiet prefix may send at
+	// once. Default 400, at least 1.
+	Burst int
+	// Slip answers every Slip-th limited query NOERROR with TC and no
+	// records, and drops the others; 0 drops them all. Default 2.
+	Slip int
+	// Exempt prefixes are never limited (masked; IPv4-mapped IPv6
+	// prefixes are read as IPv4, as network prefixes are).
+	Exempt []netip.Prefix
 }
 
 // Listener is one UDP+TCP address. Network, when set, is the declared name

@@ -53,7 +53,8 @@ func validateServer(r *report, s *Server, nets networkIndex) {
 	}
 	s.Log.Level = oneOf(r, "server.log.level", s.Log.Level, "debug", "info", "warn", "error")
 	s.Log.Format = oneOf(r, "server.log.format", s.Log.Format, "text", "json")
-	if s.Log.QuerySampling < 0 || s.Log.QuerySampling > 1 {
+	validateLimits(r, s.Limits, s.RateLimit)
+	if !(s.Log.QuerySampling >= 0 && s.Log.QuerySampling <= 1) { // NaN too
 		r.errorf("server.log.querySampling", "%v is outside [0, 1]", s.Log.QuerySampling)
 	}
 }

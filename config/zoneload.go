@@ -37,6 +37,9 @@ func loadZones(r *report, cfg *Config, dir string) {
 			r.zoneProblems(key, file, err)
 			continue
 		}
+		for _, w := range data.Warnings() {
+			r.warnings = append(r.warnings, r.zoneProblem(key, file, w).Error())
+		}
 		z.Data = data
 	}
 }
@@ -50,23 +53,32 @@ func (r *report) zoneProblems(key, file string, err error) {
 		return
 	}
 	for _, e := range zerrs {
-		switch {
-		case e.Record > 0:
-			r.errorf(fmt.Sprintf("%s.records[%d]", key, e.Record-1), "%s", e.Msg)
-		case e.File != "" || file != "":
-			p := Problem{File: e.File, Line: e.Line, Key: key + ".file", Msg: e.Msg}
-			if p.File == "" {
-				p.File = file
-			}
-			if p.Line == 0 {
-				// Not a line of the zone file (it cannot be read): point
-				// at the configuration line that names it.
-				detail := strings.TrimPrefix(e.Msg, "open zone file: ")
-				p = r.at(key+".file", fmt.Sprintf("cannot read zone file %s: %s", p.File, detail))
-			}
+		if p := r.zoneProblem(key, file, e); !r.isBroken(p.Key) {
 			r.problems = append(r.problems, p)
-		default:
-			r.errorf(key, "%s", e.Msg)
 		}
+	}
+}
+
+// zoneProblem locates an error or warning of zones.Load for the zone at
+// key, whose master file is file: zone file lines under zones[i].file,
+// inline records at their entry in the configuration.
+func (r *report) zoneProblem(key, file string, e *zones.Error) Problem {
+	switch {
+	case e.Record > 0:
+		return r.at(fmt.Sprintf("%s.records[%d]", key, e.Record-1), e.Msg)
+	case e.File != "" || file != "":
+		p := Problem{File: e.File, Line: e.Line, Key: key + ".file", Msg: e.Msg}
+		if p.File == "" {
+			p.File = file
+		}
+		if p.Line == 0 {
+			// Not a line of the zone file (it cannot be read): point
+			// at the configuration line that names it.
+			detail := strings.TrimPrefix(e.Msg, "open zone file: ")
+			p = r.at(key+".file", fmt.Sprintf("cannot read zone file %s: %s", p.File, detail))
+		}
+		return p
+	default:
+		return r.at(key, e.Msg)
 	}
 }

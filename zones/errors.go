@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// Error is one problem found while loading a zone. It names where the
-// problem is so that `privdns check` can point the user at the exact line or
-// inline record to fix.
+// Error is one problem found while loading a zone, or one warning about
+// data Load accepted (Zone.Warnings). It names where the problem is so that
+// `privdns check` can point the user at the exact line or inline record to
+// fix.
 type Error struct {
 	File   string // master file holding the problem ("" for inline records)
 	Line   int    // 1-based line in File (0 if unknown or not from a file)

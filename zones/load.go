@@ -17,7 +17,10 @@ import (
 // the zone, default TTL 3600.
 //
 // Load reports every problem it finds as an Errors value, or returns nil.
-// Syntax errors stop a file's parser, so a file reports at most one.
+// Syntax errors stop a file's parser, so a file reports at most one. Data
+// that breaks RFC 2181 is refused or repaired as BIND's loader does (see
+// rfc2181.go for each rule); every repair is listed by Zone.Warnings, with
+// its file and line, so that `privdns check` and reloads can tell the user.
 func Load(origin, file string, inline []string) (*Zone, error) {
 	apex := canonical(origin)
 	if _, ok := dns.IsDomainName(apex); !ok || origin == "" {
@@ -42,13 +45,21 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 	if len(b.errs) > 0 {
 		return nil, b.errs
 	}
-	return b.finish(), nil
+	z := b.finish()
+	b.checkTargets(z)
+	z.warnings = b.warns
+	return z, nil
 }
 
-// builder accumulates records into nodes and collects validation errors.
+// builder accumulates records into nodes and collects validation errors
+// and warnings.
 type builder struct {
-	z    *Zone
-	errs Errors
+	z       *Zone
+	errs    Errors
+	warns   []*Error
+	targets []entry                          // stored MX, NS and SRV records, checked once the zone is built
+	wire    []byte                           // scratch space for fitsWire and foldedData
+	index   map[rrsetKey]map[string][]dns.RR // large RRsets by folded data (dedup.go)
 }
 
 func newBuilder(apex string) *builder {
@@ -57,7 +68,7 @@ func newBuilder(apex string) *builder {
 
 func (b *builder) addAll(entries []entry) {
 	for _, e := range entries {
-		if msg := b.add(e.rr); msg != "" {
+		if msg := b.add(e); msg != "" {
 			loc := e.loc
 			loc.Msg = msg
 			b.errs = append(b.errs, &loc)
@@ -65,14 +76,26 @@ func (b *builder) addAll(entries []entry) {
 	}
 }
 
+// warnf records a warning at the location of e.
+func (b *builder) warnf(e entry, format string, args ...any) {
+	loc := e.loc
+	loc.Msg = fmt.Sprintf(format, args...)
+	b.warns = append(b.warns, &loc)
+}
+
 // add validates one record and stores it, returning a problem or "".
-func (b *builder) add(rr dns.RR) string {
+func (b *builder) add(e entry) string {
+	rr := e.rr
 	h := rr.Header()
 	h.Name = canonical(h.Name)
 	name, typ := h.Name, h.Rrtype
 	if h.Class != dns.ClassINET {
 		return fmt.Sprintf("%s: class %s not supported, only IN", name, dns.ClassToString[h.Class])
 	}
+	if msg := b.fitsWire(rr); msg != "" {
+		return fmt.Sprintf("%s: %s record %s", name, dns.TypeToString[typ], msg)
+	}
+	b.clampTTL(e)
 	if !under(name, b.z.name) {
 		return fmt.Sprintf("%s: owner is outside zone %s", name, b.z.name)
 	}
@@ -90,18 +113,21 @@ func (b *builder) add(rr dns.RR) string {
 		n = &node{}
 		b.z.nodes[name] = n
 	}
-	return b.addToNode(n, rr)
+	return b.addToNode(n, e)
 }
 
-// addToNode stores rr in its RRset, merging exact duplicates and refusing a
-// second SOA and CNAMEs next to other data (RFC 1034 §3.6.2).
-func (b *builder) addToNode(n *node, rr dns.RR) string {
+// addToNode stores the record of e in its RRset, giving it the RRset's TTL
+// and merging duplicates (RFC 2181 §5), and refuses a second SOA and CNAMEs
+// next to other data (RFC 1034 §3.6.2, RFC 2181 §10.1).
+func (b *builder) addToNode(n *node, e entry) string {
+	rr := e.rr
 	name, typ := rr.Header().Name, rr.Header().Rrtype
 	set := n.get(typ)
-	for _, old := range set {
-		if dns.IsDuplicate(old, rr) {
-			return ""
-		}
+	if len(set) > 0 {
+		b.sameTTL(e, set[0])
+	}
+	if b.isDuplicate(n, set, rr) {
+		return ""
 	}
 	switch {
 	case typ == dns.TypeSOA && len(set) > 0:
@@ -113,6 +139,10 @@ func (b *builder) addToNode(n *node, rr dns.RR) string {
 	case typ != dns.TypeCNAME && n.get(dns.TypeCNAME) != nil:
 		return fmt.Sprintf("%s: %s record next to a CNAME record", name, dns.TypeToString[typ])
 	}
+	if hasTarget(typ) {
+		b.targets = append(b.targets, e)
+	}
+	b.indexAdd(n, rr)
 	for i := range n.sets {
 		if n.sets[i].typ == typ {
 			n.sets[i].rrs = append(n.sets[i].rrs, rr)

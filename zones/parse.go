@@ -58,6 +58,11 @@ func parseFile(origin, file string) ([]entry, *Error) {
 			e.File = t.cur.name
 		}
 		e.Line, e.Msg = splitParseError(err)
+		if e.Line == 0 && t.cur != nil {
+			// The parser gives no position for the end of its input
+			// ("$GENERATE 0-0" there): blame the logical line it was in.
+			e.Line = max(t.cur.recordLine(), 1)
+		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // a missing $INCLUDE: say so in the user's terms
 			e.Msg = fmt.Sprintf("$INCLUDE: open %s: %v", display(pe.Path), pe.Err)

@@ -58,6 +58,8 @@ type Zone struct {
 	soa    *dns.SOA         // as configured, or the default
 	negSOA *dns.SOA         // soa with the negative TTL, for NoData/NXDomain
 	rrsets int
+	// warnings are the repairs and oddities Load accepted (rfc2181.go).
+	warnings []*Error
 }
 
 // node is one owner name. An empty non-terminal has no sets.
@@ -90,6 +92,11 @@ func (z *Zone) Name() string { return z.name }
 // SOA is the zone SOA as configured, or Azure's default when the zone has
 // none. Shared with the zone: do not modify.
 func (z *Zone) SOA() *dns.SOA { return z.soa }
+
+// Warnings lists, in load order, the RFC 2181 problems Load repaired or
+// let pass as BIND does (rfc2181.go), each with its file and line or its
+// inline record. Shared with the zone: do not modify.
+func (z *Zone) Warnings() []*Error { return z.warnings }
 
 // Len is the number of RRsets, the unit Azure's per-zone limit counts.
 func (z *Zone) Len() int { return z.rrsets }
