@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"syscall"
@@ -140,7 +141,15 @@ func settingsFor(cfg *config.Config, l config.Listener) dnsserver.Settings {
 	return dnsserver.Settings{
 		Network: l.Network, Identity: cfg.Server.Identity,
 		QueryLog: cfg.Server.Log.Queries, QuerySampling: cfg.Server.Log.QuerySampling,
+		UpstreamBudget: cfg.Server.Limits.UpstreamQueriesPerQuery,
 	}
+}
+
+// listenOptions maps server.limits onto a new listener's options. A
+// listener keeps the options it was bound with across reloads.
+func listenOptions(cfg *config.Config, log *slog.Logger) listen.Options {
+	lim := cfg.Server.Limits
+	return listen.Options{Logger: log, TCP: listen.TCPOptions{Idle: lim.TCPIdleTimeout, MaxConns: lim.TCPConnections}}
 }
 
 // bindNew binds the listeners cfg has and the server has not; all or none.
@@ -154,11 +163,11 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 		h := dnsserver.New(dnsserver.Options{
 			Settings: settingsFor(cfg, l), Engine: s.engine, Logger: s.log, Observer: s.metrics, Limits: s.metrics,
 		})
-		ln, err := listen.Listen(l.Address, h, listen.Options{Logger: s.log})
+		ln, err := listen.Listen(l.Address, h, listenOptions(cfg, s.log))
 		if _, port, _ := net.SplitHostPort(l.Address); errors.Is(err, syscall.EADDRINUSE) && s.closeDraining(port) {
 			// Removed by an earlier reload and back before its queries
 			// were done: those queries give way.
-			ln, err = listen.Listen(l.Address, h, listen.Options{Logger: s.log})
+			ln, err = listen.Listen(l.Address, h, listenOptions(cfg, s.log))
 		}
 		if err != nil {
 			closeListeners(added)

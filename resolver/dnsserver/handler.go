@@ -39,6 +39,9 @@ type RequestObserver interface {
 	Request(network, proto string, qtype uint16, rcode int, d time.Duration)
 }
 
+// defaultUpstreamBudget is server.limits.upstreamQueriesPerQuery's default.
+const defaultUpstreamBudget = 16
+
 // LimitObserver is told about every limit a query reaches (R11): its
 // configuration key, as privdns_limited_total counts it.
 type LimitObserver interface {
@@ -57,6 +60,10 @@ type Settings struct {
 	// QuerySampling of queries.
 	QueryLog      bool
 	QuerySampling float64
+	// UpstreamBudget bounds the upstream exchanges one client query may
+	// cause (server.limits.upstreamQueriesPerQuery); 0 means 16. Beyond it
+	// the query is SERVFAIL (EDE 0).
+	UpstreamBudget int
 }
 
 // Options configures a Handler.
@@ -72,11 +79,7 @@ type Options struct {
 	Now func() time.Time
 	// NoPacked turns ready-packed UDP answers off (tests compare both).
 	NoPacked bool
-	// UpstreamBudget bounds the upstream exchanges one client query may
-	// cause (server.limits.upstreamQueriesPerQuery); default 16. Beyond it
-	// the query is SERVFAIL (EDE 0).
-	UpstreamBudget int
-	Limits         LimitObserver // nil: limits reached are not counted
+	Limits   LimitObserver // nil: limits reached are not counted
 }
 
 // Handler answers the requests of one listener: it implements
@@ -95,9 +98,6 @@ func New(opts Options) *Handler {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.UpstreamBudget <= 0 {
-		opts.UpstreamBudget = 16
 	}
 	h := &Handler{opts: opts, log: opts.Logger}
 	if h.log == nil {
@@ -218,7 +218,11 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	case qs.Qtype == dns.TypeAXFR || qs.Qtype == dns.TypeIXFR:
 		return errorReply(r, dns.RcodeRefused)
 	}
-	rq.rep.Budget = report.NewBudget(h.opts.UpstreamBudget)
+	budget := rq.set.UpstreamBudget
+	if budget <= 0 {
+		budget = defaultUpstreamBudget
+	}
+	rq.rep.Budget = report.NewBudget(budget)
 	ctx, cancel := context.WithTimeout(report.With(context.Background(), &rq.rep), h.opts.Timeout)
 	defer cancel()
 	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)

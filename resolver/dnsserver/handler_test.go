@@ -501,7 +501,7 @@ func TestAQueryStopsAtItsUpstreamBudget(t *testing.T) {
 	}{{5, dns.RcodeSuccess, 5}, {3, dns.RcodeServerFailure, 3}} {
 		limits := &countedLimits{n: map[string]int{}}
 		before := up.Hits()
-		l := startHandler(t, Options{Engine: engine, UpstreamBudget: c.budget, Limits: limits})
+		l := startHandler(t, Options{Engine: engine, Settings: Settings{UpstreamBudget: c.budget}, Limits: limits})
 		m := resolvertest.ExchangeFrom(t, "udp", "127.0.0.5", l.Addr, resolvertest.Query("h0.example.org", dns.TypeA))
 		if m.Rcode != c.wantRcode || up.Hits()-before != c.wantHits {
 			t.Fatalf("budget %d: rcode %s after %d upstream queries, want %s after %d", c.budget,
