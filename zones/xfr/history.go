@@ -1,7 +1,9 @@
 package xfr
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/miekg/dns"
@@ -43,14 +45,22 @@ func Diff(old, new []dns.RR) (deleted, added []dns.RR) {
 	return deleted, added
 }
 
-// rrKey is a record's text with its owner lower-cased.
+// rrKey is a record's text with its owner lower-cased. It does not
+// change rr, which may be a zone's, read concurrently.
 func rrKey(rr dns.RR) string {
 	h := rr.Header()
-	name := h.Name
-	h.Name = dns.CanonicalName(name)
-	s := rr.String()
-	h.Name = name
-	return s
+	return fmt.Sprintf("%s %d %d %d%s", dns.CanonicalName(h.Name), h.Ttl, h.Class, h.Rrtype, rdata(rr))
+}
+
+// RRKey is rrKey without the TTL: how IXFR deletions name a record.
+func RRKey(rr dns.RR) string {
+	h := rr.Header()
+	return fmt.Sprintf("%s %d %d%s", dns.CanonicalName(h.Name), h.Class, h.Rrtype, rdata(rr))
+}
+
+// rdata is a record's text after its header.
+func rdata(rr dns.RR) string {
+	return strings.TrimPrefix(rr.String(), rr.Header().String())
 }
 
 // HistoryOptions bound a History; zero values take the defaults.
