@@ -42,8 +42,15 @@ const maxEnvelope = 32 << 10
 // UDP or an IXFR without the client's SOA. AXFR goes over TCP with
 // dns.Transfer; IXFR answers the single SOA when the client is current
 // (and over UDP), the deltas from History when it holds the chain, and
-// the whole zone otherwise (RFC 1995 §4). The error is the writer's.
+// the whole zone otherwise (RFC 1995 §4). A nil Zone (a secondary zone
+// without data) is SERVFAIL. The error is the writer's.
 func Serve(w dns.ResponseWriter, req *dns.Msg, o *Outbound) error {
+	if len(req.Question) != 1 {
+		return Reply(w, req, dns.RcodeFormatError)
+	}
+	if o.Zone == nil { // a secondary zone without data, or expired
+		return Reply(w, req, dns.RcodeServerFailure)
+	}
 	q := req.Question[0]
 	log := o.Logger
 	if log == nil {

@@ -295,3 +295,18 @@ func TestServeIXFR(t *testing.T) {
 		}
 	})
 }
+
+func TestServeWithoutDataOrQuestion(t *testing.T) {
+	addr := outboundServer(t, &Outbound{Allow: loopback()}, nil)
+	q := new(dns.Msg)
+	q.SetQuestion("corp.example.", dns.TypeAXFR)
+	if r := exchange(t, "tcp", addr, q, nil); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("AXFR of a zone without data: %s, want SERVFAIL", dns.RcodeToString[r.Rcode])
+	}
+	z := mustZone(t, "corp.example", zoneV1...)
+	addr = outboundServer(t, &Outbound{Zone: z, Allow: loopback()}, nil)
+	q.Question = nil
+	if r := exchange(t, "tcp", addr, q, nil); r.Rcode != dns.RcodeFormatError {
+		t.Errorf("no question: %s, want FORMERR", dns.RcodeToString[r.Rcode])
+	}
+}
