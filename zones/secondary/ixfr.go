@@ -36,7 +36,7 @@ func (s *Secondary) ixfr(ctx context.Context, primary string, now time.Time) err
 }
 
 // applyIXFR applies an IXFR answer (RFC 1995 §4) to held, the records of
-// the version held (SOA first), and returns the new version's records
+// the version held, and returns the new version's records
 // with the deltas, or, for an answer in full (AXFR form), the zone it
 // holds and nil deltas. An answer that is cut short, does not start at
 // the serial held, or deletes records not held is an error.
@@ -53,7 +53,10 @@ func applyIXFR(held []dns.RR, rrs []dns.RR) ([]dns.RR, []xfr.Delta, error) {
 	if n == 1 || !ok || last.Serial != newest.Serial {
 		return nil, nil, errors.New("cut short: the answer does not end with the new SOA")
 	}
-	heldSOA := held[0].(*dns.SOA)
+	heldSOA := soaOf(held)
+	if heldSOA == nil {
+		return nil, nil, errors.New("the data held has no SOA")
+	}
 	second, incremental := rrs[1].(*dns.SOA)
 	if !incremental || (second.Serial == newest.Serial && n == 2) {
 		return rrs[:n-1], nil, nil // answered in full
@@ -64,7 +67,10 @@ func applyIXFR(held []dns.RR, rrs []dns.RR) ([]dns.RR, []xfr.Delta, error) {
 
 	index := make(map[string]int, len(held)) // key → position in recs
 	recs := make([]dns.RR, 0, len(held))
-	for _, rr := range held[1:] {
+	for _, rr := range held {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			continue
+		}
 		index[xfr.RRKey(rr)] = len(recs)
 		recs = append(recs, rr)
 	}
@@ -123,4 +129,14 @@ func applyIXFR(held []dns.RR, rrs []dns.RR) ([]dns.RR, []xfr.Delta, error) {
 		}
 	}
 	return out, deltas, nil
+}
+
+// soaOf returns the first SOA of rrs, or nil.
+func soaOf(rrs []dns.RR) *dns.SOA {
+	for _, rr := range rrs {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa
+		}
+	}
+	return nil
 }

@@ -413,3 +413,22 @@ func TestRunEndsWithItsContext(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestACopyWithItsSOAInTheMiddleStillTakesIXFR(t *testing.T) {
+	store, _ := datadir.Open(t.TempDir(), nil)
+	recs := mustRRs(t, version(10)...)
+	recs[0], recs[2] = recs[2], recs[0] // as a hand edit might leave it
+	if err := store.SaveZone("corp.example.", datadir.ZoneCopy{Zone: "corp.example.", Serial: 10, Records: recs, Checked: newFakeClock().Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPrimary(t, nil, mustZone(t, version(10)...))
+	p.set(mustZone(t, version(11)...))
+	h := newHarness(t, []string{p.addr}, func(o *Options) { o.Store = store })
+	if h.www() != "10.0.1.10" {
+		t.Fatalf("the copy is not served: %q\n%s", h.www(), h.log)
+	}
+	h.run()
+	if h.www() != "10.0.1.11" || p.hits[dns.TypeAXFR].Load() != 0 {
+		t.Errorf("www %q after %d AXFRs, want 10.0.1.11 by IXFR alone\n%s", h.www(), p.hits[dns.TypeAXFR].Load(), h.log)
+	}
+}
