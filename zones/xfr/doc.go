@@ -5,9 +5,9 @@
 // answers from (History), the serial a reloaded zone is served with
 // (NextServed) and NOTIFY (Notifier).
 //
-// Sharp edge: TSIG verification of requests happens in miekg/dns's server
-// before a handler runs, and only when that server has a TsigProvider.
-// The server must set dns.Server.TsigProvider to a Keyring holding every
-// key; without one, signed requests reach Serve unverified and answers
-// cannot be signed.
+// Sharp edge: Serve and HandleNotify (zones/secondary) trust the
+// writer's TsigStatus. Behind miekg/dns's server that is set only when the
+// server has a TsigProvider (a Keyring holding every key); behind a
+// transport of privdns's own, hand them a Writer, which verifies. Without
+// either, a signed request would reach Serve unverified.
 package xfr
