@@ -232,6 +232,13 @@ func (s *Secondary) install(raw []dns.RR, deltas []xfr.Delta, now time.Time, pri
 	old := s.zdata
 	s.raw, s.soa, s.zdata = rrs, z.SOA(), z
 	s.warnCuts(cuts)
+	for i, w := range z.Warnings() {
+		if i == 5 {
+			s.log.Warn("more oddities in the transfer", "count", len(z.Warnings())-5)
+			break
+		}
+		s.log.Warn("accepted an oddity in the transfer", "primary", primary, "serial", s.soa.Serial, "warning", w.Msg)
+	}
 	s.serve(now, "primary "+primary)
 	s.save(now)
 	if h := s.opts.History; h != nil {

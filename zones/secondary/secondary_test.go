@@ -432,3 +432,13 @@ func TestACopyWithItsSOAInTheMiddleStillTakesIXFR(t *testing.T) {
 		t.Errorf("www %q after %d AXFRs, want 10.0.1.11 by IXFR alone\n%s", h.www(), p.hits[dns.TypeAXFR].Load(), h.log)
 	}
 }
+
+func TestRFC2181OdditiesOfATransferAreLogged(t *testing.T) {
+	p := newPrimary(t, nil, mustZone(t, version(10)...))
+	p.setMode("raw", mustRRs(t, version(10, "multi 60 IN A 10.0.0.1", "multi 120 IN A 10.0.0.2")...))
+	h := newHarness(t, []string{p.addr}, nil)
+	h.run()
+	if h.s.Current() == nil || !h.logHas("accepted an oddity in the transfer", "multi.corp.example.") {
+		t.Errorf("an RRset with two TTLs: current %v\n%s", h.s.Current(), h.log)
+	}
+}
