@@ -11,7 +11,7 @@ import (
 // decode reads the settings tree into a Config, converting types. Values
 // are checked for meaning later, by validate.
 func decode(root node) *Config {
-	return &Config{
+	cfg := &Config{
 		Server:             decodeServer(root.child("server")),
 		Upstreams:          decodeUpstreams(root.child("upstreams")),
 		Networks:           decodeNetworks(root.items("networks")),
@@ -19,6 +19,8 @@ func decode(root node) *Config {
 		ForwardingRulesets: decodeRulesets(root.items("forwardingRulesets")),
 		Cache:              decodeCache(root.child("cache")),
 	}
+	decodeTransfers(root, cfg)
+	return cfg
 }
 
 func decodeServer(n node) Server {

@@ -37,7 +37,7 @@ func Files(path string) []string {
 			files = appendWithIncludes(files, filepath.Clean(f), 0)
 		}
 	}
-	return files
+	return append(files, secretFiles(v, filepath.Dir(abs), files)...)
 }
 
 // appendWithIncludes appends a zone file and, recursively, the files its

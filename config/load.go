@@ -46,6 +46,7 @@ var scalarDefaults = map[string]any{
 	"cache.serveStale.answerTTL":            "30s",
 	"cache.serveStale.maxAge":               "24h",
 	"cache.prefetch":                        true,
+	"server.dataDir":                        "",
 }
 
 // Load reads, validates and completes the configuration file at path. The
@@ -108,7 +109,9 @@ func parse(data []byte, format, path string, servers []string) (*Config, error) 
 	cfg := decode(node{r: r, m: tree})
 	r.unknownKeys(tree)
 	validate(r, cfg)
+	validateTransfers(r, cfg, filepath.Dir(path))
 	loadZones(r, cfg, filepath.Dir(path))
+	checkTransferApex(r, cfg)
 	if len(r.problems) > 0 {
 		return nil, r.sorted()
 	}

@@ -28,6 +28,7 @@ type Config struct {
 	Zones              []Zone
 	ForwardingRulesets []Ruleset
 	Cache              Cache
+	TSIGKeys           []TSIGKey // keys that sign transfers and NOTIFY (R12)
 	// Warnings are accepted oddities worth telling the user about, such as
 	// NxDomainRedirect on a zone without a "privatelink" label (Azure refuses
 	// it), each formatted like a Problem: "file:line: key: msg".
@@ -48,6 +49,9 @@ type Server struct {
 	Log            Log
 	Limits         Limits
 	RateLimit      RateLimit
+	// DataDir is the absolute folder where transferred zones, served
+	// serials and journals are kept across restarts; "" = memory only.
+	DataDir string
 }
 
 // Limits bound what the server takes on at once, so that abuse or a slow
@@ -134,7 +138,17 @@ type Zone struct {
 	File    string   // absolute path of the master file, "" when none
 	Records []string // inline records as written
 	Links   []Link
-	Data    *zones.Zone // the loaded and validated zone
+	// Data is the loaded and validated zone, and nil for a secondary zone
+	// (Primaries set): its data arrives by transfer, later, and an empty
+	// stand-in would answer NXDOMAIN where R12 wants SERVFAIL.
+	Data *zones.Zone
+	// Primaries are the "ip:port" servers a secondary zone follows (R12);
+	// none for a zone of a file or inline records.
+	Primaries []string
+	// TSIGKey names (as TSIGKey.Name) the key that signs requests to the
+	// primaries; "" = unsigned.
+	TSIGKey  string
+	Transfer *Transfer // outbound transfers; nil = off
 }
 
 // Link pairs a zone with a network (an Azure virtual network link).

@@ -20,6 +20,9 @@ func loadZones(r *report, cfg *Config, dir string) {
 		if z.Name == "" || r.isBroken(key) {
 			continue // a bad name is already reported
 		}
+		if z.Secondary() {
+			continue // its data comes by transfer: Data stays nil
+		}
 		file := z.File
 		if file != "" {
 			if !filepath.IsAbs(file) {

@@ -60,6 +60,7 @@ type Zone struct {
 	rrsets int
 	// warnings are the repairs and oddities Load accepted (rfc2181.go).
 	warnings []*Error
+	cuts     []string // delegations dropped by Transferred, lower-case FQDNs
 }
 
 // node is one owner name. An empty non-terminal has no sets.

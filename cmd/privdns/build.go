@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -21,8 +22,19 @@ type deps struct {
 	observer upstream.Observer // nil: no upstream metrics
 }
 
+// errSecondaryNotServed refuses a configuration with a secondary zone
+// (zones[].primaries): it validates, but this build does not serve it yet.
+var errSecondaryNotServed = errors.New("zones[].primaries: secondary zones are validated but not served by this build yet")
+
 // build maps a validated configuration onto a resolver View.
 func build(cfg *config.Config, d deps) (*resolver.View, error) {
+	for _, z := range cfg.Zones {
+		if z.Secondary() {
+			// zones/secondary follows primaries (tested against BIND);
+			// the serving side does not hold its zones yet.
+			return nil, fmt.Errorf("zone %s: %w", z.Name, errSecondaryNotServed)
+		}
+	}
 	policy, err := upstream.ParsePolicy(cfg.Upstreams.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("upstreams.policy: %w", err)
