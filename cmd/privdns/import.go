@@ -63,7 +63,7 @@ func runImportAzure(f importAzureFlags, out, errOut io.Writer) error {
 		fmt.Fprintf(errOut, "privdns import azure: "+format+"\n", args...)
 		return exitError{1}
 	}
-	opts := azure.Options{DataDir: registrationDataDir()}
+	opts := azure.Options{DataDir: "data"} // server.dataDir of registration-enabled links (SPEC §7)
 	switch f.autoregistered {
 	case "records":
 	case "skip":
@@ -172,22 +172,4 @@ func outsideOf(out, from string) error {
 		}
 	}
 	return nil
-}
-
-// registrationDataDir is server.dataDir for a configuration with
-// registration-enabled links (SPEC §7: "data"), or "" when this build's
-// configuration has no server.dataDir yet, so that the output still passes
-// `privdns check`.
-func registrationDataDir() string {
-	probe := []byte("server: {dataDir: data}\nupstreams: {servers: [\"192.0.2.1\"]}\n")
-	_, err := config.Parse(probe, "yaml", "")
-	var problems config.Errors
-	if errors.As(err, &problems) {
-		for _, p := range problems {
-			if strings.EqualFold(p.Key, "server.dataDir") && strings.HasPrefix(p.Msg, "unknown key") {
-				return ""
-			}
-		}
-	}
-	return "data"
 }
