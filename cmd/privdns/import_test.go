@@ -268,12 +268,3 @@ func TestImportProcessThenCheck(t *testing.T) {
 		}
 	}
 }
-
-func TestRegistrationDataDirFollowsTheConfiguration(t *testing.T) {
-	// This build's configuration has no server.dataDir (SPEC §9 is not
-	// built yet); once it has, imports with registration links set it.
-	_, err := config.Parse([]byte("server: {dataDir: data}\nupstreams: {servers: [\"192.0.2.1\"]}\n"), "yaml", "")
-	if want := map[bool]string{true: "data", false: ""}[err == nil]; registrationDataDir() != want {
-		t.Errorf("registrationDataDir() = %q with the configuration saying %v", registrationDataDir(), err)
-	}
-}
