@@ -17,6 +17,12 @@ type Observer interface {
 	PrivateAnswer(zone, link, outcome string)
 	// CNAMEIntoPrivate counts a public CNAME cut at a linked zone (R5).
 	CNAMEIntoPrivate(zone string)
+	// NXDomain names the missing name of a private NXDOMAIN answered under
+	// a Default link (the CNAME target when a chain led there), with the
+	// zone (FQDN), the client's network and the link: the admin API's
+	// report of names most often missing. It follows the "nxdomain"
+	// PrivateAnswer of the same step.
+	NXDomain(zone, network, link, name string)
 }
 
 // EngineOptions configures an Engine.
@@ -101,8 +107,9 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 
 type nopObserver struct{}
 
-func (nopObserver) PrivateAnswer(string, string, string) {}
-func (nopObserver) CNAMEIntoPrivate(string)              {}
+func (nopObserver) PrivateAnswer(string, string, string)    {}
+func (nopObserver) CNAMEIntoPrivate(string)                 {}
+func (nopObserver) NXDomain(string, string, string, string) {}
 
 // ExplainedError is "no answer" with the Extended DNS Errors the chain had
 // collected before it failed (R8), for the SERVFAIL to carry.

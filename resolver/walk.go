@@ -120,6 +120,9 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 		w.rcode, w.auth, w.authPublic = dns.RcodeNameError, []dns.RR{res.SOA}, false
 		w.explain(l)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nxdomain")
+		if l.Policy == PolicyDefault {
+			w.obs.NXDomain(zone, w.nv.name, l.Name, name)
+		}
 	}
 	return "", false, nil
 }
@@ -203,6 +206,11 @@ func (t teeObserver) PrivateAnswer(zone, link, outcome string) {
 func (t teeObserver) CNAMEIntoPrivate(zone string) {
 	t.Observer.CNAMEIntoPrivate(zone)
 	t.r.CNAMEIntoPrivate(zone)
+}
+
+func (t teeObserver) NXDomain(zone, network, link, name string) {
+	t.Observer.NXDomain(zone, network, link, name)
+	t.r.NXDomain(zone, network, link, name)
 }
 
 func typeName(t uint16) string { return dns.Type(t).String() }
