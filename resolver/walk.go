@@ -73,7 +73,12 @@ func (w *walk) run() error {
 			next, err = w.public(name, w.v.routeAbove(w.nv, fellBack.link.Zone.Name()))
 			fellBack = nil
 		default:
-			next, err = w.public(name, w.v.routeFor(w.nv, name))
+			route := w.v.routeFor(w.nv, name)
+			if lz := w.v.localZoneFor(name, route); lz != nil {
+				w.local(lz, name)
+				return nil
+			}
+			next, err = w.public(name, route)
 		}
 		if err != nil || next == "" {
 			return err
