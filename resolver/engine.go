@@ -95,6 +95,7 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 
 	w := newWalk(ctx, v, nv, q, e.obs)
 	if err := w.run(); err != nil {
+		q.Path = w.path // a failed fallback is still a fallback in the query log
 		q.trace("no answer: %v → SERVFAIL", err)
 		if len(w.ede) > 0 {
 			// A fallback that found no public answer still explains itself.

@@ -91,7 +91,7 @@ func (v *View) localZoneFor(name string, route *Route) *zones.Zone {
 // apex, NODATA at it (its SOA and NS answer as records), the zone's SOA
 // in authority.
 func (w *walk) local(z *zones.Zone, name string) {
-	w.step("local")
+	w.step("localzone")
 	res := z.Lookup(name, w.qtype)
 	switch res.Kind {
 	case zones.Answer:

@@ -131,8 +131,8 @@ func TestLocallyServedZones(t *testing.T) {
 				if got, want := resolvertest.RRStrings(resp.Ns), expand(tc.wantNs); !slices.Equal(got, want) {
 					t.Errorf("authority %q, want %q", got, want)
 				}
-				if q.Path != "local" {
-					t.Errorf("path %q, want local", q.Path)
+				if q.Path != "localzone" {
+					t.Errorf("path %q, want localzone", q.Path)
 				}
 			}
 			if got := up.took(); (len(got) > 0) != tc.wantAsked {
