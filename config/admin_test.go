@@ -17,6 +17,7 @@ func TestServerAdminAndLocalZones(t *testing.T) {
 	}{
 		{name: "defaults: admin off, local zones on", config: minimal, wantLocal: true},
 		{name: "admin on its own address", config: withMinimal("server:", "  http: 127.0.0.1:9153", "  admin: 127.0.0.1:9154", "  localZones: false"), wantAdmin: "127.0.0.1:9154"},
+		{name: "port 0 twice: two fresh ports", config: withMinimal("server:", "  http: 127.0.0.1:0", "  admin: 127.0.0.1:0"), wantAdmin: "127.0.0.1:0", wantLocal: true},
 		{name: "admin on server.http's address", config: withMinimal("server:", "  http: 127.0.0.1:9153", "  admin: 127.0.0.1:9153"), wantLine: 10, wantProblem: `server.admin: "127.0.0.1:9153" is server.http's address`},
 		{name: "admin on server.http's address spelt otherwise", config: withMinimal("server:", "  admin: '[::ffff:127.0.0.1]:9153'"), wantLine: 9, wantProblem: "is server.http's address"},
 		{name: "admin not host:port", config: withMinimal("server:", "  admin: 9154"), wantLine: 9, wantProblem: `server.admin: "9154" is not host:port`},

@@ -159,11 +159,12 @@ func wildcardOverlaps(r *report, ls []Listener) {
 }
 
 // sameAddress reports whether two "host:port" addresses name the same
-// socket: IP addresses compare by value, host names by spelling.
+// socket: IP addresses compare by value, host names by spelling; port 0
+// picks a fresh port each time, so it is never the same.
 func sameAddress(a, b string) bool {
 	ha, pa, _ := net.SplitHostPort(a)
 	hb, pb, _ := net.SplitHostPort(b)
-	if pa != pb {
+	if pa != pb || pa == "0" {
 		return false
 	}
 	ia, ea := netip.ParseAddr(ha)
