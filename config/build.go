@@ -26,6 +26,8 @@ func decode(root node) *Config {
 func decodeServer(n node) Server {
 	s := Server{
 		HTTP:           n.str("http"),
+		Admin:          n.str("admin"),
+		LocalZones:     n.boolean("localZones"),
 		Identity:       n.str("identity"),
 		Explain:        n.boolean("explain"),
 		UnknownClients: n.str("unknownClients"),

@@ -20,6 +20,8 @@ const defaultListener = "127.0.0.1:5353"
 // only finds PRIVDNS_… overrides for keys it knows, so all are registered.
 var scalarDefaults = map[string]any{
 	"server.http":                           "127.0.0.1:9153",
+	"server.admin":                          "",
+	"server.localZones":                     true,
 	"server.identity":                       "",
 	"server.explain":                        true,
 	"server.unknownClients":                 "refuse",

@@ -23,6 +23,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 		Server: Server{
 			Listeners:      []Listener{{Address: "127.0.0.1:5353"}, {Address: "10.0.0.4:53", Network: "hub"}},
 			HTTP:           "127.0.0.1:9154",
+			Admin:          "127.0.0.1:9155",
 			Identity:       "privdns-1",
 			Explain:        false,
 			UnknownClients: "vnet-prod",
@@ -65,7 +66,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			ServeStale: ServeStale{Enabled: false, AnswerTTL: 10 * time.Second, MaxAge: 2 * time.Hour},
 			Prefetch:   false,
 		},
-		Warnings: []string{"testdata/full.yaml:26: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
+		Warnings: []string{"testdata/full.yaml:28: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", cfg, want)
@@ -93,7 +94,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	)})
 	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
 	wantServer := Server{
-		Listeners: []Listener{{Address: "127.0.0.1:5353"}}, HTTP: "127.0.0.1:9153", Explain: true,
+		Listeners: []Listener{{Address: "127.0.0.1:5353"}}, HTTP: "127.0.0.1:9153", Explain: true, LocalZones: true,
 		UnknownClients: "refuse", Log: Log{Level: "info", Format: "text", QuerySampling: 1},
 		Limits: Limits{InFlight: 10000, TCPConnections: 1000, TCPIdleTimeout: 10 * time.Second,
 			TCPQueriesPerConnection: 0, UpstreamQueriesPerQuery: 16},

@@ -41,8 +41,13 @@ type Config struct {
 type Server struct {
 	Listeners []Listener
 	HTTP      string // /metrics, /healthz, /readyz address; "" = off
-	Identity  string // NSID and CHAOS id.server; "" = off
-	Explain   bool   // attach R8 Extended DNS Error texts
+	// Admin is the admin API's address (SPEC §10: cache flush, the
+	// NXDOMAIN report); "" = off. Never the same as HTTP.
+	Admin string
+	// LocalZones serves the RFC 6303 zones locally (SPEC §10).
+	LocalZones bool
+	Identity   string // NSID and CHAOS id.server; "" = off
+	Explain    bool   // attach R8 Extended DNS Error texts
 	// UnknownClients is "refuse" or the declared name of the network that
 	// clients outside every network's prefixes are treated as (R1).
 	UnknownClients string

@@ -44,6 +44,13 @@ func validateServer(r *report, s *Server, nets networkIndex) {
 			r.errorf("server.http", "%v", err)
 		}
 	}
+	if s.Admin != "" {
+		if err := httpAddress(s.Admin); err != nil {
+			r.errorf("server.admin", "%v", err)
+		} else if s.HTTP != "" && sameAddress(s.Admin, s.HTTP) {
+			r.errorf("server.admin", "%q is server.http's address: the admin API needs its own (for example 127.0.0.1:9154)", s.Admin)
+		}
+	}
 	if strings.EqualFold(s.UnknownClients, "refuse") {
 		s.UnknownClients = "refuse"
 	} else if declared, ok := nets[strings.ToLower(s.UnknownClients)]; ok {
@@ -149,4 +156,21 @@ func wildcardOverlaps(r *report, ls []Listener) {
 			r.errorf(sp.key, "%s cannot be bound next to %s (%s), which takes every address on port %s: list specific addresses only", sp.addr, w.addr, w.key, p)
 		}
 	}
+}
+
+// sameAddress reports whether two "host:port" addresses name the same
+// socket: IP addresses compare by value, host names by spelling; port 0
+// picks a fresh port each time, so it is never the same.
+func sameAddress(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	if pa != pb || pa == "0" {
+		return false
+	}
+	ia, ea := netip.ParseAddr(ha)
+	ib, eb := netip.ParseAddr(hb)
+	if ea == nil && eb == nil {
+		return ia.Unmap() == ib.Unmap()
+	}
+	return strings.EqualFold(ha, hb)
 }

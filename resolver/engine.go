@@ -17,6 +17,12 @@ type Observer interface {
 	PrivateAnswer(zone, link, outcome string)
 	// CNAMEIntoPrivate counts a public CNAME cut at a linked zone (R5).
 	CNAMEIntoPrivate(zone string)
+	// NXDomain names the missing name of a private NXDOMAIN answered under
+	// a Default link (the CNAME target when a chain led there), with the
+	// zone (FQDN), the client's network and the link: the admin API's
+	// report of names most often missing. It follows the "nxdomain"
+	// PrivateAnswer of the same step.
+	NXDomain(zone, network, link, name string)
 }
 
 // EngineOptions configures an Engine.
@@ -89,6 +95,7 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 
 	w := newWalk(ctx, v, nv, q, e.obs)
 	if err := w.run(); err != nil {
+		q.Path = w.path // a failed fallback is still a fallback in the query log
 		q.trace("no answer: %v → SERVFAIL", err)
 		if len(w.ede) > 0 {
 			// A fallback that found no public answer still explains itself.
@@ -101,8 +108,9 @@ func (e *Engine) Resolve(ctx context.Context, q *Query) (*dns.Msg, error) {
 
 type nopObserver struct{}
 
-func (nopObserver) PrivateAnswer(string, string, string) {}
-func (nopObserver) CNAMEIntoPrivate(string)              {}
+func (nopObserver) PrivateAnswer(string, string, string)    {}
+func (nopObserver) CNAMEIntoPrivate(string)                 {}
+func (nopObserver) NXDomain(string, string, string, string) {}
 
 // ExplainedError is "no answer" with the Extended DNS Errors the chain had
 // collected before it failed (R8), for the SERVFAIL to carry.

@@ -83,6 +83,9 @@ type ViewOptions struct {
 	UnknownClients string
 	// Explain adds the R8 Extended DNS Error texts.
 	Explain bool
+	// LocalZones serves the zones of LocalZoneNames locally (RFC 6303,
+	// server.localZones): false sends their names on the public path.
+	LocalZones bool
 }
 
 // View is one immutable configuration snapshot: every per-network lookup
@@ -93,6 +96,7 @@ type View struct {
 	unknown  *netView
 	explain  bool
 	def      *Route
+	local    map[string]*zones.Zone // nil when local zones are off
 }
 
 type prefixNet struct {
@@ -123,6 +127,9 @@ func NewView(opts ViewOptions) (*View, error) {
 		nets:    make(map[string]*netView, len(opts.Networks)),
 		explain: opts.Explain,
 		def:     &Route{Name: "upstreams", Targets: opts.DefaultTargets, Upstream: def},
+	}
+	if opts.LocalZones {
+		v.local = localZones()
 	}
 	for _, n := range opts.Networks {
 		if _, dup := v.nets[n.Name]; dup {

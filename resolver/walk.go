@@ -73,7 +73,12 @@ func (w *walk) run() error {
 			next, err = w.public(name, w.v.routeAbove(w.nv, fellBack.link.Zone.Name()))
 			fellBack = nil
 		default:
-			next, err = w.public(name, w.v.routeFor(w.nv, name))
+			route := w.v.routeFor(w.nv, name)
+			if lz := w.v.localZoneFor(name, route); lz != nil {
+				w.local(lz, name)
+				return nil
+			}
+			next, err = w.public(name, route)
 		}
 		if err != nil || next == "" {
 			return err
@@ -120,6 +125,9 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 		w.rcode, w.auth, w.authPublic = dns.RcodeNameError, []dns.RR{res.SOA}, false
 		w.explain(l)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nxdomain")
+		if l.Policy == PolicyDefault {
+			w.obs.NXDomain(zone, w.nv.name, l.Name, name)
+		}
 	}
 	return "", false, nil
 }
@@ -203,6 +211,11 @@ func (t teeObserver) PrivateAnswer(zone, link, outcome string) {
 func (t teeObserver) CNAMEIntoPrivate(zone string) {
 	t.Observer.CNAMEIntoPrivate(zone)
 	t.r.CNAMEIntoPrivate(zone)
+}
+
+func (t teeObserver) NXDomain(zone, network, link, name string) {
+	t.Observer.NXDomain(zone, network, link, name)
+	t.r.NXDomain(zone, network, link, name)
 }
 
 func typeName(t uint16) string { return dns.Type(t).String() }

@@ -54,7 +54,8 @@ func build(cfg *config.Config, d deps) (*resolver.View, error) {
 		// a rule elsewhere never serves the old targets' answers.
 		return d.cache.Wrap(name+"@"+strings.Join(targets, ","), g), nil
 	}
-	opts := resolver.ViewOptions{UnknownClients: cfg.Server.UnknownClients, Explain: cfg.Server.Explain, DefaultTargets: cfg.Upstreams.Servers}
+	opts := resolver.ViewOptions{UnknownClients: cfg.Server.UnknownClients, Explain: cfg.Server.Explain, DefaultTargets: cfg.Upstreams.Servers,
+		LocalZones: cfg.Server.LocalZones}
 	if opts.Default, err = route("upstreams", cfg.Upstreams.Servers); err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newCheckCommand(), newExplainCommand(), newVersionCommand(), newDemoCommand(), newImportCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newExplainCommand(), newVersionCommand(), newDemoCommand(), newImportCommand(),
+		newCacheCommand(), newNXDomainsCommand())
 	return root
 }

@@ -94,6 +94,18 @@ func (s *server) apply(cfg *config.Config) error {
 		}
 	}
 
+	var newAdmin *httpServer
+	if cfg.Server.Admin != s.cfg.Server.Admin && cfg.Server.Admin != "" {
+		if newAdmin, err = s.startAdmin(cfg.Server.Admin); err != nil {
+			if newHTTP != nil {
+				newHTTP.close(context.Background())
+			}
+			closeListeners(added)
+			txn.abort()
+			return err
+		}
+	}
+
 	// Commit: nothing below fails.
 	s.engine.Swap(view)
 	s.swapListeners(cfg, added)
@@ -102,6 +114,12 @@ func (s *server) apply(cfg *config.Config) error {
 			s.http.close(context.Background())
 		}
 		s.http = newHTTP
+	}
+	if cfg.Server.Admin != s.cfg.Server.Admin {
+		if s.admin != nil {
+			s.admin.close(context.Background())
+		}
+		s.admin = newAdmin
 	}
 	txn.commit(closeDelay)
 	if c != s.cache {

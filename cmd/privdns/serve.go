@@ -22,6 +22,7 @@ import (
 	"github.com/privdns/privdns/resolver/dnsserver"
 	"github.com/privdns/privdns/resolver/listen"
 	"github.com/privdns/privdns/resolver/metrics"
+	"github.com/privdns/privdns/resolver/missing"
 )
 
 func newServeCommand() *cobra.Command {
@@ -100,6 +101,7 @@ type server struct {
 	reg      *prometheus.Registry
 	metrics  *metrics.Metrics
 	engine   *resolver.Engine
+	missing  *missing.Sketch        // names answered NXDOMAIN by Default links, since start
 	notReady atomic.Pointer[string] // nil when ready, else why not
 	checked  chan struct{}          // tests: the watcher looked at the files (if there is room)
 
@@ -109,7 +111,8 @@ type server struct {
 	groups    *groupPool
 	listeners map[string]*listener
 	http      *httpServer
-	attempted string // fingerprint of the files last loaded (or tried)
+	admin     *httpServer // the admin API (server.admin); nil when off
+	attempted string      // fingerprint of the files last loaded (or tried)
 	closed    bool
 
 	retired cache.Stats // counted by caches and listeners a reload replaced
@@ -155,7 +158,8 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.engine = resolver.NewEngine(resolver.EngineOptions{View: empty, Logger: s.log, Observer: s.metrics})
+	s.missing = missing.New(0)
+	s.engine = resolver.NewEngine(resolver.EngineOptions{View: empty, Logger: s.log, Observer: observers{s.metrics, s.missing}})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.apply(cfg); err != nil {
@@ -192,6 +196,16 @@ func (s *server) httpAddr() string {
 	return s.http.ln.Addr().String()
 }
 
+// adminAddr returns the bound admin API address, "" when it is off.
+func (s *server) adminAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.admin == nil {
+		return ""
+	}
+	return s.admin.ln.Addr().String()
+}
+
 // Close stops the listeners (letting queries in flight finish for up to
 // five seconds) and releases upstream connections.
 func (s *server) Close() error {
@@ -220,6 +234,9 @@ func (s *server) shutdown() error {
 	}
 	if s.http != nil {
 		errs = append(errs, s.http.close(ctx))
+	}
+	if s.admin != nil {
+		errs = append(errs, s.admin.close(ctx))
 	}
 	// Background refreshes, within the same 5 s; not when queries outlived
 	// the grace: one could still start a refresh while this waits.

@@ -190,3 +190,27 @@ func (c *Cache) Purge() {
 	c.gen.Add(1)
 	c.lru.Purge()
 }
+
+// Flush drops every entry whose question is name (any case), on every
+// route: of type qtype only, or of every type when qtype is 0. Positive,
+// negative, failure and stale entries go alike; names below name stay.
+// Like Purge, refreshes already in flight are not stored. It returns how
+// many entries it dropped.
+func (c *Cache) Flush(name string, qtype uint16) int {
+	if c.lru == nil {
+		return 0
+	}
+	name = foldASCII(dns.Fqdn(name))
+	c.purgeMu.Lock()
+	defer c.purgeMu.Unlock()
+	c.gen.Add(1)
+	n := 0
+	for _, k := range c.lru.Keys() {
+		if k.name == name && (qtype == 0 || k.qtype == qtype) {
+			if c.lru.Remove(k) {
+				n++
+			}
+		}
+	}
+	return n
+}

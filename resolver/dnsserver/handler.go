@@ -210,7 +210,7 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	switch {
 	case qs.Qclass == dns.ClassCHAOS:
 		if h.networkOf(rq) == "" {
-			return errorReply(r, dns.RcodeRefused) // R1: never answer clients in no network
+			return h.refuseUnknown(rq) // R1: never answer clients in no network
 		}
 		return chaos(r, rq.set.Identity)
 	case qs.Qclass != dns.ClassINET:
@@ -227,15 +227,31 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	defer cancel()
 	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)
 	if err != nil {
-		h.log.Debug("no answer", "question", questionString(r), "network", rq.q.Network, "err", err)
+		h.log.Debug("no answer", "question", questionString(r), "network", rq.q.Network, "path", rq.q.Path, "err", err)
 		if errors.Is(err, upstream.ErrBudget) {
 			h.limited("upstreamQueriesPerQuery")
 		}
 		return servfail(r, err, h.explains(rq))
 	}
+	if resp.Rcode == dns.RcodeRefused && rq.q.View != nil && rq.q.View.NetworkOf(rq.set.Network, rq.q.Client) == "" {
+		return h.refuseUnknown(rq)
+	}
 	if qs.Qtype == dns.TypeANY && rq.q.Proto == "udp" && resp.Rcode == dns.RcodeSuccess {
 		minimalANY(resp, qs.Name)
 	}
+	return resp
+}
+
+// refuseUnknown is the REFUSED of a client in no network (R1): with EDE
+// 18 (Prohibited), so that dig says why, and a debug line, so that an
+// operator who turns debug on sees which sources are refused.
+func (h *Handler) refuseUnknown(rq *request) *dns.Msg {
+	r := rq.q.Msg
+	h.log.Debug("refused: the client is in no network", "client", rq.q.Client, "question", questionString(r), "proto", rq.q.Proto)
+	resp := errorReply(r, dns.RcodeRefused)
+	resp.Extra = append(resp.Extra, &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}, Option: []dns.EDNS0{
+		&dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited, ExtraText: "privdns: the source address is in no client network"},
+	}}) // merged with the client's EDNS by finish
 	return resp
 }
 

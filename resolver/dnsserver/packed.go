@@ -171,10 +171,13 @@ func (h *Handler) Packed(pkt []byte, q *wire.Question, from netip.AddrPort, out 
 	}
 	if len(a.events) > 0 {
 		obs := h.opts.Engine.Observer()
-		for _, e := range a.events {
-			if e.outcome == "" {
+		for i := range a.events {
+			switch e := &a.events[i]; {
+			case e.name != "":
+				obs.NXDomain(e.zone, e.network, e.link, e.name)
+			case e.outcome == "":
 				obs.CNAMEIntoPrivate(e.zone)
-			} else {
+			default:
 				obs.PrivateAnswer(e.zone, e.link, e.outcome)
 			}
 		}

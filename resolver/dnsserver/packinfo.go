@@ -34,8 +34,12 @@ type rrOrigin struct {
 	orig   uint32
 }
 
+// event is one private outcome to tell again: a PrivateAnswer, a CNAME
+// into the zone (outcome ""), or the missing name of a Default NXDOMAIN
+// (name set).
 type event struct {
-	zone, link, outcome string // outcome "" for a CNAME into the zone
+	zone, link, outcome string
+	network, name       string
 }
 
 // Exchanged notes one public exchange and what the cache said of it.
@@ -65,9 +69,13 @@ func (p *packInfo) Added(public bool, rr dns.RR) {
 }
 
 func (p *packInfo) PrivateAnswer(zone, link, outcome string) {
-	p.events = append(p.events, event{zone, link, outcome})
+	p.events = append(p.events, event{zone: zone, link: link, outcome: outcome})
 }
 
 func (p *packInfo) CNAMEIntoPrivate(zone string) {
 	p.events = append(p.events, event{zone: zone})
+}
+
+func (p *packInfo) NXDomain(zone, network, link, name string) {
+	p.events = append(p.events, event{zone: zone, network: network, link: link, name: name})
 }

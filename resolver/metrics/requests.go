@@ -69,3 +69,7 @@ func (m *Metrics) CNAMEIntoPrivate(zone string) {
 	}
 	c.Inc()
 }
+
+// NXDomain counts nothing: a query name is never a label (SPEC §5). The
+// admin API's report of missing names hears these instead.
+func (m *Metrics) NXDomain(zone, network, link, name string) {}
