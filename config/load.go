@@ -14,7 +14,7 @@ import (
 // envPrefix starts every environment variable that overrides a scalar key.
 const envPrefix = "PRIVDNS"
 
-const defaultListener = "127.0.0.1:5353"
+const defaultListener = "127.0.0.1:1053"
 
 // scalarDefaults holds every key outside a list with its default. Viper
 // only finds PRIVDNS_… overrides for keys it knows, so all are registered.

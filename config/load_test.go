@@ -21,7 +21,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 	want := &Config{
 		File: abs,
 		Server: Server{
-			Listeners:      []Listener{{Address: "127.0.0.1:5353"}, {Address: "10.0.0.4:53", Network: "hub"}},
+			Listeners:      []Listener{{Address: "127.0.0.1:1053"}, {Address: "10.0.0.4:53", Network: "hub"}},
 			HTTP:           "127.0.0.1:9154",
 			Identity:       "privdns-1",
 			Explain:        false,
@@ -93,7 +93,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	)})
 	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
 	wantServer := Server{
-		Listeners: []Listener{{Address: "127.0.0.1:5353"}}, HTTP: "127.0.0.1:9153", Explain: true,
+		Listeners: []Listener{{Address: "127.0.0.1:1053"}}, HTTP: "127.0.0.1:9153", Explain: true,
 		UnknownClients: "refuse", Log: Log{Level: "info", Format: "text", QuerySampling: 1},
 		Limits: Limits{InFlight: 10000, TCPConnections: 1000, TCPIdleTimeout: 10 * time.Second,
 			TCPQueriesPerConnection: 0, UpstreamQueriesPerQuery: 16},
@@ -381,7 +381,7 @@ func TestProblemFormat(t *testing.T) {
 func TestTOMLProblemsNameTheirLines(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"c.toml": lines(
 		`[server]`, // 1
-		`listeners = [{address = "127.0.0.1:5353", bogus = 1}]`, // 2
+		`listeners = [{address = "127.0.0.1:1053", bogus = 1}]`, // 2
 		`[upstreams]`,             // 3
 		`servers = ["192.0.2.1"]`, // 4
 		`[[networks]]`,            // 5

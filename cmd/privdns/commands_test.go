@@ -203,7 +203,7 @@ func TestLoadConfigPrefersDotPrivdnsYamlThenTheEmbeddedDefault(t *testing.T) {
 	t.Chdir(t.TempDir())
 	cfg, err = loadConfig("", &errOut)
 	if err != nil || cfg.File != "" || len(cfg.Networks) != 1 || cfg.Networks[0].Name != "local" ||
-		len(cfg.Server.Listeners) != 1 || cfg.Server.Listeners[0].Address != "127.0.0.1:5353" || len(cfg.Zones) != 0 {
+		len(cfg.Server.Listeners) != 1 || cfg.Server.Listeners[0].Address != "127.0.0.1:1053" || len(cfg.Zones) != 0 {
 		t.Fatalf("embedded default: %+v %v", cfg, err)
 	}
 }
