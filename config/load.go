@@ -47,6 +47,7 @@ var scalarDefaults = map[string]any{
 	"cache.serveStale.maxAge":               "24h",
 	"cache.prefetch":                        true,
 	"server.dataDir":                        "",
+	"defaults.resolutionPolicy":             "Default",
 }
 
 // Load reads, validates and completes the configuration file at path. The

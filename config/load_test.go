@@ -48,7 +48,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			Links: []Link{
 				{Name: "prod-link", Network: "vnet-prod", ResolutionPolicy: "NxDomainRedirect", RegistrationEnabled: true,
 					FallbackTypes: []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeTXT}},
-				{Name: "hub-link", Network: "hub", ResolutionPolicy: "Default",
+				{Name: "hub-link", Network: "hub", ResolutionPolicy: "NxDomainRedirect",
 					FallbackTypes: []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}},
 			},
 		}},
@@ -65,6 +65,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			ServeStale: ServeStale{Enabled: false, AnswerTTL: 10 * time.Second, MaxAge: 2 * time.Hour},
 			Prefetch:   false,
 		},
+		Defaults: Defaults{ResolutionPolicy: "NxDomainRedirect"},
 		Warnings: []string{"testdata/full.yaml:26: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {

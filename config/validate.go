@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,7 +15,7 @@ func validate(r *report, cfg *Config) {
 	nets := validateNetworks(r, cfg.Networks)
 	validateServer(r, &cfg.Server, nets)
 	validateUpstreams(r, &cfg.Upstreams)
-	validateZones(r, cfg.Zones, nets)
+	validateZones(r, cfg.Zones, nets, validateDefaults(r, &cfg.Defaults))
 	validateRulesets(r, cfg.ForwardingRulesets, nets)
 	validateCache(r, &cfg.Cache)
 }
@@ -107,6 +108,20 @@ func validateCache(r *report, c *Cache) {
 		r.errorf("cache.minTTL", "%v is greater than cache.maxTTL %v", c.MinTTL, c.MaxTTL)
 	}
 }
+
+// validateDefaults checks the defaults and returns the resolution policy
+// for links that name none. A bad default is reported once, here: links
+// then get Default rather than one complaint each.
+func validateDefaults(r *report, d *Defaults) string {
+	d.ResolutionPolicy = oneOf(r, "defaults.resolutionPolicy", d.ResolutionPolicy, policies...)
+	if !slices.Contains(policies, d.ResolutionPolicy) {
+		return "Default"
+	}
+	return d.ResolutionPolicy
+}
+
+// policies are the resolution policies of links, as Azure spells them.
+var policies = []string{"Default", "NxDomainRedirect"}
 
 // oneOf returns the canonical spelling of v among choices, matched without
 // regard to case, and reports anything else at key.
