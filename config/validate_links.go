@@ -75,6 +75,9 @@ func validateZones(r *report, zs []Zone, nets networkIndex, policy string) {
 			r.errorf(key+".name", "%v", err)
 		}
 		z.Name = name // "" when bad: loadZones skips it
+		if len(z.Links) == 0 && name != "" && !r.isBroken(key+".links") {
+			r.warnf(key+".links", "zone %s has no links, so no network resolves it (add links: [{name: …, network: …}])", name)
+		}
 		names := map[string]string{}
 		for j := range z.Links {
 			lc.link(z.Name, fmt.Sprintf("%s.links[%d]", key, j), &z.Links[j], names)
