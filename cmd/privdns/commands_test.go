@@ -75,7 +75,7 @@ zones:
 	for _, want := range []string{
 		"privdns.yaml:5: networks[0].addressPrefixes[0]",
 		"privdns.yaml:11: zones[0].links[0].network",
-		"z.zone:3",
+		`z.zone:3: zones[0].file: A record: the address "not-an-ip" is not an IPv4 address`,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
