@@ -144,6 +144,9 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 	if err := s.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return nil, err
 	}
+	if err := s.reg.Register(buildInfo()); err != nil {
+		return nil, err
+	}
 	var err error
 	if s.metrics, err = metrics.New(s.reg); err != nil {
 		return nil, err
