@@ -172,7 +172,7 @@ func TestVersion(t *testing.T) {
 
 func TestDemoShowsBobsBadDayAndTheFix(t *testing.T) {
 	var errOut bytes.Buffer
-	d, err := startDemo(filepath.Join("..", "..", "testdata", "example"), "error", &errOut, true)
+	d, err := startDemo(demoOptions{Dir: filepath.Join("..", "..", "testdata", "example"), Level: "error", ErrOut: &errOut, ephemeral: true})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}

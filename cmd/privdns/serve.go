@@ -26,13 +26,17 @@ import (
 
 func newServeCommand() *cobra.Command {
 	var file, level string
+	var listen []string
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE]",
+		Use:   "serve [--config FILE] [--listen ADDR]...",
 		Short: "Serve DNS (no FILE and no ./privdns.yaml: the embedded default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(file, cmd.ErrOrStderr())
 			if err != nil {
+				return err
+			}
+			if err := overrideListeners(cfg, listen, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			// Signals are caught before the listeners answer anyone: a
@@ -50,9 +54,9 @@ func newServeCommand() *cobra.Command {
 			for _, w := range cfg.Warnings {
 				log.Warn("configuration warning", "warning", w)
 			}
-			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level})
+			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level, Listen: listen})
 			if err != nil {
-				log.Error("cannot start", "err", err)
+				log.Error("cannot start", "err", withBindHint(err))
 				return exitError{1}
 			}
 			if err := s.watch(ctx); err != nil {
@@ -63,6 +67,7 @@ func newServeCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (default ./privdns.yaml, else the embedded default)")
 	cmd.Flags().StringVar(&level, "log-level", "", "log level: debug, info, warn or error (overrides server.log.level)")
+	cmd.Flags().StringArrayVar(&listen, "listen", nil, "DNS listener address ip:port, instead of server.listeners (repeat for several)")
 	return cmd
 }
 
@@ -90,6 +95,7 @@ type serverOptions struct {
 	Log           *slog.Logger
 	Level         *slog.LevelVar // set from server.log.level on every load, unless LevelOverride
 	LevelOverride string
+	Listen        []string // --listen: replaces server.listeners on every load
 }
 
 // server is a running privdns: the engine, the listeners that feed it and
