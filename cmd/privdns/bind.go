@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"syscall"
 )
 
@@ -50,19 +51,20 @@ func withBindHint(err error) error {
 	if be.what == "server.http" {
 		return fmt.Errorf("%w; set server.http (or PRIVDNS_SERVER_HTTP) to another address, or \"\" for none", err)
 	}
-	hint := "pick another address with --listen, e.g. --listen " + nextPort(be.addr)
+	hint := "pick another address with --listen, e.g. --listen " + otherPort(be.addr)
 	if _, port, _ := net.SplitHostPort(be.addr); port == "5353" {
 		hint += " (5353 is mDNS's port, which avahi holds on many hosts)"
 	}
 	return fmt.Errorf("%w; %s", err, hint)
 }
 
-// nextPort suggests the address one port up from addr.
-func nextPort(addr string) string {
+// otherPort suggests an address 9000 ports up from addr (1053 → 10053):
+// far enough not to be the next listener of the same configuration.
+func otherPort(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
-	var p int
-	if _, serr := fmt.Sscan(port, &p); err != nil || serr != nil || p <= 0 || p >= 65535 {
-		return "127.0.0.1:1054"
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || p <= 0 || p+9000 > 65535 {
+		return "127.0.0.1:10053"
 	}
-	return net.JoinHostPort(host, fmt.Sprint(p+1))
+	return net.JoinHostPort(host, strconv.Itoa(p+9000))
 }

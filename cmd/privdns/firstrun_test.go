@@ -133,10 +133,7 @@ func busyPort(t *testing.T) string {
 
 func TestABindFailureNamesTheAddressAndTheFlag(t *testing.T) {
 	busy := busyPort(t)
-	_, port, _ := net.SplitHostPort(busy)
-	var p int
-	fmt.Sscan(port, &p) //nolint:errcheck // a port from the kernel
-	want := fmt.Sprintf("cannot listen on %s (listener): the address is already in use by another program; pick another address with --listen, e.g. --listen 127.0.0.1:%d", busy, p+1)
+	want := fmt.Sprintf("cannot listen on %s (listener): the address is already in use by another program; pick another address with --listen, e.g. --listen %s", busy, otherPort(busy))
 
 	_, err := startDemo(demoOptions{Listen: []string{busy}, Level: "error", ephemeral: true})
 	if err == nil || withBindHint(err).Error() != want {
@@ -154,6 +151,11 @@ func TestABindFailureNamesTheAddressAndTheFlag(t *testing.T) {
 }
 
 func TestBindReasons(t *testing.T) {
+	for addr, want := range map[string]string{"127.0.0.1:1053": "127.0.0.1:10053", "[::1]:53": "[::1]:9053", "127.0.0.1:60000": "127.0.0.1:10053", ":53": ":9053"} {
+		if got := otherPort(addr); got != want {
+			t.Errorf("otherPort(%s) = %s, want %s", addr, got, want)
+		}
+	}
 	for _, c := range []struct {
 		err  error
 		want string
@@ -167,7 +169,7 @@ func TestBindReasons(t *testing.T) {
 		}
 	}
 	mdns := withBindHint(&bindError{what: "listener", addr: "127.0.0.1:5353", err: syscall.EADDRINUSE}).Error()
-	if !strings.Contains(mdns, "--listen 127.0.0.1:5354 (5353 is mDNS's port") {
+	if !strings.Contains(mdns, "--listen 127.0.0.1:14353 (5353 is mDNS's port") {
 		t.Errorf("5353: %s", mdns)
 	}
 	http := withBindHint(&bindError{what: "server.http", addr: "127.0.0.1:9153", err: syscall.EADDRINUSE}).Error()
