@@ -75,7 +75,8 @@ func validateZones(r *report, zs []Zone, nets networkIndex, policy string) {
 			r.errorf(key+".name", "%v", err)
 		}
 		z.Name = name // "" when bad: loadZones skips it
-		if len(z.Links) == 0 && name != "" && !r.isBroken(key+".links") {
+		// A zone with a transfer block is there for its secondaries too.
+		if len(z.Links) == 0 && z.Transfer == nil && name != "" && !r.isBroken(key+".links") {
 			r.warnf(key+".links", "zone %s has no links, so no network resolves it (add links: [{name: …, network: …}])", name)
 		}
 		names := map[string]string{}
