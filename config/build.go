@@ -18,6 +18,7 @@ func decode(root node) *Config {
 		Zones:              decodeZones(root.items("zones")),
 		ForwardingRulesets: decodeRulesets(root.items("forwardingRulesets")),
 		Cache:              decodeCache(root.child("cache")),
+		Defaults:           Defaults{ResolutionPolicy: root.child("defaults").str("resolutionPolicy")},
 	}
 	decodeTransfers(root, cfg)
 	return cfg

@@ -20,7 +20,7 @@ var defaultYAML []byte
 const offlineUpstream = "127.0.0.1:53"
 
 // Default returns the embedded default configuration: a listener on
-// 127.0.0.1:5353, one network "local" of 127.0.0.0/8 and ::1, forwarding
+// 127.0.0.1:1053, one network "local" of 127.0.0.0/8 and ::1, forwarding
 // to the nameservers of /etc/resolv.conf, and no private zones.
 func Default() (*Config, error) {
 	return defaultFrom("/etc/resolv.conf")

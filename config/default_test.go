@@ -27,7 +27,7 @@ func TestDefaultForwardsToResolvConfNameservers(t *testing.T) {
 		got, want any
 	}{
 		{"file", cfg.File, ""},
-		{"listeners", cfg.Server.Listeners, []Listener{{Address: "127.0.0.1:5353"}}},
+		{"listeners", cfg.Server.Listeners, []Listener{{Address: "127.0.0.1:1053"}}},
 		{"http", cfg.Server.HTTP, "127.0.0.1:9153"},
 		{"networks", cfg.Networks, []Network{{Name: "local", AddressPrefixes: []netip.Prefix{
 			netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}},

@@ -182,29 +182,32 @@ func syntaxProblems(file string, data []byte, err error) Errors {
 	case errors.As(err, &yamlErr): // e.g. a key written twice
 		out := make(Errors, len(yamlErr.Errors))
 		for i, msg := range yamlErr.Errors {
-			out[i] = yamlProblem(file, data, msg)
+			out[i] = yamlProblem(file, data, msg, false)
 		}
 		return out
 	default:
-		return Errors{yamlProblem(file, data, p.Msg)}
+		return Errors{yamlProblem(file, data, p.Msg, true)}
 	}
 	return Errors{p}
 }
 
-// yamlProblem takes the line out of a YAML error message. The YAML parser
-// leaves it out for problems on the first line (it counts lines from 0 and
-// reads 0 as unknown) and for text it cannot read at all (bad UTF-8,
-// control characters): those are located here.
-func yamlProblem(file string, data []byte, msg string) Problem {
-	p := Problem{File: file, Msg: msg}
+// yamlProblem takes the line out of a YAML error message and names the key
+// around it; a syntax error also says what usually causes it. The YAML
+// parser leaves the line out for problems on the first line (it counts
+// lines from 0 and reads 0 as unknown) and for text it cannot read at all
+// (bad UTF-8, control characters): those are located here.
+func yamlProblem(file string, data []byte, msg string, syntax bool) Problem {
+	line, text := 0, strings.TrimPrefix(msg, "yaml: ")
 	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		p.Msg = m[2]
-		return p
+		line, _ = strconv.Atoi(m[1])
+		text = m[2]
+	} else {
+		line = 1 + bytes.Count(data[:unreadable(data)], []byte("\n"))
 	}
-	p.Msg = strings.TrimPrefix(msg, "yaml: ")
-	p.Line = 1 + bytes.Count(data[:unreadable(data)], []byte("\n"))
-	return p
+	if syntax {
+		return yamlSyntax(file, data, line, text)
+	}
+	return Problem{File: file, Line: line, Key: keyAround(data, line), Msg: text}
 }
 
 // unreadable returns the offset of the first character YAML refuses to

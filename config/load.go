@@ -14,7 +14,7 @@ import (
 // envPrefix starts every environment variable that overrides a scalar key.
 const envPrefix = "PRIVDNS"
 
-const defaultListener = "127.0.0.1:5353"
+const defaultListener = "127.0.0.1:1053"
 
 // scalarDefaults holds every key outside a list with its default. Viper
 // only finds PRIVDNS_… overrides for keys it knows, so all are registered.
@@ -49,6 +49,7 @@ var scalarDefaults = map[string]any{
 	"cache.serveStale.maxAge":               "24h",
 	"cache.prefetch":                        true,
 	"server.dataDir":                        "",
+	"defaults.resolutionPolicy":             "Default",
 }
 
 // Load reads, validates and completes the configuration file at path. The

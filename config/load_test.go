@@ -21,7 +21,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 	want := &Config{
 		File: abs,
 		Server: Server{
-			Listeners:      []Listener{{Address: "127.0.0.1:5353"}, {Address: "10.0.0.4:53", Network: "hub"}},
+			Listeners:      []Listener{{Address: "127.0.0.1:1053"}, {Address: "10.0.0.4:53", Network: "hub"}},
 			HTTP:           "127.0.0.1:9154",
 			Admin:          "127.0.0.1:9155",
 			Identity:       "privdns-1",
@@ -49,7 +49,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			Links: []Link{
 				{Name: "prod-link", Network: "vnet-prod", ResolutionPolicy: "NxDomainRedirect", RegistrationEnabled: true,
 					FallbackTypes: []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeTXT}},
-				{Name: "hub-link", Network: "hub", ResolutionPolicy: "Default",
+				{Name: "hub-link", Network: "hub", ResolutionPolicy: "NxDomainRedirect",
 					FallbackTypes: []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}},
 			},
 		}},
@@ -66,6 +66,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			ServeStale: ServeStale{Enabled: false, AnswerTTL: 10 * time.Second, MaxAge: 2 * time.Hour},
 			Prefetch:   false,
 		},
+		Defaults: Defaults{ResolutionPolicy: "NxDomainRedirect"},
 		Warnings: []string{"testdata/full.yaml:28: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -94,7 +95,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	)})
 	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
 	wantServer := Server{
-		Listeners: []Listener{{Address: "127.0.0.1:5353"}}, HTTP: "127.0.0.1:9153", Explain: true, LocalZones: true,
+		Listeners: []Listener{{Address: "127.0.0.1:1053"}}, HTTP: "127.0.0.1:9153", Explain: true, LocalZones: true,
 		UnknownClients: "refuse", Log: Log{Level: "info", Format: "text", QuerySampling: 1},
 		Limits: Limits{InFlight: 10000, TCPConnections: 1000, TCPIdleTimeout: 10 * time.Second,
 			TCPQueriesPerConnection: 0, UpstreamQueriesPerQuery: 16},
@@ -298,7 +299,7 @@ func TestYAMLProblemsWithoutALineGetOne(t *testing.T) {
 		dir := writeFiles(t, map[string]string{"privdns.yaml": c.text})
 		path := filepath.Join(dir, "privdns.yaml")
 		errs := problemsOf(t, path)
-		if len(errs) != 1 || errs[0].File != path || errs[0].Line != c.line || errs[0].Msg != c.msg {
+		if len(errs) != 1 || errs[0].File != path || errs[0].Line != c.line || !strings.HasPrefix(errs[0].Msg, "YAML syntax error: "+c.msg) {
 			t.Errorf("%q: problems = %q, want %q at line %d", c.text, errs, c.msg, c.line)
 		}
 	}
@@ -382,7 +383,7 @@ func TestProblemFormat(t *testing.T) {
 func TestTOMLProblemsNameTheirLines(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"c.toml": lines(
 		`[server]`, // 1
-		`listeners = [{address = "127.0.0.1:5353", bogus = 1}]`, // 2
+		`listeners = [{address = "127.0.0.1:1053", bogus = 1}]`, // 2
 		`[upstreams]`,             // 3
 		`servers = ["192.0.2.1"]`, // 4
 		`[[networks]]`,            // 5

@@ -29,6 +29,7 @@ type Config struct {
 	ForwardingRulesets []Ruleset
 	Cache              Cache
 	TSIGKeys           []TSIGKey // keys that sign transfers and NOTIFY (R12)
+	Defaults           Defaults
 	// Warnings are accepted oddities worth telling the user about, such as
 	// NxDomainRedirect on a zone without a "privatelink" label (Azure refuses
 	// it), each formatted like a Problem: "file:line: key: msg".
@@ -105,6 +106,14 @@ type RateLimit struct {
 	// Exempt prefixes are never limited (masked; IPv4-mapped IPv6
 	// prefixes are read as IPv4, as network prefixes are).
 	Exempt []netip.Prefix
+}
+
+// Defaults are the values that entries naming none of their own get.
+type Defaults struct {
+	// ResolutionPolicy is the policy of links that name none: "Default"
+	// or "NxDomainRedirect". Links carry the effective policy after
+	// loading, so nothing downstream reads this.
+	ResolutionPolicy string
 }
 
 // Listener is one UDP+TCP address. Network, when set, is the declared name

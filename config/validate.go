@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,31 +15,13 @@ func validate(r *report, cfg *Config) {
 	nets := validateNetworks(r, cfg.Networks)
 	validateServer(r, &cfg.Server, nets)
 	validateUpstreams(r, &cfg.Upstreams)
-	validateZones(r, cfg.Zones, nets)
+	validateZones(r, cfg.Zones, nets, validateDefaults(r, &cfg.Defaults))
 	validateRulesets(r, cfg.ForwardingRulesets, nets)
 	validateCache(r, &cfg.Cache)
 }
 
 func validateServer(r *report, s *Server, nets networkIndex) {
-	seen := map[string]string{} // normalised address → key of its listener
-	for i := range s.Listeners {
-		l := &s.Listeners[i]
-		key := fmt.Sprintf("server.listeners[%d]", i)
-		addr, err := listenAddress(l.Address)
-		switch {
-		case err != nil:
-			r.errorf(key+".address", "%v", err)
-		case seen[addr] != "" && !strings.HasSuffix(addr, ":0"): // port 0 picks a fresh port each time
-			r.errorf(key+".address", "%q is already a listener (%s)", l.Address, seen[addr])
-		default:
-			seen[addr] = key
-			l.Address = addr
-		}
-		if l.Network != "" {
-			l.Network, _ = nets.ref(r, key+".network", l.Network)
-		}
-	}
-	wildcardOverlaps(r, s.Listeners)
+	validateListeners(r, s.Listeners, nets, func(i int) string { return fmt.Sprintf("server.listeners[%d].address", i) })
 	if s.HTTP != "" {
 		if err := httpAddress(s.HTTP); err != nil {
 			r.errorf("server.http", "%v", err)
@@ -64,6 +47,30 @@ func validateServer(r *report, s *Server, nets networkIndex) {
 	if !(s.Log.QuerySampling >= 0 && s.Log.QuerySampling <= 1) { // NaN too
 		r.errorf("server.log.querySampling", "%v is outside [0, 1]", s.Log.QuerySampling)
 	}
+}
+
+// validateListeners checks and normalises the listeners' addresses, each
+// reported at addrKey(i), and resolves their networks.
+func validateListeners(r *report, ls []Listener, nets networkIndex, addrKey func(int) string) {
+	seen := map[string]string{} // normalised address → key of its listener
+	for i := range ls {
+		l := &ls[i]
+		key := addrKey(i)
+		addr, err := listenAddress(l.Address)
+		switch {
+		case err != nil:
+			r.errorf(key, "%v", err)
+		case seen[addr] != "" && !strings.HasSuffix(addr, ":0"): // port 0 picks a fresh port each time
+			r.errorf(key, "%q is already a listener (%s)", l.Address, seen[addr])
+		default:
+			seen[addr] = key
+			l.Address = addr
+		}
+		if l.Network != "" {
+			l.Network, _ = nets.ref(r, strings.TrimSuffix(key, ".address")+".network", l.Network)
+		}
+	}
+	wildcardOverlaps(r, ls, addrKey)
 }
 
 func validateUpstreams(r *report, u *Upstreams) {
@@ -115,6 +122,20 @@ func validateCache(r *report, c *Cache) {
 	}
 }
 
+// validateDefaults checks the defaults and returns the resolution policy
+// for links that name none. A bad default is reported once, here: links
+// then get Default rather than one complaint each.
+func validateDefaults(r *report, d *Defaults) string {
+	d.ResolutionPolicy = oneOf(r, "defaults.resolutionPolicy", d.ResolutionPolicy, policies...)
+	if !slices.Contains(policies, d.ResolutionPolicy) {
+		return "Default"
+	}
+	return d.ResolutionPolicy
+}
+
+// policies are the resolution policies of links, as Azure spells them.
+var policies = []string{"Default", "NxDomainRedirect"}
+
 // oneOf returns the canonical spelling of v among choices, matched without
 // regard to case, and reports anything else at key.
 func oneOf(r *report, key, v string, choices ...string) string {
@@ -130,7 +151,7 @@ func oneOf(r *report, key, v string, choices ...string) string {
 // wildcardOverlaps rejects a wildcard listener (":53", "0.0.0.0:53") next
 // to another listener on the same port: the second cannot be bound while
 // the first holds every address.
-func wildcardOverlaps(r *report, ls []Listener) {
+func wildcardOverlaps(r *report, ls []Listener, addrKey func(int) string) {
 	type port struct{ key, addr string }
 	wild := map[string]port{}
 	var specific []port
@@ -139,7 +160,7 @@ func wildcardOverlaps(r *report, ls []Listener) {
 		if err != nil || p == "0" {
 			continue
 		}
-		key := fmt.Sprintf("server.listeners[%d].address", i)
+		key := addrKey(i)
 		if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
 			if first, dup := wild[p]; dup {
 				r.errorf(key, "%s and %s (%s) both take every address on port %s", l.Address, first.addr, first.key, p)

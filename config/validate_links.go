@@ -62,10 +62,11 @@ type linkCheck struct {
 	linked map[string]map[string]string
 	// registering maps a network to the key of its registrationEnabled link.
 	registering map[string]string
+	policy      string // defaults.resolutionPolicy, for links that name none
 }
 
-func validateZones(r *report, zs []Zone, nets networkIndex) {
-	lc := &linkCheck{r: r, nets: nets, linked: map[string]map[string]string{}, registering: map[string]string{}}
+func validateZones(r *report, zs []Zone, nets networkIndex, policy string) {
+	lc := &linkCheck{r: r, nets: nets, linked: map[string]map[string]string{}, registering: map[string]string{}, policy: policy}
 	for i := range zs {
 		z := &zs[i]
 		key := fmt.Sprintf("zones[%d]", i)
@@ -74,6 +75,10 @@ func validateZones(r *report, zs []Zone, nets networkIndex) {
 			r.errorf(key+".name", "%v", err)
 		}
 		z.Name = name // "" when bad: loadZones skips it
+		// A zone with a transfer block is there for its secondaries too.
+		if len(z.Links) == 0 && z.Transfer == nil && name != "" && !r.isBroken(key+".links") {
+			r.warnf(key+".links", "zone %s has no links, so no network resolves it (add links: [{name: …, network: …}])", name)
+		}
 		names := map[string]string{}
 		for j := range z.Links {
 			lc.link(z.Name, fmt.Sprintf("%s.links[%d]", key, j), &z.Links[j], names)
@@ -92,12 +97,13 @@ func (lc *linkCheck) link(zone, key string, l *Link, names map[string]string) {
 	} else {
 		names[strings.ToLower(l.Name)] = key
 	}
+	from := ""
 	if l.ResolutionPolicy == "" {
-		l.ResolutionPolicy = "Default"
+		l.ResolutionPolicy, from = lc.policy, " (from defaults.resolutionPolicy)"
 	}
-	l.ResolutionPolicy = oneOf(r, key+".resolutionPolicy", l.ResolutionPolicy, "Default", "NxDomainRedirect")
+	l.ResolutionPolicy = oneOf(r, key+".resolutionPolicy", l.ResolutionPolicy, policies...)
 	if l.ResolutionPolicy == "NxDomainRedirect" && zone != "" && !hasLabel(zone, "privatelink") {
-		r.warnf(key+".resolutionPolicy", "NxDomainRedirect on zone %s, which has no privatelink label (Azure refuses this)", zone)
+		r.warnf(key+".resolutionPolicy", "NxDomainRedirect%s on zone %s, which has no privatelink label (Azure refuses this)", from, zone)
 	}
 	network, ok := lc.nets.ref(r, key+".network", l.Network)
 	l.Network = network

@@ -187,6 +187,27 @@ func TestNxDomainRedirectOutsidePrivatelinkIsAWarning(t *testing.T) {
 	}
 }
 
+func TestZoneWithoutLinksIsAWarning(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": withMinimal(
+		"zones:",
+		"  - name: linked.example",
+		"    links: [{name: a, network: net-a}]",
+		"  - name: orphan.example",
+		"    records: ['www 60 IN A 10.0.0.1']",
+		"  - name: empty-links.example",
+		"    links: []",
+	)})
+	path := filepath.Join(dir, "privdns.yaml")
+	cfg := mustLoad(t, path)
+	want := []string{
+		path + ":11: zones[1].links: zone orphan.example. has no links, so no network resolves it",
+		path + ":14: zones[2].links: zone empty-links.example. has no links, so no network resolves it",
+	}
+	if len(cfg.Warnings) != 2 || !strings.HasPrefix(cfg.Warnings[0], want[0]) || !strings.HasPrefix(cfg.Warnings[1], want[1]) {
+		t.Errorf("warnings:\n%s\nwant two starting\n%s", strings.Join(cfg.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestPrefixWithHostBitsIsAWarningAndReadMasked(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"privdns.yaml": networksWith(
 		"  - name: n",

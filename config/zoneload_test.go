@@ -19,6 +19,7 @@ func TestZoneWarningsNameTheirLine(t *testing.T) {
 			"    file: zones/z.zone",
 			"    records:",
 			"      - a 30 IN A 10.0.0.3",
+			"    links: [{name: l, network: net-a}]",
 		),
 		"zones/z.zone": lines(
 			"$TTL 300",

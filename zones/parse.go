@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -21,9 +19,6 @@ type entry struct {
 	rr  dns.RR
 	loc Error // location only; Msg is empty
 }
-
-// parseErrLine matches the position dns.ParseError appends to its text.
-var parseErrLine = regexp.MustCompile(` at line: (\d+):\d+$`)
 
 // parseFile reads a master file, following $INCLUDE relative to the file's
 // folder. dns.ZoneParser stops at the first syntax error, so a file yields at
@@ -93,21 +88,6 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// splitParseError takes the line out of a dns.ParseError's text and strips
-// the file name and position, which Error carries on its own.
-func splitParseError(err error) (int, string) {
-	msg := err.Error()
-	if i := strings.Index(msg, "dns: "); i >= 0 {
-		msg = msg[i:]
-	}
-	m := parseErrLine.FindStringSubmatchIndex(msg)
-	if m == nil {
-		return 0, msg
-	}
-	line, _ := strconv.Atoi(msg[m[2]:m[3]])
-	return line, msg[:m[0]]
 }
 
 // parseOne parses an inline entry, relative to the zone, that must hold

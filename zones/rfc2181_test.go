@@ -141,7 +141,7 @@ func TestNameAndRecordLengths(t *testing.T) {
 	}{
 		{name: "owner of 255 octets loads", records: []string{max + " IN A 10.0.0.1"}},
 		{name: "target of 255 octets loads", records: []string{"x IN CNAME " + max}},
-		{name: "label of 64 octets", records: []string{strings.Repeat("a", 64) + " IN A 10.0.0.1"}, wantErr: "records[0]: dns: bad owner name"},
+		{name: "label of 64 octets", records: []string{strings.Repeat("a", 64) + " IN A 10.0.0.1"}, wantErr: `records[0]: "` + strings.Repeat("a", 64) + `" is not a valid owner name (an empty label, or one longer than 63 octets)`},
 		{name: "owner of 256 octets", records: []string{tooLong + " IN A 10.0.0.1"},
 			wantErr: "records[0]: " + tooLong + ".example.com.: A record holds a name longer than 255 octets (RFC 2181 §11)"},
 		{name: "CNAME target of 256 octets", records: []string{"x IN CNAME " + tooLong},

@@ -69,6 +69,19 @@ func loadConfig(file string, errOut io.Writer) (*config.Config, error) {
 	return cfg, nil
 }
 
+// overrideListeners replaces cfg's listeners with the --listen addresses,
+// if any; a bad one is printed like a configuration problem.
+func overrideListeners(cfg *config.Config, listen []string, errOut io.Writer) error {
+	if len(listen) == 0 {
+		return nil
+	}
+	if err := cfg.OverrideListeners(listen); err != nil {
+		fmt.Fprintln(errOut, err)
+		return exitError{1}
+	}
+	return nil
+}
+
 // printWarnings prints the configuration's warnings for a person at a
 // terminal; serve logs them instead, in the log's format.
 func printWarnings(errOut io.Writer, cfg *config.Config) {

@@ -75,7 +75,7 @@ zones:
 	for _, want := range []string{
 		"privdns.yaml:5: networks[0].addressPrefixes[0]",
 		"privdns.yaml:11: zones[0].links[0].network",
-		"z.zone:3",
+		`z.zone:3: zones[0].file: A record: the address "not-an-ip" is not an IPv4 address`,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -172,7 +172,7 @@ func TestVersion(t *testing.T) {
 
 func TestDemoShowsBobsBadDayAndTheFix(t *testing.T) {
 	var errOut bytes.Buffer
-	d, err := startDemo(filepath.Join("..", "..", "testdata", "example"), "error", &errOut, true)
+	d, err := startDemo(demoOptions{Dir: filepath.Join("..", "..", "testdata", "example"), Level: "error", ErrOut: &errOut, ephemeral: true})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
@@ -203,7 +203,7 @@ func TestLoadConfigPrefersDotPrivdnsYamlThenTheEmbeddedDefault(t *testing.T) {
 	t.Chdir(t.TempDir())
 	cfg, err = loadConfig("", &errOut)
 	if err != nil || cfg.File != "" || len(cfg.Networks) != 1 || cfg.Networks[0].Name != "local" ||
-		len(cfg.Server.Listeners) != 1 || cfg.Server.Listeners[0].Address != "127.0.0.1:5353" || len(cfg.Zones) != 0 {
+		len(cfg.Server.Listeners) != 1 || cfg.Server.Listeners[0].Address != "127.0.0.1:1053" || len(cfg.Zones) != 0 {
 		t.Fatalf("embedded default: %+v %v", cfg, err)
 	}
 }

@@ -34,10 +34,13 @@ const (
 // deploySet is every deployment file, parsed. Checks read it; the tests of
 // the checks break it first.
 type deploySet struct {
-	docs       []map[string]any // every document of deploy/kubernetes/*.yaml
-	unit       string           // deploy/systemd/privdns.service
-	dockerfile string
-	scratch    string // where the ConfigMap's keys are written as files, one directory per load
+	docs         []map[string]any // every document of deploy/kubernetes/*.yaml
+	unit         string           // deploy/systemd/privdns.service
+	dockerfile   string
+	dockerignore string
+	imageConfig  string // deploy/container/privdns.yaml, the image's configuration
+	k8sReadme    string // deploy/kubernetes/README.md
+	scratch      string // where the ConfigMap's keys are written as files, one directory per load
 }
 
 // deployProblems collects what a check found wrong.
@@ -67,7 +70,10 @@ func loadDeploySet(t *testing.T) *deploySet {
 		}
 		d.docs = append(d.docs, docs...)
 	}
-	for name, dst := range map[string]*string{"deploy/systemd/privdns.service": &d.unit, "Dockerfile": &d.dockerfile} {
+	for name, dst := range map[string]*string{
+		"deploy/systemd/privdns.service": &d.unit, "Dockerfile": &d.dockerfile, ".dockerignore": &d.dockerignore,
+		imageConfigSource: &d.imageConfig, "deploy/kubernetes/README.md": &d.k8sReadme,
+	} {
 		text, err := os.ReadFile(filepath.Join(deployRoot, name))
 		if err != nil {
 			t.Fatal(err)
@@ -465,6 +471,11 @@ var deployChecks = []struct {
 	{"Prometheus scrapes the metrics port", checkPrometheus},
 	{"systemd unit serves, reloads and binds 53", checkUnit},
 	{"Dockerfile builds a static non-root image", checkDockerfile},
+	{"the image's configuration serves a container", checkImageConfig},
+	{".dockerignore keeps what the build needs", checkDockerignore},
+	{"GOMEMLIMIT leaves headroom under the memory limit", checkMemoryLimit},
+	{"pods meet the restricted Pod Security Standard", checkRestricted},
+	{"the smoke test asks the Service", checkSmokeTest},
 }
 
 func TestDeployFilesAgreeWithTheCode(t *testing.T) {
@@ -562,6 +573,44 @@ func TestDeployChecksCatchBrokenFiles(t *testing.T) {
 			breakText(t, &d.dockerfile, "gcr.io/distroless/static-debian12:nonroot", "debian:12-slim")
 		}},
 		{"no UDP exposed", checkDockerfile, func(t *testing.T, d *deploySet) { breakText(t, &d.dockerfile, "EXPOSE 53/udp ", "EXPOSE ") }},
+		{"image configuration left out", checkImageConfig, func(t *testing.T, d *deploySet) {
+			breakText(t, &d.dockerfile, "COPY --from=build /src/"+imageConfigSource+" "+deployConfig, "")
+		}},
+		{"image configuration on loopback", checkImageConfig, func(t *testing.T, d *deploySet) {
+			breakText(t, &d.imageConfig, `address: "0.0.0.0:53"`, `address: "127.0.0.1:53"`)
+		}},
+		{"image configuration refusing Docker's bridge", checkImageConfig, func(t *testing.T, d *deploySet) {
+			breakText(t, &d.imageConfig, `"172.16.0.0/12", `, "")
+		}},
+		{".dockerignore leaving out the embedded example", checkDockerignore, func(t *testing.T, d *deploySet) { d.dockerignore += "testdata\n" }},
+		{".dockerignore keeping .git", checkDockerignore, func(t *testing.T, d *deploySet) { breakText(t, &d.dockerignore, ".git\n", "") }},
+		{"GOMEMLIMIT at the limit", checkMemoryLimit, func(t *testing.T, d *deploySet) { deployEnv(d, "GOMEMLIMIT")["value"] = "256MiB" }},
+		{"GOMEMLIMIT from the limit itself", checkMemoryLimit, func(t *testing.T, d *deploySet) {
+			env := deployEnv(d, "GOMEMLIMIT")
+			delete(env, "value")
+			env["valueFrom"] = map[string]any{"resourceFieldRef": map[string]any{"resource": "limits.memory"}}
+		}},
+		{"privdns on the host's network", checkRestricted, func(t *testing.T, d *deploySet) { d.podSpec()["hostNetwork"] = true }},
+		{"smoke test as root", checkRestricted, func(t *testing.T, d *deploySet) {
+			spec := yamlMap(d.object("Pod")["spec"])
+			delete(yamlMap(spec["securityContext"]), "runAsNonRoot")
+			yamlMap(spec["securityContext"])["runAsUser"] = 0
+		}},
+		{"smoke test without seccomp", checkRestricted, func(t *testing.T, d *deploySet) {
+			delete(yamlMap(yamlAt(d.object("Pod"), "spec", "securityContext")), "seccompProfile")
+		}},
+		{"smoke test keeping capabilities", checkRestricted, func(t *testing.T, d *deploySet) {
+			delete(yamlMap(yamlAt(d.object("Pod"), "spec", "containers", 0, "securityContext")), "capabilities")
+		}},
+		{"smoke test escalating", checkRestricted, func(t *testing.T, d *deploySet) {
+			yamlMap(yamlAt(d.object("Pod"), "spec", "containers", 0, "securityContext"))["allowPrivilegeEscalation"] = true
+		}},
+		{"smoke test asking another Service", checkSmokeTest, func(t *testing.T, d *deploySet) {
+			yamlMap(yamlAt(d.object("Pod"), "spec", "containers", 0))["command"] = []any{"dig", "@kube-dns.kube-system.svc.cluster.local", "x"}
+		}},
+		{"README smoke test with kubectl run", checkSmokeTest, func(t *testing.T, d *deploySet) {
+			breakText(t, &d.k8sReadme, "kubectl apply -f deploy/kubernetes/smoke-test.yaml", "kubectl -n privdns run dig --image=alpine -- dig x")
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

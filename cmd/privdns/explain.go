@@ -19,8 +19,9 @@ import (
 
 func newExplainCommand() *cobra.Command {
 	var file, from, network string
+	var upstreams []string
 	cmd := &cobra.Command{
-		Use:   "explain --config FILE --from IP NAME [TYPE]",
+		Use:   "explain --config FILE --from IP [--upstream ADDR]... NAME [TYPE]",
 		Short: "Resolve NAME as a client at IP would, printing every step",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,6 +44,11 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if len(upstreams) > 0 {
+				if err := cfg.OverrideUpstreams(upstreams); err != nil {
+					return err
+				}
+			}
 			printWarnings(cmd.ErrOrStderr(), cfg)
 			if network != "" && !hasNetwork(cfg, network) {
 				return fmt.Errorf("--network %q: no such network in %s", network, cfg.File)
@@ -60,6 +66,7 @@ func newExplainCommand() *cobra.Command {
 	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (required)")
 	cmd.Flags().StringVar(&from, "from", "", "client source address (required)")
 	cmd.Flags().StringVar(&network, "network", "", "resolve as this network, like a listener bound to it")
+	cmd.Flags().StringArrayVar(&upstreams, "upstream", nil, "ask this upstream (ip:port) instead of upstreams.servers (repeat for several)")
 	cmd.MarkFlagRequired("config") //nolint:errcheck // the flag exists
 	cmd.MarkFlagRequired("from")   //nolint:errcheck // the flag exists
 	return cmd
@@ -80,15 +87,12 @@ func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client net
 	if err != nil {
 		return fmt.Errorf("%q: %w", name, err)
 	}
-	step := 0
-	q := &resolver.Query{Msg: m, Client: client, Network: network, Proto: "udp", Trace: func(format string, args ...any) {
-		step++
-		fmt.Fprintf(out, "%2d. %s\n", step, fmt.Sprintf(format, args...))
-	}}
+	steps := &stepPrinter{out: out}
+	q := &resolver.Query{Msg: m, Client: client, Network: network, Proto: "udp", Trace: steps.print}
 	fmt.Fprintf(out, "query: %s %s from %s\n", m.Question[0].Name, dns.Type(qtype), client)
 	resp, err := r.Resolve(ctx, q)
 	if err != nil {
-		fmt.Fprintf(out, "final: SERVFAIL (%v)\n", err)
+		fmt.Fprintf(out, "final: SERVFAIL (%s)\n", steps.once(err))
 		return nil
 	}
 	fmt.Fprintf(out, "final: %s\n", dns.RcodeToString[resp.Rcode])
@@ -104,6 +108,48 @@ func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client net
 		}
 	}
 	return nil
+}
+
+// stepPrinter numbers the steps of a trace and prints an error's text
+// once: the step that failed and the final line that fails because of it
+// refer back to the step that said it.
+type stepPrinter struct {
+	out   io.Writer
+	step  int
+	said  []string // error texts printed so far
+	where []int    // the step that printed each
+}
+
+func (p *stepPrinter) print(format string, args ...any) {
+	p.step++
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = p.once(err)
+		}
+	}
+	fmt.Fprintf(p.out, "%2d. %s\n", p.step, fmt.Sprintf(format, args...))
+}
+
+// once returns err's text the first time; later, the text with what an
+// earlier step already said replaced by a reference to that step.
+func (p *stepPrinter) once(err error) string {
+	text := err.Error()
+	best := -1
+	for i, s := range p.said {
+		if strings.Contains(text, s) && (best < 0 || len(s) > len(p.said[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		p.said = append(p.said, text)
+		p.where = append(p.where, p.step)
+		return text
+	}
+	ref := fmt.Sprintf("the error of step %d", p.where[best])
+	if text == p.said[best] {
+		return ref
+	}
+	return strings.Replace(text, p.said[best], "("+ref+")", 1)
 }
 
 func hasNetwork(cfg *config.Config, name string) bool {

@@ -23,7 +23,7 @@ type httpServer struct {
 func (s *server) startHTTP(addr string) (*httpServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("server.http %s: %w", addr, err)
+		return nil, &bindError{what: "server.http", addr: addr, err: err}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))

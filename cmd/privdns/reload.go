@@ -57,6 +57,11 @@ func (s *server) reload() error {
 	if err != nil {
 		return err
 	}
+	if len(s.opts.Listen) > 0 {
+		if err := cfg.OverrideListeners(s.opts.Listen); err != nil {
+			return err // checked at start: cannot happen
+		}
+	}
 	for _, w := range cfg.Warnings {
 		s.log.Warn("configuration warning", "warning", w)
 	}
@@ -189,27 +194,27 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 		}
 		if err != nil {
 			closeListeners(added)
-			return nil, s.explainBusy(l.Address, err)
+			return nil, &bindError{what: "listener", addr: l.Address, err: err, note: s.busyNote(l.Address, err)}
 		}
 		added[key] = &listener{ln: ln, h: h}
 	}
 	return added, nil
 }
 
-// explainBusy adds to a bind error on addr what privdns itself holds on
+// busyNote says, for a bind error on addr, what privdns itself holds on
 // that port: a listener on another address of it (a specific address and
 // a wildcard on one port) is closed only after the new ones are bound.
-func (s *server) explainBusy(addr string, err error) error {
+func (s *server) busyNote(addr string, err error) string {
 	_, port, _ := net.SplitHostPort(addr)
 	if !errors.Is(err, syscall.EADDRINUSE) {
-		return err
+		return ""
 	}
 	for _, l := range s.listeners {
 		if _, p, _ := net.SplitHostPort(l.ln.Addr); p == port {
-			return fmt.Errorf("%w (privdns's listener %s holds port %s; a reload binds new addresses before closing old ones, so moving a port between a specific address and a wildcard takes a restart)", err, l.ln.Addr, port)
+			return fmt.Sprintf("privdns's listener %s holds port %s; a reload binds new addresses before closing old ones, so moving a port between a specific address and a wildcard takes a restart", l.ln.Addr, port)
 		}
 	}
-	return err
+	return ""
 }
 
 // swapListeners keeps the listeners cfg still has (with its settings),

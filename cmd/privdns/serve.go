@@ -27,13 +27,17 @@ import (
 
 func newServeCommand() *cobra.Command {
 	var file, level string
+	var listen []string
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE]",
+		Use:   "serve [--config FILE] [--listen ADDR]...",
 		Short: "Serve DNS (no FILE and no ./privdns.yaml: the embedded default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(file, cmd.ErrOrStderr())
 			if err != nil {
+				return err
+			}
+			if err := overrideListeners(cfg, listen, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			// Signals are caught before the listeners answer anyone: a
@@ -51,9 +55,9 @@ func newServeCommand() *cobra.Command {
 			for _, w := range cfg.Warnings {
 				log.Warn("configuration warning", "warning", w)
 			}
-			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level})
+			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level, Listen: listen})
 			if err != nil {
-				log.Error("cannot start", "err", err)
+				log.Error("cannot start", "err", withBindHint(err))
 				return exitError{1}
 			}
 			if err := s.watch(ctx); err != nil {
@@ -64,6 +68,7 @@ func newServeCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (default ./privdns.yaml, else the embedded default)")
 	cmd.Flags().StringVar(&level, "log-level", "", "log level: debug, info, warn or error (overrides server.log.level)")
+	cmd.Flags().StringArrayVar(&listen, "listen", nil, "DNS listener address ip:port, instead of server.listeners (repeat for several)")
 	return cmd
 }
 
@@ -91,6 +96,7 @@ type serverOptions struct {
 	Log           *slog.Logger
 	Level         *slog.LevelVar // set from server.log.level on every load, unless LevelOverride
 	LevelOverride string
+	Listen        []string // --listen: replaces server.listeners on every load
 }
 
 // server is a running privdns: the engine, the listeners that feed it and
@@ -145,6 +151,9 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 		return nil, err
 	}
 	if err := s.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	if err := s.reg.Register(buildInfo()); err != nil {
 		return nil, err
 	}
 	var err error
