@@ -1,12 +1,10 @@
 package dnsserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,7 +41,7 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf lockedBuffer
+	var buf resolvertest.LogBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	l := startHandler(t, Options{
 		Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Logger: log,
@@ -107,7 +105,7 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 func TestQueryLogOffOrUnsampledWritesNothing(t *testing.T) {
 	w := enginetest.New(t, true)
 	for _, set := range []Settings{{QueryLog: false, QuerySampling: 1}, {QueryLog: true, QuerySampling: 0}} {
-		var buf lockedBuffer
+		var buf resolvertest.LogBuffer
 		l := startHandler(t, Options{Engine: w.Engine, Logger: slog.New(slog.NewTextHandler(&buf, nil)), Settings: set})
 		for i := 0; i < 5; i++ {
 			resolvertest.ExchangeFrom(t, "udp", "127.0.1.5", l.Addr, resolvertest.Query("www.corp.example", dns.TypeA))
@@ -117,27 +115,6 @@ func TestQueryLogOffOrUnsampledWritesNothing(t *testing.T) {
 		}
 	}
 }
-
-// lockedBuffer is a log sink the test may read while servers write: the
-// race detector cannot see that a reply on the wire orders the two.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) Len() int { return len(b.String()) }
 
 // A stale answer is logged while the refresh it started still waits on a
 // slow upstream: the refresh must not write into the logged query (the race
@@ -173,7 +150,7 @@ func TestQueryLogOfAStaleAnswerIsNotWrittenByItsRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf lockedBuffer
+	var buf resolvertest.LogBuffer
 	l := startHandler(t, Options{
 		Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
 		Settings: Settings{QueryLog: true, QuerySampling: 1},

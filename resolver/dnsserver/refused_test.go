@@ -36,7 +36,7 @@ func TestRefusedClientsInNoNetworkCarryEDE18AndAreLoggedAtDebug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf lockedBuffer
+	var buf resolvertest.LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startHandler(t, Options{Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Logger: log, Settings: Settings{Identity: "x"}})
 	chaos := resolvertest.Query("id.server", dns.TypeTXT)
@@ -81,7 +81,7 @@ func TestAFailedFallbackIsLoggedAsAFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf lockedBuffer
+	var buf resolvertest.LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startHandler(t, Options{Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Logger: log,
 		Settings: Settings{QueryLog: true, QuerySampling: 1}})

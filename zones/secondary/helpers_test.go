@@ -1,7 +1,6 @@
 package secondary
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/privdns/privdns/resolver/resolvertest"
 	"github.com/privdns/privdns/zones"
 	"github.com/privdns/privdns/zones/xfr"
 )
@@ -177,37 +177,19 @@ func deadAddr(t *testing.T) string {
 	return addr
 }
 
-// syncBuffer is a log sink a test reads while Run writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is a Secondary under test with its clock, log and metrics.
 type harness struct {
 	t     *testing.T
 	s     *Secondary
 	clock *fakeClock
-	log   *syncBuffer
+	log   *resolvertest.LogBuffer
 	reg   *prometheus.Registry
 }
 
 // newHarness builds a Secondary; change opts with edit before New.
 func newHarness(t *testing.T, primaries []string, edit func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newFakeClock(), log: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, clock: newFakeClock(), log: &resolvertest.LogBuffer{}, reg: prometheus.NewRegistry()}
 	opts := Options{
 		Zone: "corp.example", Primaries: primaries,
 		Now: h.clock.Now, After: h.clock.After,

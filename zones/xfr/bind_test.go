@@ -6,45 +6,27 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/privdns/privdns/resolver/resolvertest"
 	"github.com/privdns/privdns/zones/internal/bindtest"
 )
-
-// lockedBuffer is a log sink read while handlers write.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // primaryUnderTest serves whatever Outbound is current, as the server
 // will, and announces each request it answered.
 type primaryUnderTest struct {
 	out      atomic.Pointer[Outbound]
 	answered chan uint16
-	log      *lockedBuffer
+	log      *resolvertest.LogBuffer
 	addr     string
 }
 
 func startPrimary(t *testing.T, o *Outbound, kr Keyring) *primaryUnderTest {
-	p := &primaryUnderTest{answered: make(chan uint16, 100), log: &lockedBuffer{}}
+	p := &primaryUnderTest{answered: make(chan uint16, 100), log: &resolvertest.LogBuffer{}}
 	o.Logger = slog.New(slog.NewTextHandler(p.log, nil))
 	p.out.Store(o)
 	p.addr, _ = startServer(t, kr, func(w dns.ResponseWriter, r *dns.Msg) {
