@@ -39,6 +39,12 @@ func Start(h dns.Handler) (*Server, error) {
 
 // StartOn serves h on addr (UDP and TCP on the same port; port 0 picks one).
 func StartOn(addr string, h dns.Handler) (*Server, error) {
+	return StartSigned(addr, h, nil)
+}
+
+// StartSigned is StartOn with tsig (when not nil) verifying and signing
+// TSIG, as a primary or secondary with keys does.
+func StartSigned(addr string, h dns.Handler, tsig dns.TsigProvider) (*Server, error) {
 	s := &Server{}
 	counted := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		s.hits.Add(1)
@@ -52,8 +58,8 @@ func StartOn(addr string, h dns.Handler) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = pc.LocalAddr().String()
-	s.udp = &dns.Server{PacketConn: pc, Handler: counted}
-	s.tcp = &dns.Server{Listener: l, Handler: counted}
+	s.udp = &dns.Server{PacketConn: pc, Handler: counted, TsigProvider: tsig}
+	s.tcp = &dns.Server{Listener: l, Handler: counted, TsigProvider: tsig}
 	for _, srv := range []*dns.Server{s.udp, s.tcp} {
 		if err := activate(srv); err != nil {
 			s.Close()
@@ -84,6 +90,17 @@ type TB interface {
 	Helper()
 	Fatalf(format string, args ...any)
 	Cleanup(func())
+}
+
+// NewSigned is New with tsig verifying and signing TSIG (StartSigned).
+func NewSigned(tb TB, h dns.Handler, tsig dns.TsigProvider) *Server {
+	tb.Helper()
+	s, err := StartSigned("127.0.0.1:0", h, tsig)
+	if err != nil {
+		tb.Fatalf("starting a fake DNS server: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
 }
 
 // New starts a server for a test and closes it when the test ends.

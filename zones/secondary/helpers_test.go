@@ -136,33 +136,11 @@ func (p *fakePrimary) serve(w dns.ResponseWriter, r *dns.Msg) {
 // address.
 func listen(t *testing.T, kr xfr.Keyring, handler dns.HandlerFunc) string {
 	t.Helper()
-	var tcp net.Listener
-	var udp net.PacketConn
-	var err error
-	for range 10 {
-		if tcp, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		if udp, err = net.ListenPacket("udp", tcp.Addr().String()); err == nil {
-			break
-		}
-		tcp.Close()
+	var tsig dns.TsigProvider
+	if kr != nil {
+		tsig = kr
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []*dns.Server{{Listener: tcp}, {PacketConn: udp}} {
-		s.Handler = handler
-		if kr != nil {
-			s.TsigProvider = kr
-		}
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { s.Shutdown() })
-	}
-	return tcp.Addr().String()
+	return resolvertest.NewSigned(t, handler, tsig).Addr
 }
 
 // deadAddr is a loopback address where nothing listens.

@@ -1,13 +1,13 @@
 package xfr
 
 import (
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/miekg/dns"
 
+	"github.com/privdns/privdns/resolver/resolvertest"
 	"github.com/privdns/privdns/zones"
 )
 
@@ -21,33 +21,11 @@ func startServer(t *testing.T, kr Keyring, handler dns.HandlerFunc) (string, *at
 		hits.Add(1)
 		handler(w, r)
 	})
-	var tcp net.Listener
-	var udp net.PacketConn
-	var err error
-	for range 10 { // find a port free on both
-		if tcp, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		if udp, err = net.ListenPacket("udp", tcp.Addr().String()); err == nil {
-			break
-		}
-		tcp.Close()
+	var tsig dns.TsigProvider
+	if kr != nil {
+		tsig = kr
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []*dns.Server{{Listener: tcp}, {PacketConn: udp}} {
-		s.Handler = counted
-		if kr != nil {
-			s.TsigProvider = kr
-		}
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { s.Shutdown() })
-	}
-	return tcp.Addr().String(), hits
+	return resolvertest.NewSigned(t, counted, tsig).Addr, hits
 }
 
 // mustZone loads inline records for a test zone.
