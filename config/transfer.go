@@ -149,6 +149,19 @@ func validateZoneTransfer(r *report, key string, z *Zone, keys keyIndex) {
 // its apex, which secondaries refuse to load. A secondary zone is checked
 // by its primary, not here: its data is not known at load.
 func checkTransferApex(r *report, cfg *Config) {
+	// Transfers and NOTIFY name a zone only by its name: of the zones
+	// sharing one (in different networks), one at most may take part.
+	holder := map[string]int{}
+	for i, z := range cfg.Zones {
+		if z.Transfer == nil && !z.Secondary() {
+			continue
+		}
+		if j, dup := holder[z.Name]; dup {
+			r.errorf(fmt.Sprintf("zones[%d]", i), "zone %s has primaries or a transfer block, and so has zones[%d] of the same name: transfers and NOTIFY name a zone only by its name, so one zone of a name at most may have them", z.Name, j)
+			continue
+		}
+		holder[z.Name] = i
+	}
 	for i, z := range cfg.Zones {
 		if z.Transfer == nil || z.Data == nil {
 			continue

@@ -51,6 +51,7 @@ func TestTransferConfigurationProblemsNameFileLineAndKey(t *testing.T) {
 		{name: "bad allow prefix", config: withMinimal("zones:", "  - name: z.example", "    records: ['@ IN NS ns.example.']", "    transfer:", "      allow: [10.0.0.0/8, 10.0.0/8]"), line: 12, key: "zones[0].transfer.allow[1]", wantMsg: "not a CIDR prefix"},
 		{name: "bad notify target", config: withMinimal("zones:", "  - name: z.example", "    records: ['@ IN NS ns.example.']", "    transfer:", "      allow: [10.0.0.0/8]", "      notify: ['10.0.0.5:99999']"), line: 13, key: "zones[0].transfer.notify[0]", wantMsg: "bad port"},
 		{name: "transfer of a zone without apex NS", config: withMinimal("zones:", "  - name: z.example", "    records: ['www IN A 10.0.0.1']", "    transfer:", "      allow: [10.0.0.0/8]"), line: 11, key: "zones[0].transfer", wantMsg: "no NS record at its apex"},
+		{name: "two zones of one name in transfers", config: withMinimal("zones:", "  - name: z.example", "    primaries: [10.0.0.1]", "  - name: Z.example.", "    records: ['@ IN NS ns.example.']", "    transfer: {allow: [10.0.0.0/8]}"), line: 11, key: "zones[1]", wantMsg: "one zone of a name at most"},
 		{name: "transfer must be a mapping", config: withMinimal("zones:", "  - name: z.example", "    records: ['@ IN NS ns.example.']", "    transfer: [10.0.0.0/8]"), line: 11, key: "zones[0].transfer", wantMsg: "must be a mapping"},
 		{name: "dataDir must be a string", config: withMinimal("server:", "  dataDir: [a]"), line: 9, key: "server.dataDir", wantMsg: "must be a string"},
 	}

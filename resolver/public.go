@@ -57,8 +57,8 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 		}
 		target = dns.CanonicalName(target)
 		if z := w.nv.zoneFor(target); z != nil {
-			w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.link.Zone.Name())
-			w.obs.CNAMEIntoPrivate(trimDot(z.link.Zone.Name()))
+			w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.apex())
+			w.obs.CNAMEIntoPrivate(trimDot(z.apex()))
 			return target, nil
 		}
 		if r := w.v.routeFor(w.nv, target); r != route && r != w.v.def {

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -51,12 +52,37 @@ type Network struct {
 
 // Link pairs a zone with a network (an Azure virtual network link).
 type Link struct {
-	Name          string
-	Network       string
+	Name    string
+	Network string
+	// Zone is the data of a zone loaded from a file; Source, when set
+	// instead, hands out the current data of a zone that changes while
+	// the View stands (a secondary zone, R12; registrations, R13).
 	Zone          *zones.Zone
+	Source        ZoneSource
 	Policy        Policy
 	FallbackTypes []uint16 // types that fall back besides DefaultFallbackTypes
 }
+
+// ZoneSource is a zone whose data changes under a View: Current is asked
+// once per lookup, so it must be cheap (an atomic load) and safe for
+// concurrent use. nil from Current means the zone has no data to answer
+// from (before a first transfer, or expired): its names are SERVFAIL,
+// never sent to the public path (R12).
+type ZoneSource interface {
+	Name() string // apex, lower-case FQDN; never changes
+	Current() *zones.Zone
+}
+
+// ErrZoneUnavailable is the SERVFAIL of a name in a linked zone that has
+// no data to answer from: a secondary zone before its first transfer or
+// after its SOA expire without a primary (R12).
+var ErrZoneUnavailable = errors.New("the private zone has no data: its primaries have not answered")
+
+// staticZone is the ZoneSource of a zone loaded once.
+type staticZone struct{ z *zones.Zone }
+
+func (s staticZone) Name() string         { return s.z.Name() }
+func (s staticZone) Current() *zones.Zone { return s.z }
 
 // Route is a public path: the default upstreams (Domain "") or one
 // forwarding rule. Upstream is what answers it (usually a cache in front of
@@ -114,7 +140,11 @@ type netView struct {
 
 type linkedZone struct {
 	link Link
+	src  ZoneSource // the link's Source, or its Zone as one
 }
+
+// apex is the linked zone's name.
+func (z *linkedZone) apex() string { return z.src.Name() }
 
 // NewView checks the options for references that do not resolve and
 // builds the lookup tables.
@@ -162,11 +192,18 @@ func (v *View) addLinks(links []Link) error {
 		if nv == nil {
 			return fmt.Errorf("link %s: unknown network %q", l.Name, l.Network)
 		}
-		name := l.Zone.Name()
+		src := l.Source
+		switch {
+		case src == nil && l.Zone == nil:
+			return fmt.Errorf("link %s: no zone", l.Name)
+		case src == nil:
+			src = staticZone{l.Zone}
+		}
+		name := src.Name()
 		if _, dup := nv.zones[name]; dup {
 			return fmt.Errorf("link %s: network %s is already linked to a zone named %s", l.Name, l.Network, name)
 		}
-		nv.zones[name] = &linkedZone{link: l}
+		nv.zones[name] = &linkedZone{link: l, src: src}
 	}
 	return nil
 }

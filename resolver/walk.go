@@ -70,7 +70,7 @@ func (w *walk) run() error {
 		case fellBack != nil:
 			// The zone beats any forwarding rule for its own namespace
 			// (R2): the fallback takes the public path above it.
-			next, err = w.public(name, w.v.routeAbove(w.nv, fellBack.link.Zone.Name()))
+			next, err = w.public(name, w.v.routeAbove(w.nv, fellBack.apex()))
 			fellBack = nil
 		default:
 			route := w.v.routeFor(w.nv, name)
@@ -92,9 +92,21 @@ func (w *walk) run() error {
 // publicly instead.
 func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, err error) {
 	l := &z.link
-	zone := l.Zone.Name()
+	zone := z.apex()
+	data := z.src.Current()
+	if data == nil {
+		w.trace("private zone %s (link %s): no data to answer from (no transfer yet, or expired) → SERVFAIL", zone, l.Name)
+		return "", false, ErrZoneUnavailable
+	}
+	if cut, ok := data.Delegated(name); ok {
+		// A delegation dropped from a transferred zone (R12): its names
+		// are resolved on the public path, where a rule may send them on.
+		w.trace("private zone %s (link %s): %s is delegated away at %s → public path", zone, l.Name, name, cut)
+		next, err = w.public(name, w.v.routeFor(w.nv, name))
+		return next, false, err
+	}
 	w.step("private")
-	res := l.Zone.Lookup(name, w.qtype)
+	res := data.Lookup(name, w.qtype)
 	switch res.Kind {
 	case zones.Answer:
 		w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
@@ -112,7 +124,7 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	case zones.NXDomain:
 		if z.fallsBack(w.qtype) {
 			w.trace("private zone %s (link %s, %s): %s does not exist → fallback to the public path", zone, l.Name, l.Policy, name)
-			w.explain(l)
+			w.explain(z)
 			w.obs.PrivateAnswer(trimDot(zone), l.Name, "fallback")
 			w.path = "fallback"
 			return "", true, nil
@@ -123,7 +135,7 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 		}
 		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, why, name)
 		w.rcode, w.auth, w.authPublic = dns.RcodeNameError, []dns.RR{res.SOA}, false
-		w.explain(l)
+		w.explain(z)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nxdomain")
 		if l.Policy == PolicyDefault {
 			w.obs.NXDomain(zone, w.nv.name, l.Name, name)
@@ -160,12 +172,13 @@ func (w *walk) countCNAME() error {
 
 // explain adds the R8 text for a private NXDOMAIN of l's zone, once: a
 // chain that falls back twice through the same link says so once.
-func (w *walk) explain(l *Link) {
+func (w *walk) explain(z *linkedZone) {
+	l := &z.link
 	if !w.v.explain {
 		return
 	}
 	e := dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther,
-		ExtraText: fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(l.Zone.Name()), l.Name, l.Policy)}
+		ExtraText: fmt.Sprintf("privdns: NXDOMAIN from private zone %s (link %s, %s)", trimDot(z.apex()), l.Name, l.Policy)}
 	if !w.hasEDE(e) {
 		w.ede = append(w.ede, e)
 	}

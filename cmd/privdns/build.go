@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/cache"
 	"github.com/privdns/privdns/resolver/upstream"
+	"github.com/privdns/privdns/zones"
 )
 
 // deps are what a configuration is built on beyond its own text.
@@ -20,21 +20,20 @@ type deps struct {
 	cache    *cache.Cache      // nil: no cache (explain)
 	tls      *tls.Config       // base TLS config for DNS-over-TLS targets
 	observer upstream.Observer // nil: no upstream metrics
+	// sources hand out the data of cfg.Zones[i] where it is not the
+	// configuration's own (secondary zones, zones served with a raised
+	// serial); nil or short: the configuration's data.
+	sources []resolver.ZoneSource
 }
 
-// errSecondaryNotServed refuses a configuration with a secondary zone
-// (zones[].primaries): it validates, but this build does not serve it yet.
-var errSecondaryNotServed = errors.New("zones[].primaries: secondary zones are validated but not served by this build yet")
+// noData is the source of a secondary zone with no data at hand.
+type noData string
+
+func (n noData) Name() string         { return string(n) }
+func (n noData) Current() *zones.Zone { return nil }
 
 // build maps a validated configuration onto a resolver View.
 func build(cfg *config.Config, d deps) (*resolver.View, error) {
-	for _, z := range cfg.Zones {
-		if z.Secondary() {
-			// zones/secondary follows primaries (tested against BIND);
-			// the serving side does not hold its zones yet.
-			return nil, fmt.Errorf("zone %s: %w", z.Name, errSecondaryNotServed)
-		}
-	}
 	policy, err := upstream.ParsePolicy(cfg.Upstreams.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("upstreams.policy: %w", err)
@@ -62,13 +61,21 @@ func build(cfg *config.Config, d deps) (*resolver.View, error) {
 	for _, n := range cfg.Networks {
 		opts.Networks = append(opts.Networks, resolver.Network{Name: n.Name, Prefixes: n.AddressPrefixes})
 	}
-	for _, z := range cfg.Zones {
+	for i, z := range cfg.Zones {
 		for _, l := range z.Links {
 			p, err := resolver.ParsePolicy(l.ResolutionPolicy)
 			if err != nil {
 				return nil, fmt.Errorf("zone %s link %s: %w", z.Name, l.Name, err)
 			}
-			opts.Links = append(opts.Links, resolver.Link{Name: l.Name, Network: l.Network, Zone: z.Data, Policy: p, FallbackTypes: l.FallbackTypes})
+			link := resolver.Link{Name: l.Name, Network: l.Network, Zone: z.Data, Policy: p, FallbackTypes: l.FallbackTypes}
+			if i < len(d.sources) && d.sources[i] != nil {
+				link.Zone, link.Source = nil, d.sources[i]
+			} else if z.Data == nil {
+				// A secondary zone without a source (a command that
+				// serves nothing): no data, SERVFAIL, as R12 says.
+				link.Source = noData(z.Name)
+			}
+			opts.Links = append(opts.Links, link)
 		}
 	}
 	for _, rs := range cfg.ForwardingRulesets {

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
@@ -218,33 +216,5 @@ func TestParseType(t *testing.T) {
 		if _, err := parseType(bad); err == nil {
 			t.Errorf("parseType(%q) accepted", bad)
 		}
-	}
-}
-
-// A secondary zone validates, but this build refuses to serve it rather
-// than serve it empty.
-func TestASecondaryZoneIsRefusedAtStartNotServedEmpty(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "privdns.yaml")
-	text := `server: {listeners: [{address: "127.0.0.1:0"}], http: ""}
-upstreams: {servers: ["127.0.0.1:9"]}
-networks: [{name: n, addressPrefixes: ["127.0.0.0/8"]}]
-zones:
-  - name: corp.example
-    primaries: ["127.0.0.1:9"]
-    links: [{name: l, network: n}]
-`
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatalf("a secondary zone does not validate: %v", err)
-	}
-	if s, err := startServer(cfg, slog.New(slog.DiscardHandler)); err == nil || !errors.Is(err, errSecondaryNotServed) {
-		if s != nil {
-			s.Close()
-		}
-		t.Fatalf("start: %v, want the secondary zone refused", err)
 	}
 }

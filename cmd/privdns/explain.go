@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
@@ -15,6 +16,8 @@ import (
 	"github.com/privdns/privdns/config"
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/dnsserver"
+	"github.com/privdns/privdns/zones"
+	"github.com/privdns/privdns/zones/datadir"
 )
 
 func newExplainCommand() *cobra.Command {
@@ -55,7 +58,8 @@ func newExplainCommand() *cobra.Command {
 			}
 			txn := newGroupPool(nil).begin()
 			defer txn.abort()
-			view, err := build(cfg, deps{log: slog.New(slog.DiscardHandler), groups: txn})
+			sources := secondarySources(cmd.OutOrStdout(), cfg)
+			view, err := build(cfg, deps{log: slog.New(slog.DiscardHandler), groups: txn, sources: sources})
 			if err != nil {
 				return err
 			}
@@ -70,6 +74,42 @@ func newExplainCommand() *cobra.Command {
 	cmd.MarkFlagRequired("config") //nolint:errcheck // the flag exists
 	cmd.MarkFlagRequired("from")   //nolint:errcheck // the flag exists
 	return cmd
+}
+
+// secondarySources gives explain the data of the secondary zones (R12):
+// the copy the server keeps in server.dataDir, read without touching it,
+// and says where it comes from. Without a copy a secondary zone has no
+// data here, and its names are SERVFAIL as on a server before its first
+// transfer.
+func secondarySources(out io.Writer, cfg *config.Config) []resolver.ZoneSource {
+	sources := make([]resolver.ZoneSource, len(cfg.Zones))
+	var store *datadir.Store
+	if cfg.Server.DataDir != "" {
+		store, _ = datadir.OpenReadOnly(cfg.Server.DataDir)
+	}
+	for i, z := range cfg.Zones {
+		if !z.Secondary() {
+			continue
+		}
+		where := "secondary zone " + strings.TrimSuffix(z.Name, ".") + " (primaries " + strings.Join(z.Primaries, ", ") + "): "
+		if store == nil {
+			fmt.Fprintln(out, where+"no server.dataDir, so no copy to read here; its names are SERVFAIL in this explain")
+			continue
+		}
+		c, err := store.LoadZone(z.Name)
+		if err != nil {
+			fmt.Fprintf(out, "%sno copy in %s (%v); its names are SERVFAIL in this explain\n", where, cfg.Server.DataDir, err)
+			continue
+		}
+		data, _, err := zones.Transferred(z.Name, c.Records)
+		if err != nil {
+			fmt.Fprintf(out, "%sthe copy in %s is unusable (%v); its names are SERVFAIL in this explain\n", where, cfg.Server.DataDir, err)
+			continue
+		}
+		fmt.Fprintf(out, "%sdata from the copy in %s: serial %d, last confirmed by a primary %s\n", where, cfg.Server.DataDir, c.Serial, c.Checked.UTC().Format(time.RFC3339))
+		sources[i] = fixedZone{data}
+	}
+	return sources
 }
 
 // explain resolves one query with a tracer and prints the steps, then the

@@ -79,15 +79,21 @@ func (s *server) apply(cfg *config.Config) error {
 			return fmt.Errorf("cache: %w", err)
 		}
 	}
+	zt, err := s.zones.prepare(cfg)
+	if err != nil {
+		return err
+	}
 	txn := s.groups.begin()
-	view, err := build(cfg, deps{log: s.log, groups: txn, cache: c, observer: s.metrics.Upstreams()})
+	view, err := build(cfg, deps{log: s.log, groups: txn, cache: c, observer: s.metrics.Upstreams(), sources: zt.sources})
 	if err != nil {
 		txn.abort()
+		zt.abort()
 		return err
 	}
 	added, err := s.bindNew(cfg)
 	if err != nil {
 		txn.abort()
+		zt.abort()
 		return err
 	}
 	var newHTTP *httpServer
@@ -95,6 +101,7 @@ func (s *server) apply(cfg *config.Config) error {
 		if newHTTP, err = s.startHTTP(cfg.Server.HTTP); err != nil {
 			closeListeners(added)
 			txn.abort()
+			zt.abort()
 			return err
 		}
 	}
@@ -107,6 +114,7 @@ func (s *server) apply(cfg *config.Config) error {
 			}
 			closeListeners(added)
 			txn.abort()
+			zt.abort()
 			return err
 		}
 	}
@@ -114,6 +122,10 @@ func (s *server) apply(cfg *config.Config) error {
 	// Commit: nothing below fails.
 	s.engine.Swap(view)
 	s.swapListeners(cfg, added)
+	for _, l := range s.listeners {
+		l.h.SetAuthority(zt.authority)
+	}
+	zt.commit()
 	if cfg.Server.HTTP != s.cfg.Server.HTTP {
 		if s.http != nil {
 			s.http.close(context.Background())

@@ -108,6 +108,7 @@ type server struct {
 	metrics  *metrics.Metrics
 	engine   *resolver.Engine
 	missing  *missing.Sketch        // names answered NXDOMAIN by Default links, since start
+	zones    *zoneSet               // secondaries, served serials, NOTIFY (R12)
 	notReady atomic.Pointer[string] // nil when ready, else why not
 	checked  chan struct{}          // tests: the watcher looked at the files (if there is room)
 
@@ -168,6 +169,9 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 		return nil, err
 	}
 	s.missing = missing.New(0)
+	if s.zones, err = newZoneSet(s.log, s.reg, s.zoneDataChanged); err != nil {
+		return nil, err
+	}
 	s.engine = resolver.NewEngine(resolver.EngineOptions{View: empty, Logger: s.log, Observer: observers{s.metrics, s.missing}})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -258,7 +262,18 @@ func (s *server) shutdown() error {
 		}
 	}
 	errs = append(errs, s.groups.close())
+	s.zones.close()
 	return errors.Join(errs...)
+}
+
+// zoneDataChanged drops every ready-packed reply when a zone's data changes
+// under the View (a transfer): one kept from the old data would be sent on.
+func (s *server) zoneDataChanged() {
+	if src := s.stats.Load(); src != nil {
+		for _, h := range src.handlers {
+			h.Flush("", 0)
+		}
+	}
 }
 
 func cacheOptions(c config.Cache, log *slog.Logger) cache.Options {
@@ -291,6 +306,10 @@ func logConfig(log *slog.Logger, cfg *config.Config) {
 			ls = append(ls, l.Name+"→"+l.Network+" "+l.ResolutionPolicy)
 		}
 		links += len(z.Links)
+		if z.Secondary() {
+			log.Info("zone", "name", z.Name, "primaries", z.Primaries, "links", ls)
+			continue
+		}
 		log.Info("zone", "name", z.Name, "rrsets", z.Data.Len(), "links", ls)
 	}
 	log.Info("configuration loaded", "source", source, "networks", networks, "zones", len(cfg.Zones), "links", links,

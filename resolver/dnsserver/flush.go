@@ -10,6 +10,7 @@ import "github.com/miekg/dns"
 // and the flush is then visible at once, not after the next miss.
 func (h *Handler) Flush(name string, qtype uint16) {
 	if name == "" {
+		h.packed.epoch.Add(1)
 		h.packed.cur.Store(nil)
 		return
 	}

@@ -89,6 +89,7 @@ type Handler struct {
 	log    *slog.Logger
 	set    atomic.Pointer[Settings]
 	packed packedAnswers // UDP answers ready to send again
+	auth   atomic.Pointer[Authority]
 }
 
 // New returns a Handler; opts.Engine is required.
@@ -118,6 +119,7 @@ type request struct {
 	rep    report.Report // what the cache and upstreams said
 	pack   *packInfo     // non-nil: note what a ready-packed reply needs
 	logged bool          // this query is logged (sampled)
+	epoch  uint64        // of the ready-packed store when the query arrived
 	start  time.Time
 }
 
@@ -145,7 +147,7 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 // the reply may be kept ready-packed: keep, when not nil, takes the bytes
 // as sent. A panic while resolving is answered SERVFAIL and logged.
 func (h *Handler) Answer(req *dns.Msg, client netip.Addr, proto string, busy bool, q *wire.Question) (resp *dns.Msg, keep func([]byte)) {
-	rq := &request{start: time.Now(), set: h.set.Load()}
+	rq := &request{start: time.Now(), set: h.set.Load(), epoch: h.packed.epoch.Load()}
 	rq.q = resolver.Query{Msg: req, Network: rq.set.Network, Proto: proto, Client: client.Unmap()}
 	rq.rep.OnlyCached = busy
 	rq.logged = rq.set.QueryLog && rand.Float64() < rq.set.QuerySampling

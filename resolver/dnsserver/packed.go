@@ -118,6 +118,9 @@ func (s *answerSet) put(q *wire.Question, a *packedAnswer) {
 type packedAnswers struct {
 	cur  atomic.Pointer[answerSet]
 	hits atomic.Uint64 // hits on answers that took a public step
+	// epoch counts the flushes of every answer: a reply resolved before
+	// one is not kept after it (its data may be what was flushed).
+	epoch atomic.Uint64
 }
 
 // setFor returns the answer set of view and set, starting a new one when
@@ -199,7 +202,7 @@ func (h *Handler) Packed(pkt []byte, q *wire.Question, from netip.AddrPort, out 
 // by the cache, resolved with the View and Settings still current.
 func (h *Handler) storePacked(rq *request, q *wire.Question, resp *dns.Msg, msg []byte) {
 	p, view := rq.pack, rq.q.View
-	if p == nil || view == nil || view != h.opts.Engine.View() || rq.set != h.set.Load() || rq.q.Network == "" ||
+	if p == nil || view == nil || view != h.opts.Engine.View() || rq.set != h.set.Load() || rq.q.Network == "" || rq.epoch != h.packed.epoch.Load() ||
 		resp.Truncated || (resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError) || isStale(resp) ||
 		len(p.rrs) != len(resp.Answer)+len(resp.Ns) || (p.steps > 0 && !p.kept) {
 		return

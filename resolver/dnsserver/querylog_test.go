@@ -69,8 +69,8 @@ func TestQueryLogSaysHowEachQueryWasAnswered(t *testing.T) {
 		{"127.0.9.5", "www.example.com", "local", "REFUSED", "A", nil, "udp"},
 		// Answered without resolving, still one line each.
 		{"127.0.1.5", "id.server", "local", "NOERROR", "TXT", chaos(), "udp"},
-		{"127.0.1.5", "www.example.com", "local", "NOTIMP", "SOA", notify(), "udp"},
-		{"127.0.1.5", "example.com", "local", "REFUSED", "AXFR", resolvertest.Query("example.com", dns.TypeAXFR), "tcp"},
+		{"127.0.1.5", "www.example.com", "transfer", "NOTAUTH", "SOA", notify(), "udp"},
+		{"127.0.1.5", "example.com", "transfer", "REFUSED", "AXFR", resolvertest.Query("example.com", dns.TypeAXFR), "tcp"},
 	}
 	for _, s := range steps {
 		m := s.m

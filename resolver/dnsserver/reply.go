@@ -51,6 +51,8 @@ func servfailEDE(err error) *dns.EDNS0_EDE {
 		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: the query needed more upstream queries than server.limits.upstreamQueriesPerQuery allows"}
 	case errors.Is(err, errInternal):
 		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeOther, ExtraText: "privdns: internal error"}
+	case errors.Is(err, resolver.ErrZoneUnavailable):
+		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: "privdns: the private zone has no data: its primaries have not answered"}
 	case errors.Is(err, resolver.ErrNoUpstream):
 		return &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNoReachableAuthority, ExtraText: "privdns: no upstream configured"}
 	case errors.Is(err, upstream.ErrAllDown):

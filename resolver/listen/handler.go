@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"net"
 	"net/netip"
 
 	"github.com/miekg/dns"
@@ -24,4 +25,13 @@ type Handler interface {
 	// Malformed replies to a packet that does not parse, known only by
 	// its header (FORMERR, R7), counting and logging it like any reply.
 	Malformed(dh dns.Header, client netip.Addr, proto string) *dns.Msg
+	// Direct is offered every parsed request before Answer. It takes the
+	// requests whose replies are not one message made from the request
+	// alone: zone transfers (several messages over TCP), NOTIFY and the
+	// transfer SOA queries (R12), whose TSIG it verifies against raw, the
+	// request's bytes as read. It writes each reply through send (one whole
+	// DNS message; over TCP the listener adds the length) and returns
+	// true; for every other request it sends nothing and returns false.
+	// remote is a *net.UDPAddr or a *net.TCPAddr, as the transport is.
+	Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send func([]byte) error) bool
 }

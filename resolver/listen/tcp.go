@@ -49,6 +49,7 @@ type tcpConn struct {
 	wmu      sync.Mutex
 	inflight sync.WaitGroup
 	slots    chan struct{}
+	write    time.Duration // the write timeout of each reply
 }
 
 func serveTCP(ln net.Listener, h Handler, opts Options) *tcpServer {
@@ -77,7 +78,7 @@ func (s *tcpServer) accept() {
 			continue
 		}
 		pause = 0
-		tc := &tcpConn{c: c, slots: make(chan struct{}, s.opts.Pipeline)}
+		tc := &tcpConn{c: c, slots: make(chan struct{}, s.opts.Pipeline), write: s.opts.Write}
 		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 			tc.client = ap
 		}
@@ -182,6 +183,8 @@ func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 	var resp *dns.Msg
 	if err := req.Unpack(pkt); err != nil {
 		resp = s.h.Malformed(dh, tc.client.Addr(), "tcp")
+	} else if s.h.Direct(req, pkt, tc.c.LocalAddr(), tc.c.RemoteAddr(), tc.send) {
+		return
 	} else if resp, _ = s.h.Answer(req, tc.client.Addr(), "tcp", full, nil); resp == nil {
 		return
 	}
@@ -190,18 +193,29 @@ func (s *tcpServer) answer(tc *tcpConn, pkt []byte, full bool) {
 		s.log.Error("packing a response failed", "client", tc.client, "err", err)
 		return
 	}
-	// One buffer, length first, written in one call: replies of queries
-	// answered at once never interleave.
+	if err := tc.send(wire); err != nil {
+		s.log.Debug("writing a TCP response failed", "client", tc.client, "err", err)
+	}
+}
+
+// send writes one reply, length first, in one call, so that replies of
+// queries answered at once never interleave. A client that does not read
+// gets no more: the connection is closed.
+func (tc *tcpConn) send(wire []byte) error {
+	if len(wire) > 0xFFFF {
+		return errors.New("reply larger than 65535 octets")
+	}
 	buf := make([]byte, 2+len(wire))
 	binary.BigEndian.PutUint16(buf, uint16(len(wire)))
 	copy(buf[2:], wire)
 	tc.wmu.Lock()
 	defer tc.wmu.Unlock()
-	tc.c.SetWriteDeadline(time.Now().Add(s.opts.Write))
+	tc.c.SetWriteDeadline(time.Now().Add(tc.write))
 	if _, err := tc.c.Write(buf); err != nil {
-		s.log.Debug("writing a TCP response failed", "client", tc.client, "err", err)
-		tc.c.Close() // a client that does not read gets no more
+		tc.c.Close()
+		return err
 	}
+	return nil
 }
 
 // shutdown stops accepting and reading, waits (until ctx ends) for the

@@ -67,7 +67,8 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 	}
 	req := new(dns.Msg)
 	// Unpacked from a copy: the reader reuses pkt while req may live on.
-	if err := req.Unpack(append([]byte(nil), pkt...)); err != nil {
+	raw := append([]byte(nil), pkt...)
+	if err := req.Unpack(raw); err != nil {
 		u.malformed(io, dh, from, dst, out)
 		return 0
 	}
@@ -83,9 +84,12 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 		go func() {
 			defer u.wg.Done()
 			defer func() { <-u.slow }()
-			u.full(io, req, q, from, dst)
+			u.full(io, req, raw, q, from, dst)
 		}()
 	default:
+		if u.direct(io, req, raw, from, dst) {
+			return 0
+		}
 		resp, _ := u.h.Answer(req, from.Addr(), "udp", true, nil)
 		u.send(io, resp, from, dst, out)
 	}
@@ -94,16 +98,27 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 
 // full answers req through the Handler, and hands the reply back to be
 // kept ready-packed when it may be sent again.
-func (u *udpServer) full(io udpIO, req *dns.Msg, q *wire.Question, from netip.AddrPort, dst netip.Addr) {
+func (u *udpServer) full(io udpIO, req *dns.Msg, raw []byte, q *wire.Question, from netip.AddrPort, dst netip.Addr) {
 	defer func() {
 		if p := recover(); p != nil {
 			u.log.Error("panic while answering a query", "panic", p, "client", from)
 		}
 	}()
+	if u.direct(io, req, raw, from, dst) {
+		return
+	}
 	resp, keep := u.h.Answer(req, from.Addr(), "udp", false, q)
 	if wire := u.send(io, resp, from, dst, nil); wire != nil && keep != nil {
 		keep(wire)
 	}
+}
+
+// direct offers req to the Handler's Direct, replies leaving from dst as
+// Answer's do.
+func (u *udpServer) direct(io udpIO, req *dns.Msg, raw []byte, from netip.AddrPort, dst netip.Addr) bool {
+	local := &net.UDPAddr{IP: dst.AsSlice()}
+	send := func(b []byte) error { return io.write(b, from, dst) }
+	return u.h.Direct(req, raw, local, net.UDPAddrFromAddrPort(from), send)
 }
 
 // malformed answers a packet that does not parse (or is too large to

@@ -69,6 +69,9 @@ var ErrBroken = errors.New("datadir: journal broken by a failed write")
 // logged before it returns; a damaged snapshot is an error, since the
 // records it compacted are nowhere else.
 func (s *Store) OpenJournal(name string) (*Journal, error) {
+	if s.readOnly {
+		return nil, errReadOnly
+	}
 	base, err := fileName(name)
 	if err != nil {
 		return nil, err

@@ -12,9 +12,13 @@ import (
 
 // Store is an opened dataDir.
 type Store struct {
-	dir string
-	log *slog.Logger
+	dir      string
+	log      *slog.Logger
+	readOnly bool // OpenReadOnly: writes fail
 }
+
+// errReadOnly is the error of a write through a store opened read-only.
+var errReadOnly = errors.New("datadir: opened read-only")
 
 // tmpMark is in the name of every temporary file, so that Open can sweep
 // those a crash left behind.
@@ -39,6 +43,17 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		s.sweep(sub)
 	}
 	return s, nil
+}
+
+// OpenReadOnly returns the store of dir for reading copies only, as a
+// command beside a running server does (privdns explain): it creates
+// nothing and sweeps nothing, so a write the server has in progress is
+// left alone. Writing through it fails.
+func OpenReadOnly(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("datadir: no folder given")
+	}
+	return &Store{dir: dir, log: slog.New(slog.DiscardHandler), readOnly: true}, nil
 }
 
 // Dir is the folder the store owns.

@@ -48,6 +48,9 @@ func (s *Store) zonePath(key, ext string) (string, error) {
 // SaveZone replaces the copy kept under key (a zone name, or anything
 // that tells two zones of one name apart) atomically.
 func (s *Store) SaveZone(key string, c ZoneCopy) error {
+	if s.readOnly {
+		return errReadOnly
+	}
 	path, err := s.zonePath(key, ".zone")
 	if err != nil {
 		return err
@@ -74,6 +77,9 @@ func (s *Store) SaveZone(key string, c ZoneCopy) error {
 // without rewriting its records: what a refresh that finds the serial
 // unchanged does, every SOA refresh interval.
 func (s *Store) SaveChecked(key string, t time.Time) error {
+	if s.readOnly {
+		return errReadOnly
+	}
 	path, err := s.zonePath(key, ".checked")
 	if err != nil {
 		return err

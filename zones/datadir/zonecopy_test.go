@@ -155,3 +155,36 @@ func TestFileNamesKeepKeysApart(t *testing.T) {
 		t.Error("an empty key got a file name")
 	}
 }
+
+func TestAReadOnlyStoreReadsCopiesAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	soa, _ := dns.NewRR("z. 60 IN SOA ns. h. 7 60 60 600 60")
+	if err := s.SaveZone("z.", ZoneCopy{Zone: "z.", Serial: 7, Records: []dns.RR{soa}, Checked: time.Unix(100, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, "zones", "z..zone"+tmpMark+"123")
+	if err := os.WriteFile(leftover, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ro.LoadZone("z.")
+	if err != nil || c.Serial != 7 {
+		t.Fatalf("LoadZone = %+v, %v; want serial 7", c, err)
+	}
+	if _, err := os.Stat(leftover); err != nil {
+		t.Errorf("a read-only open swept a temporary file a running server may be writing: %v", err)
+	}
+	if err := ro.SaveZone("z.", c); !errors.Is(err, errReadOnly) {
+		t.Errorf("SaveZone on a read-only store = %v, want errReadOnly", err)
+	}
+	if _, err := ro.OpenJournal("z."); !errors.Is(err, errReadOnly) {
+		t.Errorf("OpenJournal on a read-only store = %v, want errReadOnly", err)
+	}
+}

@@ -7,19 +7,11 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/privdns/privdns/zones/internal/bindtest"
+	"github.com/privdns/privdns/zones/bindtest"
 	"github.com/privdns/privdns/zones/xfr"
 )
 
-// bindZone is big enough that BIND answers a small change by IXFR
-// rather than in full (max-ixfr-ratio).
-var bindZone = func() string {
-	z := "$TTL 60\n@ IN SOA ns1 hm 1 60 30 600 10\n@ IN NS ns1\nns1 IN A 10.0.0.53\nwww IN A 10.0.1.1\n"
-	for i := range 30 {
-		z += fmt.Sprintf("host-%d IN A 10.0.3.%d\n", i, i)
-	}
-	return z
-}()
+var bindZone = bindtest.IXFRZone("60 30 600 10")
 
 // bindPrimary starts BIND as the primary of corp.example, notifying
 // notifyPort, with transfer (and zone) statements extra.

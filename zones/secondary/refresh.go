@@ -239,8 +239,8 @@ func (s *Secondary) install(raw []dns.RR, deltas []xfr.Delta, now time.Time, pri
 		}
 		s.log.Warn("accepted an oddity in the transfer", "primary", primary, "serial", s.soa.Serial, "warning", w.Msg)
 	}
-	s.serve(now, "primary "+primary)
-	s.save(now)
+	// The history first: the NOTIFY that serve's OnChange may send brings
+	// IXFR requests for this very change.
 	if h := s.opts.History; h != nil {
 		if deltas != nil {
 			for _, d := range deltas {
@@ -250,9 +250,8 @@ func (s *Secondary) install(raw []dns.RR, deltas []xfr.Delta, now time.Time, pri
 			h.Add(old, z)
 		}
 	}
-	if s.opts.OnChange != nil {
-		s.opts.OnChange(z)
-	}
+	s.serve(now, "primary "+primary)
+	s.save(now)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/privdns/privdns/zones"
 )
 
 // minInterval is the floor of SOA timers (R12 honours them down to 1 s).
@@ -72,6 +73,7 @@ func (s *Secondary) expire(now time.Time) {
 		return
 	}
 	s.cur.Store(nil)
+	s.changed(nil)
 	s.setStatus(func(st *Status) { st.Expired = true })
 	s.metrics.Expired(s.zone, true)
 	s.log.Error("zone expired: no primary answered for the SOA expire; answering SERVFAIL until a transfer succeeds",
@@ -90,7 +92,19 @@ func (s *Secondary) serve(now time.Time, source string) {
 	})
 	s.metrics.Expired(s.zone, false)
 	s.metrics.Serial(s.zone, s.soa.Serial)
-	if s.cur.Swap(s.zdata) == nil && wasExpired {
+	old := s.cur.Swap(s.zdata)
+	if old == nil && wasExpired {
 		s.log.Info("zone no longer expired", "serial", s.soa.Serial)
+	}
+	if old != s.zdata {
+		s.changed(s.zdata)
+	}
+}
+
+// changed tells OnChange, at once, that the data answered from changed:
+// what was kept of the old data (ready-made replies) must not outlive it.
+func (s *Secondary) changed(z *zones.Zone) {
+	if s.opts.OnChange != nil {
+		s.opts.OnChange(z)
 	}
 }

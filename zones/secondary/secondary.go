@@ -50,8 +50,9 @@ type Options struct {
 	// History, when set, receives every change, so that this zone can in
 	// turn be served by IXFR (a transfer block on a secondary zone).
 	History *xfr.History
-	// OnChange, when set, is called from Run after each new version is
-	// swapped in (to NOTIFY downstream, or flush what was cached around
+	// OnChange, when set, is called from Run as soon as the data Current
+	// returns changes: each new version swapped in, and nil when the zone
+	// expires (to NOTIFY downstream, or flush what was cached around
 	// the zone). It must not block for long.
 	OnChange func(*zones.Zone)
 }

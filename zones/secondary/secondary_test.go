@@ -3,6 +3,9 @@ package secondary
 import (
 	"context"
 	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,7 +209,19 @@ func TestDelegationsAreDroppedWithAWarning(t *testing.T) {
 func TestExpiryAnswersNothingUntilATransferSucceeds(t *testing.T) {
 	// refresh 60, retry 30, expire 100.
 	p := newPrimary(t, nil, mustZone(t, "@ 3600 IN SOA ns1 hm 10 60 30 100 10", "@ 60 IN NS ns1", "www 60 IN A 10.0.1.10"))
-	h := newHarness(t, []string{p.addr}, nil)
+	var mu sync.Mutex
+	var changes []string // what OnChange heard: a serial, or "nil"
+	h := newHarness(t, []string{p.addr}, func(o *Options) {
+		o.OnChange = func(z *zones.Zone) {
+			mu.Lock()
+			defer mu.Unlock()
+			if z == nil {
+				changes = append(changes, "nil")
+			} else {
+				changes = append(changes, strconv.Itoa(int(z.SOA().Serial)))
+			}
+		}
+	})
 	h.run()
 	p.setMode("down", nil)
 	for _, step := range []time.Duration{60, 30} { // failed checks at 60 and 90
@@ -231,6 +246,13 @@ func TestExpiryAnswersNothingUntilATransferSucceeds(t *testing.T) {
 	h.clock.Wait(t)
 	if h.www() != "10.0.1.10" || h.s.Status().Expired || h.metric("privdns_zone_expired", "zone", "corp.example.") != 0 {
 		t.Errorf("after the primary answered again: www %q, status %+v", h.www(), h.s.Status())
+	}
+	// Whoever keeps replies made from the data hears of each change of
+	// what Current returns, the expiry included.
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(changes, " "); got != "10 nil 10" {
+		t.Errorf("OnChange heard %q, want \"10 nil 10\"", got)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/resolvertest"
-	"github.com/privdns/privdns/zones/internal/bindtest"
+	"github.com/privdns/privdns/zones/bindtest"
 )
 
 // primaryUnderTest serves whatever Outbound is current, as the server

@@ -239,3 +239,15 @@ func (s *Server) Update(t *testing.T, key string, commands ...string) {
 		t.Fatalf("nsupdate: %v\n%s", err, out)
 	}
 }
+
+// IXFRZone is a zone file for corp.example with serial 1, the SOA timers
+// given ("refresh retry expire minimum"), an apex NS, www at 10.0.1.1 and
+// 30 more hosts: big enough that BIND answers a small change by IXFR
+// rather than in full (max-ixfr-ratio).
+func IXFRZone(timers string) string {
+	z := "$TTL 60\n@ IN SOA ns1 hm 1 " + timers + "\n@ IN NS ns1\nns1 IN A 10.0.0.53\nwww IN A 10.0.1.1\n"
+	for i := range 30 {
+		z += fmt.Sprintf("host-%d IN A 10.0.3.%d\n", i, i)
+	}
+	return z
+}

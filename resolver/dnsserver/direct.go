@@ -1,0 +1,150 @@
+package dnsserver
+
+import (
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/zones/secondary"
+	"github.com/privdns/privdns/zones/xfr"
+)
+
+// Authority is what a Handler answers under R12 rather than by resolving:
+// SOA, AXFR and IXFR requests of the zones with a transfer block, and
+// NOTIFY. A load builds one and gives it to every Handler (SetAuthority).
+type Authority struct {
+	Keys  xfr.Keyring          // every key of tsigKeys: what a signed request is verified against
+	Zones map[string]*AuthZone // every zone privdns holds, by apex (lower-case FQDN)
+}
+
+// AuthZone is one zone privdns holds, as R12 sees it.
+type AuthZone struct {
+	// Source hands out the zone's data as served now.
+	Source resolver.ZoneSource
+	// Transfer is the zone's transfer block (its Zone is taken from Source
+	// at each request); nil when the zone has none: every transfer of it is
+	// REFUSED.
+	Transfer *xfr.Outbound
+	// Secondary follows the zone's primaries; nil for a zone of a file.
+	Secondary *secondary.Secondary
+}
+
+// SetAuthority makes a the zones transfers and NOTIFY are answered for,
+// from the next request on; nil refuses every transfer and NOTIFY.
+func (h *Handler) SetAuthority(a *Authority) { h.auth.Store(a) }
+
+// Direct answers the requests R12 judges, whatever the client's network
+// (R1 does not apply to them): NOTIFY, and AXFR, IXFR and, from a source in
+// the zone's transfer.allow, SOA queries of a zone privdns holds. Replies
+// are written through send, signed when the request was (its TSIG
+// verified against raw, the request as read). It reports whether it
+// answered; everything else goes to Answer.
+func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send func([]byte) error) bool {
+	if req.Response {
+		return false
+	}
+	switch req.Opcode {
+	case dns.OpcodeNotify:
+	case dns.OpcodeQuery:
+		if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET {
+			return false
+		}
+		switch req.Question[0].Qtype {
+		case dns.TypeAXFR, dns.TypeIXFR, dns.TypeSOA:
+		default:
+			return false
+		}
+	default:
+		return false
+	}
+	start := time.Now()
+	a := h.auth.Load()
+	var keys xfr.Keyring
+	if a != nil {
+		keys = a.Keys
+	}
+	rcode := -1 // of the first reply written
+	counted := func(b []byte) error {
+		if rcode < 0 && len(b) >= 4 {
+			rcode = int(b[3] & 0xF)
+		}
+		return send(b)
+	}
+	w := xfr.NewWriter(req, raw, local, remote, keys, counted)
+	src := xfr.Source(w)
+	proto := "udp"
+	if _, tcp := remote.(*net.TCPAddr); tcp {
+		proto = "tcp"
+	}
+	var z *AuthZone
+	if a != nil && len(req.Question) == 1 {
+		z = a.Zones[strings.ToLower(req.Question[0].Name)]
+	}
+	var err error
+	if req.Opcode == dns.OpcodeNotify {
+		err = h.notify(w, req, z)
+	} else {
+		qtype := req.Question[0].Qtype
+		switch {
+		case qtype == dns.TypeSOA && (z == nil || z.Transfer == nil || !z.Transfer.Allowed(src) ||
+			z.Transfer.Key != nil && req.IsTsig() == nil):
+			// An ordinary question, resolved by R1–R8: an unsigned SOA
+			// query where transfers must be signed is a client's, not a
+			// secondary's (client networks and transfer.allow overlap).
+			return false
+		case z == nil || z.Transfer == nil:
+			h.log.Debug("transfer refused: no transfer block", "zone", req.Question[0].Name, "client", src)
+			err = w.WriteMsg(errorReply(req, dns.RcodeRefused))
+		default:
+			o := *z.Transfer
+			o.Zone = z.Source.Current()
+			err = xfr.Serve(w, req, &o)
+		}
+	}
+	if err != nil {
+		h.log.Debug("writing a transfer reply failed", "client", src, "question", questionString(req), "err", err)
+	}
+	if rcode < 0 {
+		return true // nothing written: the client went away
+	}
+	d, network := time.Since(start), h.networkName(src)
+	name, qtype := "", uint16(0)
+	if len(req.Question) == 1 {
+		name, qtype = req.Question[0].Name, req.Question[0].Qtype
+	}
+	if h.opts.Observer != nil {
+		h.opts.Observer.Request(network, proto, qtype, rcode, d)
+	}
+	if set := h.set.Load(); set.QueryLog && rand.Float64() < set.QuerySampling {
+		h.logLine(src, proto, network, name, qtype, rcode, "transfer", "", "", d)
+	}
+	return true
+}
+
+// notify answers a NOTIFY (R12): FORMERR without exactly one question,
+// NOTAUTH for a zone privdns does not hold, REFUSED for one it holds
+// without primaries; a secondary zone judges the sender itself.
+func (h *Handler) notify(w *xfr.Writer, req *dns.Msg, z *AuthZone) error {
+	switch {
+	case len(req.Question) != 1:
+		return w.WriteMsg(errorReply(req, dns.RcodeFormatError))
+	case xfr.TSIGFailed(w, req):
+		return xfr.ReplyTSIGError(w, req)
+	case z == nil:
+		return xfr.Reply(w, req, dns.RcodeNotAuth)
+	case z.Secondary == nil:
+		h.log.Info("NOTIFY refused: the zone has no primaries", "zone", req.Question[0].Name, "client", xfr.Source(w))
+		return xfr.Reply(w, req, dns.RcodeRefused)
+	}
+	return z.Secondary.HandleNotify(w, req)
+}
+
+// networkName is the network of src as R1 chooses it, for counting.
+func (h *Handler) networkName(src netip.Addr) string {
+	return h.opts.Engine.View().NetworkOf(h.set.Load().Network, src)
+}

@@ -1,0 +1,115 @@
+package resolver_test
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/enginetest"
+	"github.com/privdns/privdns/resolver/resolvertest"
+	"github.com/privdns/privdns/zones"
+)
+
+// source is a ZoneSource whose data the test swaps, as a secondary's
+// transfers do.
+type source struct {
+	name string
+	cur  atomic.Pointer[zones.Zone]
+}
+
+func (s *source) Name() string         { return s.name }
+func (s *source) Current() *zones.Zone { return s.cur.Load() }
+
+func transferred(t *testing.T, origin string, records ...string) *zones.Zone {
+	t.Helper()
+	var rrs []dns.RR
+	for _, r := range records {
+		rr, err := dns.NewRR(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rrs = append(rrs, rr)
+	}
+	z, _, err := zones.Transferred(origin, rrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// A linked zone without data (a secondary before its first transfer, or
+// expired) is SERVFAIL for its names, never NXDOMAIN and never the public
+// path (R12); once data arrives it answers from it, and each new version
+// is answered from as soon as it is current.
+func TestAZoneSourceWithoutDataIsServfailThenAnswersEachVersion(t *testing.T) {
+	pub := resolvertest.MustPublic(
+		"www.corp.example. 60 IN A 192.0.2.66", // the public path must never answer this
+		"www.example.com. 60 IN A 192.0.2.1",
+	)
+	src := &source{name: "corp.example."}
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, pub, resolver.Link{Source: src})})
+
+	for _, name := range []string{"www.corp.example", "missing.corp.example", "corp.example"} {
+		if _, err := resolveOne(t, e, name, dns.TypeA); !errors.Is(err, resolver.ErrZoneUnavailable) {
+			t.Errorf("%s without data: err %v, want ErrZoneUnavailable", name, err)
+		}
+	}
+	if resp, err := resolveOne(t, e, "www.example.com", dns.TypeA); err != nil || len(resp.Answer) != 1 {
+		t.Errorf("a name outside the zone: %v, %v; want the public answer", resp, err)
+	}
+
+	soa := "corp.example. 60 IN SOA ns.corp.example. h.corp.example. %d 60 60 600 60"
+	for serial, addr := range []string{"10.0.0.1", "10.0.0.2"} {
+		src.cur.Store(transferred(t, "corp.example.",
+			fmt.Sprintf(soa, serial+1), "corp.example. 60 IN NS ns.corp.example.", "ns.corp.example. 60 IN A 10.0.0.53",
+			"www.corp.example. 60 IN A "+addr))
+		resp, err := resolveOne(t, e, "www.corp.example", dns.TypeA)
+		if err != nil || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != addr {
+			t.Fatalf("serial %d: %v, %v; want %s", serial+1, resp, err, addr)
+		}
+		if resp, err := resolveOne(t, e, "missing.corp.example", dns.TypeA); err != nil || resp.Rcode != dns.RcodeNameError {
+			t.Errorf("serial %d: a missing name: %v, %v; want NXDOMAIN", serial+1, resp, err)
+		}
+	}
+	src.cur.Store(nil) // expired
+	if _, err := resolveOne(t, e, "www.corp.example", dns.TypeA); !errors.Is(err, resolver.ErrZoneUnavailable) {
+		t.Errorf("expired: err %v, want ErrZoneUnavailable", err)
+	}
+}
+
+// Names at or under a delegation dropped from a transferred zone (such as
+// Active Directory's _msdcs) are resolved on the public path, where a
+// forwarding rule of the network may send them to their servers (R12).
+func TestNamesUnderADroppedDelegationTakeThePublicPath(t *testing.T) {
+	onprem := resolvertest.MustPublic("dc1._msdcs.corp.example. 60 IN A 10.9.0.1", "_msdcs.corp.example. 60 IN SOA dc1._msdcs.corp.example. h. 1 60 60 600 60")
+	src := &source{name: "corp.example."}
+	src.cur.Store(transferred(t, "corp.example.",
+		"corp.example. 60 IN SOA ns.corp.example. h.corp.example. 1 60 60 600 60",
+		"corp.example. 60 IN NS ns.corp.example.", "ns.corp.example. 60 IN A 10.0.0.53",
+		"_msdcs.corp.example. 60 IN NS dc1._msdcs.corp.example.", "dc1._msdcs.corp.example. 60 IN A 10.9.0.1",
+		"www.corp.example. 60 IN A 10.0.0.1"))
+	v, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{{Name: "n", Prefixes: resolvertest.Prefixes(t, "127.0.0.0/8")}},
+		Links:    []resolver.Link{{Name: "l", Network: "n", Source: src}},
+		Rules:    []resolver.Route{{Name: "ad/_msdcs", Domain: "_msdcs.corp.example.", Networks: []string{"n"}, Upstream: onprem}},
+		Default:  resolvertest.MustPublic(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := resolver.NewEngine(resolver.EngineOptions{View: v})
+	resp, err := resolveOne(t, e, "dc1._msdcs.corp.example", dns.TypeA)
+	if err != nil || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != "10.9.0.1" {
+		t.Fatalf("under the cut: %v, %v; want the forwarding rule's answer", resp, err)
+	}
+	if resp.Authoritative {
+		t.Error("an answer from the public path is marked authoritative")
+	}
+	if resp, err := resolveOne(t, e, "www.corp.example", dns.TypeA); err != nil || len(resp.Answer) != 1 {
+		t.Errorf("beside the cut: %v, %v; want the zone's answer", resp, err)
+	}
+}
