@@ -340,3 +340,52 @@ zones:
 		t.Errorf("a public name: %v, want the upstream's answer", m.Answer)
 	}
 }
+
+// The served serial of a zone with a transfer block is kept in dataDir
+// (R12): an edit without a higher serial, made while privdns was down, is
+// served after the restart with the served serial + 1, never with the
+// file's lower one, and an unchanged file keeps the served serial.
+func TestTheServedSerialSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	zone := filepath.Join(dir, "corp.zone")
+	if err := os.WriteFile(zone, []byte(primaryZone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(fmt.Sprintf(primaryConfig, "127.0.0.1:0", xfrSecret, ""), `http: ""}`, `http: "", dataDir: data}`, 1)
+	serial := func(srv *server) uint32 {
+		m := ask(t, "udp", "127.0.0.1", srv.addrs()[0], "corp.example", dns.TypeSOA, false)
+		if len(m.Answer) != 1 {
+			t.Fatalf("no SOA: %v", m)
+		}
+		return m.Answer[0].(*dns.SOA).Serial
+	}
+	edit := func(addr string) {
+		text, err := os.ReadFile(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeAtomic(t, zone, string(text)+"host-"+strings.ReplaceAll(addr, ".", "-")+" 60 IN A "+addr+"\n")
+	}
+	srv := serveText(t, dir, text)
+	if got := serial(srv); got != 10 {
+		t.Fatalf("first start: serial %d, want the file's 10", got)
+	}
+	edit("10.0.0.20")
+	if err := srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := serial(srv); got != 11 {
+		t.Fatalf("after an edit without a new serial: %d, want 11", got)
+	}
+	srv.Close()
+	srv = serveText(t, dir, text)
+	if got := serial(srv); got != 11 {
+		t.Errorf("restarted with the file unchanged: serial %d, want the served 11", got)
+	}
+	srv.Close()
+	edit("10.0.0.21")
+	srv = serveText(t, dir, text)
+	if got := serial(srv); got != 12 {
+		t.Errorf("restarted after an edit made while down: serial %d, want 12", got)
+	}
+}
