@@ -36,12 +36,20 @@ const (
 	goodIP   = "192.0.2.1"
 )
 
-// hostileServer serves a View over one Group of targets (sequential, a
-// frozen health clock: a target marked down stays down until the test
-// advances clock) and returns the listener's address.
-func hostileServer(t *testing.T, clock *resolvertest.Clock, targets ...string) string {
+// hostileServer serves a View over one Group of targets (sequential,
+// hostileTimeout unless opts say otherwise, and a frozen health clock
+// unless opts.Now is set: a target marked down stays down) and returns
+// the listener's address.
+func hostileServer(t *testing.T, opts upstream.GroupOptions, targets ...string) string {
 	t.Helper()
-	g, err := upstream.NewGroup(upstream.GroupOptions{Targets: targets, Timeout: hostileTimeout, Now: clock.Now})
+	opts.Targets = targets
+	if opts.Timeout == 0 {
+		opts.Timeout = hostileTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = resolvertest.NewClock(time.Unix(1_000_000, 0)).Now
+	}
+	g, err := upstream.NewGroup(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +239,7 @@ func TestHostileUpstreamsGiveServfailOrTheRightAnswerInTime(t *testing.T) {
 					if c.good {
 						targets = append(targets, goodUpstream(t).Addr)
 					}
-					addr := hostileServer(t, resolvertest.NewClock(time.Unix(1_000_000, 0)), targets...)
+					addr := hostileServer(t, upstream.GroupOptions{}, targets...)
 					askAll(addr, "udp", hostileClients, "hostile.example.org", dns.TypeA).check(t, len(targets), c.wantAnswered)
 					mu.Lock()
 					t.Logf("the hostile targets saw %d queries", hits)
