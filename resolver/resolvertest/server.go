@@ -3,8 +3,10 @@
 // Public, a handler that answers like a public recursive resolver from
 // zone-file lines; `privdns demo` runs them too), a settable clock, a
 // client that asks from a chosen 127.0.0.x source address (each a
-// different network), and helpers that turn zone-file lines into zones,
-// records and comparable strings.
+// different network), helpers that turn zone-file lines into zones,
+// records and comparable strings, raw UDP and TCP servers for the
+// upstreams miekg/dns would never be (RawUDP, RawTCP), and Settle, which
+// checks that a test leaves goroutines and heap as it found them.
 //
 // Sharp edge: servers listen on 127.0.0.1 only; nothing here ever leaves
 // the machine, and every server must be closed (tb.Cleanup or Close). The
