@@ -27,11 +27,11 @@ type udpServer struct {
 	ios    []batchIO // sockets sharing the address (SO_REUSEPORT), a reader each
 	h      Handler
 	log    *slog.Logger
-	limits *Limits // the rate limiter, first to see every request
-	wg   sync.WaitGroup // readers and the answers they started
-	done chan struct{}
-	stop sync.Once     // closes done
-	slow chan struct{} // a slot per full-path answer running
+	limits *Limits        // the rate limiter, first to see every request
+	wg     sync.WaitGroup // readers and the answers they started
+	done   chan struct{}
+	stop   sync.Once     // closes done
+	slow   chan struct{} // a slot per full-path answer running
 }
 
 func serveUDP(ios []batchIO, h Handler, opts Options) *udpServer {
