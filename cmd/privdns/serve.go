@@ -23,6 +23,7 @@ import (
 	"github.com/privdns/privdns/resolver/listen"
 	"github.com/privdns/privdns/resolver/metrics"
 	"github.com/privdns/privdns/resolver/missing"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 func newServeCommand() *cobra.Command {
@@ -108,6 +109,8 @@ type server struct {
 	metrics  *metrics.Metrics
 	engine   *resolver.Engine
 	missing  *missing.Sketch        // names answered NXDOMAIN by Default links, since start
+	limits   *listen.Limits         // what every listener counts together (R11); set by each load
+	inFlight *report.Gate           // queries waiting on upstreams, every listener's (R11)
 	notReady atomic.Pointer[string] // nil when ready, else why not
 	checked  chan struct{}          // tests: the watcher looked at the files (if there is room)
 
@@ -168,6 +171,9 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 		return nil, err
 	}
 	s.missing = missing.New(0)
+	// cfg's limits from the first query on; each load sets them again.
+	s.limits = listen.NewLimits(listen.LimitsOptions{LimitSettings: limitSettings(cfg), Observer: s.metrics})
+	s.inFlight = report.NewGate(cfg.Server.Limits.InFlight)
 	s.engine = resolver.NewEngine(resolver.EngineOptions{View: empty, Logger: s.log, Observer: observers{s.metrics, s.missing}})
 	s.mu.Lock()
 	defer s.mu.Unlock()
