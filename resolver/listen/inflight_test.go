@@ -20,7 +20,7 @@ func TestInFlightIsOneLimitAcrossListeners(t *testing.T) {
 	opts := dnsserver.Options{Engine: e, InFlight: gate, Limits: counts}
 	a := startOn(t, "127.0.0.1:0", opts, Options{})
 	b := startOn(t, "127.0.0.1:0", opts, Options{})
-	t.Cleanup(release) // runs first: the held queries end
+	t.Cleanup(release)                                                                                          // runs first: the held queries end
 	resolvertest.ExchangeFrom(t, "udp", "127.0.0.5", a.Addr, resolvertest.Query("warm.example.com", dns.TypeA)) // cached now
 	if gate.Waiting() != 0 {
 		t.Fatalf("%d places taken after a query was answered", gate.Waiting())
