@@ -199,3 +199,26 @@ func TestUDPRateLimitPerPrefixWithSlip(t *testing.T) {
 		})
 	}
 }
+
+// The check on the read path allocates nothing for a known prefix.
+func TestTheRateLimitCheckDoesNotAllocate(t *testing.T) {
+	lim := NewLimits(LimitsOptions{Observer: &limitCounts{}, LimitSettings: LimitSettings{
+		RateLimit: ratelimit.Settings{Enabled: true, QueriesPerSecond: 1e9, Burst: 1 << 30},
+	}})
+	client := netip.MustParseAddr("192.0.2.1")
+	lim.rateLimit(client)
+	if n := testing.AllocsPerRun(1000, func() { lim.rateLimit(client) }); n != 0 {
+		t.Errorf("%v allocations per check", n)
+	}
+}
+
+func BenchmarkRateLimitCheck(b *testing.B) {
+	lim := NewLimits(LimitsOptions{LimitSettings: LimitSettings{
+		RateLimit: ratelimit.Settings{Enabled: true, QueriesPerSecond: 1e9, Burst: 1 << 30},
+	}})
+	client := netip.MustParseAddr("192.0.2.1")
+	b.ReportAllocs()
+	for b.Loop() {
+		lim.rateLimit(client)
+	}
+}
