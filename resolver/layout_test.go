@@ -59,6 +59,7 @@ func TestPackagesImportOneWay(t *testing.T) {
 		"wire":         own("resolver", "resolver/dnsserver", "resolver/listen", "zones"),
 		"report":       own("resolver", "resolver/cache", "resolver/upstream"),
 		"listen":       own("resolver", "resolver/dnsserver", "resolver/cache", "resolver/upstream", "zones", "config"),
+		"ratelimit":    own("resolver", "resolver/dnsserver", "resolver/listen", "resolver/wire", "resolver/report", "zones", "config"),
 		"resolvertest": append(own("resolver"), "testing"),
 		"cache":        own("resolver", "resolver/upstream"),
 		"upstream":     own("resolver", "resolver/cache"),

@@ -20,7 +20,7 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 	w.step("public")
 	w.q.Route = route.Name
 	rep := report.From(w.ctx)
-	if _, cached := route.Upstream.(interface{ Cached() bool }); rep != nil && rep.OnlyCached && !cached {
+	if _, cached := route.Upstream.(interface{ Cached() bool }); !cached && !report.Wait(w.ctx) {
 		return "", fmt.Errorf("%s via %s: %w", name, route.Name, ErrBusy)
 	}
 	if rep != nil {
@@ -189,6 +189,7 @@ func (w *walk) hasEDE(e dns.EDNS0_EDE) bool {
 	return false
 }
 
-// ErrBusy ends a public step that would wait on an upstream while the
-// listener is full (report.Report.OnlyCached) and no cache can answer it.
+// ErrBusy ends a public step that would wait on an upstream while none may
+// be waited on (report.Wait: the listener is full, or too many queries
+// wait on upstreams server-wide) and no cache can answer it.
 var ErrBusy = errors.New("too many queries in flight")

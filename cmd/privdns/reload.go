@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 	"github.com/privdns/privdns/resolver/cache"
 	"github.com/privdns/privdns/resolver/dnsserver"
 	"github.com/privdns/privdns/resolver/listen"
+	"github.com/privdns/privdns/resolver/ratelimit"
 )
 
 // Reload loads the configuration file again and swaps it in as a whole.
@@ -120,6 +120,8 @@ func (s *server) apply(cfg *config.Config) error {
 	}
 
 	// Commit: nothing below fails.
+	s.limits.Set(limitSettings(cfg))
+	s.inFlight.SetMax(cfg.Server.Limits.InFlight)
 	s.engine.Swap(view)
 	s.swapListeners(cfg, added)
 	for _, l := range s.listeners {
@@ -180,11 +182,24 @@ func settingsFor(cfg *config.Config, l config.Listener) dnsserver.Settings {
 	}
 }
 
-// listenOptions maps server.limits onto a new listener's options. A
-// listener keeps the options it was bound with across reloads.
-func listenOptions(cfg *config.Config, log *slog.Logger) listen.Options {
-	lim := cfg.Server.Limits
-	return listen.Options{Logger: log, TCP: listen.TCPOptions{Idle: lim.TCPIdleTimeout, MaxConns: lim.TCPConnections}}
+// limitSettings maps server.limits and server.rateLimit onto what the
+// listeners share; every load sets them.
+func limitSettings(cfg *config.Config) listen.LimitSettings {
+	lim, rl := cfg.Server.Limits, cfg.Server.RateLimit
+	return listen.LimitSettings{
+		TCPConnections: lim.TCPConnections, TCPIdle: lim.TCPIdleTimeout, TCPQueriesPerConnection: lim.TCPQueriesPerConnection,
+		RateLimit: ratelimit.Settings{Enabled: rl.Enabled, QueriesPerSecond: rl.QueriesPerSecond, Burst: rl.Burst, Slip: rl.Slip, Exempt: rl.Exempt},
+	}
+}
+
+// listenOptions are a new listener's options. MaxInFlight, the bound on
+// its goroutines answering through the full path, leaves inFlight (the
+// Handler's gate of queries waiting on upstreams, which counts every
+// listener's) the limit that is reached: 4096 more than inFlight, for the
+// private and cached answers running beside the waiting ones. It is sized
+// when the listener is bound; the gate follows reloads.
+func (s *server) listenOptions(cfg *config.Config) listen.Options {
+	return listen.Options{Logger: s.log, Limits: s.limits, MaxInFlight: cfg.Server.Limits.InFlight + 4096}
 }
 
 // bindNew binds the listeners cfg has and the server has not; all or none.
@@ -197,12 +212,13 @@ func (s *server) bindNew(cfg *config.Config) (map[string]*listener, error) {
 		l := cfg.Server.Listeners[i]
 		h := dnsserver.New(dnsserver.Options{
 			Settings: settingsFor(cfg, l), Engine: s.engine, Logger: s.log, Observer: s.metrics, Limits: s.metrics,
+			InFlight: s.inFlight,
 		})
-		ln, err := listen.Listen(l.Address, h, listenOptions(cfg, s.log))
+		ln, err := listen.Listen(l.Address, h, s.listenOptions(cfg))
 		if _, port, _ := net.SplitHostPort(l.Address); errors.Is(err, syscall.EADDRINUSE) && s.closeDraining(port) {
 			// Removed by an earlier reload and back before its queries
 			// were done: those queries give way.
-			ln, err = listen.Listen(l.Address, h, listenOptions(cfg, s.log))
+			ln, err = listen.Listen(l.Address, h, s.listenOptions(cfg))
 		}
 		if err != nil {
 			closeListeners(added)

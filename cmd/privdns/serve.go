@@ -23,6 +23,7 @@ import (
 	"github.com/privdns/privdns/resolver/listen"
 	"github.com/privdns/privdns/resolver/metrics"
 	"github.com/privdns/privdns/resolver/missing"
+	"github.com/privdns/privdns/resolver/report"
 )
 
 func newServeCommand() *cobra.Command {
@@ -109,6 +110,8 @@ type server struct {
 	engine   *resolver.Engine
 	missing  *missing.Sketch        // names answered NXDOMAIN by Default links, since start
 	zones    *zoneSet               // secondaries, served serials, NOTIFY (R12)
+	limits   *listen.Limits         // what every listener counts together (R11); set by each load
+	inFlight *report.Gate           // queries waiting on upstreams, every listener's (R11)
 	notReady atomic.Pointer[string] // nil when ready, else why not
 	checked  chan struct{}          // tests: the watcher looked at the files (if there is room)
 
@@ -172,6 +175,9 @@ func start(cfg *config.Config, opts serverOptions) (*server, error) {
 	if s.zones, err = newZoneSet(s.log, s.reg, s.zoneDataChanged); err != nil {
 		return nil, err
 	}
+	// cfg's limits from the first query on; each load sets them again.
+	s.limits = listen.NewLimits(listen.LimitsOptions{LimitSettings: limitSettings(cfg), Observer: s.metrics})
+	s.inFlight = report.NewGate(cfg.Server.Limits.InFlight)
 	s.engine = resolver.NewEngine(resolver.EngineOptions{View: empty, Logger: s.log, Observer: observers{s.metrics, s.missing}})
 	s.mu.Lock()
 	defer s.mu.Unlock()

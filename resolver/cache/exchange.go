@@ -47,7 +47,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	if e != nil && c.staleServable(e, now) {
 		stale = e
 	}
-	if held { // the caller may not wait on an upstream: stale or nothing
+	if !report.Wait(ctx) { // the caller may not wait on an upstream: stale or nothing
 		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
 			note(ctx, report.Stale)

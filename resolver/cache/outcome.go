@@ -28,9 +28,10 @@ func noteAnswerer(ctx context.Context, target string) {
 	}
 }
 
-// ErrNotCached is the error of an exchange made with report.OnlyCached
-// that the cache could not answer, fresh or stale, without asking an
-// upstream.
+// ErrNotCached is the error of an exchange that may not wait on an
+// upstream (report.Wait: the server asked for cached answers only, or too
+// many queries wait already) and that the cache could not answer, fresh or
+// stale.
 var ErrNotCached error = notCached{}
 
 type notCached struct{}
@@ -38,6 +39,6 @@ type notCached struct{}
 func (notCached) Error() string  { return "not in the cache, and no upstream may be asked now" }
 func (notCached) Fleeting() bool { return true }
 
-// Cached reports that exchanges through r honour report.OnlyCached (an
-// Exchanger without this method would ask its upstream).
+// Cached reports that exchanges through r ask report.Wait before waiting
+// on an upstream (an Exchanger without this method would ask its upstream).
 func (r *routed) Cached() bool { return true }

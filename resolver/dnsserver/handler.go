@@ -80,6 +80,12 @@ type Options struct {
 	// NoPacked turns ready-packed UDP answers off (tests compare both).
 	NoPacked bool
 	Limits   LimitObserver // nil: limits reached are not counted
+	// InFlight bounds the client queries waiting on upstreams at once
+	// (server.limits.inFlight); the listeners of one server share it. A
+	// query beyond it that needs an upstream is answered SERVFAIL (EDE 14)
+	// at once; private and cached answers never take a place. nil:
+	// unbounded.
+	InFlight *report.Gate
 }
 
 // Handler answers the requests of one listener: it implements
@@ -150,6 +156,7 @@ func (h *Handler) Answer(req *dns.Msg, client netip.Addr, proto string, busy boo
 	rq := &request{start: time.Now(), set: h.set.Load(), epoch: h.packed.epoch.Load()}
 	rq.q = resolver.Query{Msg: req, Network: rq.set.Network, Proto: proto, Client: client.Unmap()}
 	rq.rep.OnlyCached = busy
+	rq.rep.Gate = h.opts.InFlight
 	rq.logged = rq.set.QueryLog && rand.Float64() < rq.set.QuerySampling
 	if q != nil && !h.opts.NoPacked {
 		rq.pack = &packInfo{}
@@ -227,11 +234,15 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	rq.rep.Budget = report.NewBudget(budget)
 	ctx, cancel := context.WithTimeout(report.With(context.Background(), &rq.rep), h.opts.Timeout)
 	defer cancel()
+	defer rq.rep.Release() // also when resolving panics
 	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)
 	if err != nil {
 		h.log.Debug("no answer", "question", questionString(r), "network", rq.q.Network, "path", rq.q.Path, "err", err)
-		if errors.Is(err, upstream.ErrBudget) {
+		switch {
+		case errors.Is(err, upstream.ErrBudget):
 			h.limited("upstreamQueriesPerQuery")
+		case rq.rep.Refused(): // a stale answer instead is no refusal
+			h.limited("inFlight")
 		}
 		return servfail(r, err, h.explains(rq))
 	}

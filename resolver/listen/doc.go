@@ -4,6 +4,9 @@
 // is read and written in batches (recvmmsg/sendmmsg) by one reader per
 // socket, with one SO_REUSEPORT socket per two CPUs on 4 CPUs or more; TCP
 // follows RFC 7766 (pipelining, idle timeouts, a bound on connections).
+// The listeners of one server share Limits: their TCP connections are
+// bounded together, and a UDP query meets the rate limiter before anything
+// else is done with it.
 //
 // Sharp edge: a reader never waits on an upstream. Ready-packed replies
 // are sent inline from the reader's batch; everything else is answered on

@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/privdns/privdns/resolver/ratelimit"
 	"github.com/privdns/privdns/resolver/wire"
 )
 
@@ -77,7 +78,7 @@ func listen(ua *net.UDPAddr, h Handler, opts Options) (*Listener, error) {
 // could not start.
 func (l *Listener) serveMiekg(conn *net.UDPConn, h Handler, opts Options) error {
 	l.conn = conn
-	capped := &cappedHandler{h: h, log: opts.Logger, slots: make(chan struct{}, opts.MaxInFlight)}
+	capped := &cappedHandler{h: h, log: opts.Logger, limits: opts.Limits, slots: make(chan struct{}, opts.MaxInFlight)}
 	l.udpW = &dns.Server{PacketConn: conn, Handler: capped, MsgAcceptFunc: wire.Accept, UDPSize: dns.MaxMsgSize,
 		DecorateWriter: func(w dns.Writer) dns.Writer { return formerrWriter{w, h} }}
 	started := make(chan struct{})
@@ -228,12 +229,24 @@ func (w formerrWriter) Write(b []byte) (int, error) {
 // the Handler, held to MaxInFlight: beyond it a query is answered without
 // waiting on an upstream, as on the other listeners.
 type cappedHandler struct {
-	h     Handler
-	log   *slog.Logger
-	slots chan struct{}
+	h      Handler
+	log    *slog.Logger
+	limits *Limits
+	slots  chan struct{}
 }
 
 func (c *cappedHandler) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	switch c.limits.rateLimit(remoteAddr(w)) {
+	case ratelimit.Drop:
+		return
+	case ratelimit.Slip:
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Truncated = true
+		m.RecursionAvailable = r.Opcode == dns.OpcodeQuery
+		w.WriteMsg(m)
+		return
+	}
 	busy := false
 	select {
 	case c.slots <- struct{}{}:

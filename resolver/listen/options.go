@@ -14,15 +14,18 @@ type Options struct {
 	// (Handler.Answer with busy), else SERVFAIL. Default 4096.
 	MaxInFlight int
 	TCP         TCPOptions
+	// Limits are the limits this listener shares with the server's others
+	// (TCP connections, rate limiting); nil: a set of its own, with the
+	// defaults.
+	Limits *Limits
 }
 
-// TCPOptions are the limits of TCP connections (RFC 7766).
+// TCPOptions are the limits of one listener's TCP connections (RFC 7766);
+// the idle timeout and the bound on connections are the server's (Limits).
 type TCPOptions struct {
-	FirstRead time.Duration // for a new connection's first query (0 = 5 s)
-	Idle      time.Duration // between queries, none in flight (0 = 10 s)
+	FirstRead time.Duration // for a new connection's first query, at most the idle timeout (0 = 5 s)
 	Write     time.Duration // for one reply to be taken by the client (0 = 5 s)
 	Pipeline  int           // queries of one connection answered at once (0 = 32)
-	MaxConns  int           // connections at once; more are closed at once (0 = 4096)
 }
 
 func (o Options) withDefaults() Options {
@@ -33,6 +36,9 @@ func (o Options) withDefaults() Options {
 		o.MaxInFlight = 4096
 	}
 	o.TCP = o.TCP.withDefaults()
+	if o.Limits == nil {
+		o.Limits = NewLimits(LimitsOptions{})
+	}
 	return o
 }
 
@@ -40,17 +46,11 @@ func (o TCPOptions) withDefaults() TCPOptions {
 	if o.FirstRead <= 0 {
 		o.FirstRead = 5 * time.Second
 	}
-	if o.Idle <= 0 {
-		o.Idle = 10 * time.Second
-	}
 	if o.Write <= 0 {
 		o.Write = 5 * time.Second
 	}
 	if o.Pipeline <= 0 {
 		o.Pipeline = 32
-	}
-	if o.MaxConns <= 0 {
-		o.MaxConns = 4096
 	}
 	return o
 }

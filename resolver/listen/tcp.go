@@ -23,12 +23,14 @@ import (
 // (RFC 7766 §6.2.1.1); the replies carry the IDs that pair them. What one
 // server holds is bounded: connections, answers in flight (beyond which a
 // query is answered at once, without an upstream: Handler.overloaded) and
-// the size of a query.
+// the size of a query. Connections are counted, and their idleness kept,
+// with those of the server's other listeners (connTable).
 type tcpServer struct {
 	ln      net.Listener
 	h       Handler
 	log     *slog.Logger
 	opts    TCPOptions
+	limits  *Limits
 	done    chan struct{}
 	wg      sync.WaitGroup // connections
 	answers chan struct{}  // a slot per answer in flight, server-wide
@@ -45,16 +47,23 @@ const maxTCPQuery = 16 << 10
 // query (at most Pipeline at once) and replies written whole, one at a time.
 type tcpConn struct {
 	c        net.Conn
+	s        *tcpServer
 	client   netip.AddrPort
 	wmu      sync.Mutex
 	inflight sync.WaitGroup
 	slots    chan struct{}
 	write    time.Duration // the write timeout of each reply
+
+	// The connTable's, under its lock: counted in it, queries read and not
+	// yet answered, and the place in its idle list.
+	member, idle bool
+	outstanding  int
+	prev, next   *tcpConn
 }
 
 func serveTCP(ln net.Listener, h Handler, opts Options) *tcpServer {
 	opts = opts.withDefaults()
-	s := &tcpServer{ln: ln, h: h, log: opts.Logger, opts: opts.TCP, done: make(chan struct{}), conns: map[*tcpConn]struct{}{},
+	s := &tcpServer{ln: ln, h: h, log: opts.Logger, opts: opts.TCP, limits: opts.Limits, done: make(chan struct{}), conns: map[*tcpConn]struct{}{},
 		answers: make(chan struct{}, opts.MaxInFlight)}
 	s.wg.Add(1)
 	go s.accept()
@@ -78,7 +87,7 @@ func (s *tcpServer) accept() {
 			continue
 		}
 		pause = 0
-		tc := &tcpConn{c: c, slots: make(chan struct{}, s.opts.Pipeline), write: s.opts.Write}
+		tc := &tcpConn{c: c, s: s, slots: make(chan struct{}, s.opts.Pipeline), write: s.opts.Write}
 		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 			tc.client = ap
 		}
@@ -88,7 +97,7 @@ func (s *tcpServer) accept() {
 			c.Close()
 			return
 		}
-		if len(s.conns) >= s.opts.MaxConns {
+		if !s.limits.conns.admit(tc, s.opts.FirstRead) {
 			s.mu.Unlock()
 			c.Close()
 			continue
@@ -109,24 +118,25 @@ func (s *tcpServer) stopping() bool {
 	}
 }
 
-// serve reads tc's queries until the client closes, falls idle or sends a
-// frame that is not a DNS message; the replies in flight are written
-// before the connection closes.
+// serve reads tc's queries until the client closes, falls idle, sends a
+// frame that is not a DNS message or reaches tcpQueriesPerConnection; the
+// replies in flight are written before the connection closes. Its read
+// deadline is the connTable's: none while a query is outstanding.
 func (s *tcpServer) serve(tc *tcpConn) {
 	defer func() {
 		tc.inflight.Wait()
 		tc.c.Close()
+		s.limits.conns.leave(tc)
 		s.mu.Lock()
 		delete(s.conns, tc)
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
 	r := bufio.NewReader(tc.c)
-	timeout := s.opts.FirstRead
+	perConn := s.limits.settings().TCPQueriesPerConnection
 	var length [2]byte
-	for {
-		tc.c.SetReadDeadline(time.Now().Add(timeout))
-		if s.stopping() { // checked after the deadline: shutdown's must win
+	for read := 1; ; read++ {
+		if s.stopping() { // shutdown's deadline is set after done closes
 			return
 		}
 		if _, err := io.ReadFull(r, length[:]); err != nil {
@@ -140,29 +150,32 @@ func (s *tcpServer) serve(tc *tcpConn) {
 		if _, err := io.ReadFull(r, pkt); err != nil {
 			return
 		}
-		timeout = s.opts.Idle
 		select { // a full pipeline stops the reading
 		case tc.slots <- struct{}{}:
 		case <-s.done:
 			return
 		}
-		if s.stopping() { // both were ready: shutdown wins
+		if s.stopping() || !s.limits.conns.busy(tc) { // shutdown wins; or closed to make room
 			<-tc.slots
 			return
 		}
 		select {
 		case s.answers <- struct{}{}:
+			tc.inflight.Add(1)
+			go func() {
+				defer tc.inflight.Done()
+				defer func() { <-tc.slots; <-s.answers; s.limits.conns.done(tc) }()
+				s.answer(tc, pkt, false)
+			}()
 		default:
 			s.answer(tc, pkt, true) // the server is full: at once, without an upstream
 			<-tc.slots
-			continue
+			s.limits.conns.done(tc)
 		}
-		tc.inflight.Add(1)
-		go func() {
-			defer tc.inflight.Done()
-			defer func() { <-tc.slots; <-s.answers }()
-			s.answer(tc, pkt, false)
-		}()
+		if read == perConn { // closed once this answer and those before it are written
+			s.limits.limited("tcpQueriesPerConnection")
+			return
+		}
 	}
 }
 

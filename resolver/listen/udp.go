@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/privdns/privdns/resolver/ratelimit"
 	"github.com/privdns/privdns/resolver/wire"
 )
 
@@ -23,17 +24,18 @@ import (
 // the full path is answered inline from what needs no upstream (private
 // zones, the cache) or SERVFAIL: readers never wait on an upstream.
 type udpServer struct {
-	ios  []batchIO // sockets sharing the address (SO_REUSEPORT), a reader each
-	h    Handler
-	log  *slog.Logger
-	wg   sync.WaitGroup // readers and the answers they started
-	done chan struct{}
-	stop sync.Once     // closes done
-	slow chan struct{} // a slot per full-path answer running
+	ios    []batchIO // sockets sharing the address (SO_REUSEPORT), a reader each
+	h      Handler
+	log    *slog.Logger
+	limits *Limits        // the rate limiter, first to see every request
+	wg     sync.WaitGroup // readers and the answers they started
+	done   chan struct{}
+	stop   sync.Once     // closes done
+	slow   chan struct{} // a slot per full-path answer running
 }
 
 func serveUDP(ios []batchIO, h Handler, opts Options) *udpServer {
-	u := &udpServer{ios: ios, h: h, log: opts.Logger, done: make(chan struct{}), slow: make(chan struct{}, opts.MaxInFlight)}
+	u := &udpServer{ios: ios, h: h, log: opts.Logger, limits: opts.Limits, done: make(chan struct{}), slow: make(chan struct{}, opts.MaxInFlight)}
 	for _, io := range ios {
 		u.wg.Add(1)
 		go u.readBatch(io)
@@ -44,7 +46,9 @@ func serveUDP(ios []batchIO, h Handler, opts Options) *udpServer {
 // answer replies to one packet: from a ready-packed answer when one fits,
 // which it puts in out and returns its length for the caller to send in
 // its batch; else through the Handler on its own goroutine; nothing for
-// responses and runts, FORMERR for what does not parse (R7).
+// responses and runts, FORMERR for what does not parse (R7). A request
+// the rate limiter holds back is dropped, or slipped: answered TC at once
+// (R11), before anything else, ready-packed replies included.
 //
 // name and pq are the reader's: the question's name and the parsed
 // question, reused for every packet it reads.
@@ -52,6 +56,12 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 	dh, ok := wire.Header(pkt)
 	if !ok {
 		return 0
+	}
+	switch u.limits.rateLimit(from.Addr()) {
+	case ratelimit.Drop:
+		return 0
+	case ratelimit.Slip:
+		return wire.TruncatedReply(pkt, out)
 	}
 	defer func() {
 		if p := recover(); p != nil {

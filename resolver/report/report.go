@@ -36,7 +36,74 @@ type Report struct {
 	// Budget (set by the server) bounds the upstream exchanges the query
 	// may cause (R11 upstreamQueriesPerQuery); nil: unbounded.
 	Budget *Budget
+
+	// Gate (set by the server) bounds the client queries waiting on
+	// upstreams at once, server-wide (R11 inFlight); nil: unbounded. The
+	// query takes its place in it on its first wait (Wait) and keeps it
+	// until the server calls Release.
+	Gate *Gate
+
+	waiting bool // holds a place in Gate
+	refused bool // a wait was refused: OnlyCached, or Gate full
 }
+
+// Gate counts the client queries waiting on upstreams at once, against a
+// maximum that a reload may change. Safe for concurrent use; the zero
+// value admits nobody until SetMax.
+type Gate struct{ n, max atomic.Int64 }
+
+// NewGate returns a gate that admits max queries at once.
+func NewGate(max int) *Gate {
+	g := &Gate{}
+	g.SetMax(max)
+	return g
+}
+
+// SetMax changes how many queries may wait at once; queries already
+// waiting keep their place.
+func (g *Gate) SetMax(max int) { g.max.Store(int64(max)) }
+
+// Waiting returns how many queries hold a place now.
+func (g *Gate) Waiting() int { return int(g.n.Load()) }
+
+func (g *Gate) enter() bool {
+	if g.n.Add(1) > g.max.Load() {
+		g.n.Add(-1)
+		return false
+	}
+	return true
+}
+
+// Wait reports whether the query of ctx may wait on an upstream now: not
+// when the server asked for cached answers only (OnlyCached), nor when its
+// Gate is full. Its first successful call takes the query's place in the
+// Gate; a refusal is remembered (Refused). Without a Report it is always
+// true. Only the query's own goroutine may call it (see the package doc).
+func Wait(ctx context.Context) bool {
+	r := From(ctx)
+	switch {
+	case r == nil || r.waiting:
+		return true
+	case r.OnlyCached || (r.Gate != nil && !r.Gate.enter()):
+		r.refused = true
+		return false
+	}
+	r.waiting = r.Gate != nil
+	return true
+}
+
+// Release gives back the Report's place in its Gate, if it holds one: the
+// query no longer waits. The server calls it once the query is answered.
+func (r *Report) Release() {
+	if r.waiting {
+		r.waiting = false
+		r.Gate.n.Add(-1)
+	}
+}
+
+// Refused reports whether a wait on an upstream was refused to the query:
+// it was answered from what needs none, or SERVFAIL.
+func (r *Report) Refused() bool { return r.refused }
 
 // Budget is what one client query may still send upstream: every
 // exchange it causes spends one (chain hops, fallbacks, retries over TCP

@@ -41,3 +41,30 @@ func TestFreshnessIsCurrentUntilItsEntryIsGone(t *testing.T) {
 		t.Error("the zero Freshness is kept or current")
 	}
 }
+
+func TestAGateAdmitsEachQueryOnceUpToItsMax(t *testing.T) {
+	g := NewGate(2)
+	a, b, c := &Report{Gate: g}, &Report{Gate: g}, &Report{Gate: g}
+	ca, cb, cc := With(context.Background(), a), With(context.Background(), b), With(context.Background(), c)
+	if !Wait(ca) || !Wait(ca) || !Wait(cb) {
+		t.Fatal("two queries of a gate of 2 were refused")
+	}
+	if g.Waiting() != 2 {
+		t.Fatalf("%d waiting, want 2: a query waiting twice takes one place", g.Waiting())
+	}
+	if Wait(cc) || !c.Refused() || a.Refused() {
+		t.Fatal("a third query was let wait on a gate of 2, or the refusal was not remembered on it alone")
+	}
+	a.Release()
+	a.Release() // a second release gives nothing back
+	if g.Waiting() != 1 || !Wait(cc) {
+		t.Fatalf("after one release: %d waiting, and the third could not wait", g.Waiting())
+	}
+	g.SetMax(1)
+	if Wait(With(context.Background(), &Report{Gate: g})) {
+		t.Error("a lowered gate still admitted")
+	}
+	if !Wait(context.Background()) || Wait(With(context.Background(), &Report{OnlyCached: true})) {
+		t.Error("without a report a query must wait freely; with OnlyCached never")
+	}
+}

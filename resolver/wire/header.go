@@ -49,3 +49,33 @@ func HeaderReply(dh dns.Header, rcode int) *dns.Msg {
 	m.Rcode = rcode
 	return m
 }
+
+// TruncatedReply writes into out the reply that sends a client to TCP
+// (R11 rate limiting's slip): pkt's ID, opcode, RD bit and question, QR
+// and TC set, RA for QUERY, NOERROR and no records. It returns the reply's
+// length, 0 when pkt is no request or out is too short. A question that
+// cannot be read is left out.
+func TruncatedReply(pkt, out []byte) int {
+	if _, ok := Header(pkt); !ok {
+		return 0
+	}
+	n, qd := 12, uint16(0)
+	if binary.BigEndian.Uint16(pkt[4:]) == 1 {
+		if end, ok := SkipName(pkt, 12); ok && end+4 <= len(pkt) {
+			n, qd = end+4, 1
+		}
+	}
+	if len(out) < n {
+		return 0
+	}
+	copy(out, pkt[:n])
+	const qr, opcode, rd, tc, ra = 0x80, 0x78, 0x01, 0x02, 0x80
+	out[2] = qr | pkt[2]&(opcode|rd) | tc
+	out[3] = 0
+	if pkt[2]&opcode == 0 {
+		out[3] = ra // RA is for QUERY only (R11)
+	}
+	binary.BigEndian.PutUint16(out[4:], qd)
+	clear(out[6:12])
+	return n
+}

@@ -208,3 +208,36 @@ func FuzzParseQuestion(f *testing.F) {
 		}
 	})
 }
+
+func TestTruncatedReplySendsTheClientToTCP(t *testing.T) {
+	q := new(dns.Msg)
+	q.SetQuestion("www.Example.com.", dns.TypeAAAA)
+	q.Id = 4242
+	q.SetEdns0(1232, true)
+	pkt, err := q.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, 512)
+	n := TruncatedReply(pkt, out)
+	m := new(dns.Msg)
+	if err := m.Unpack(out[:n]); err != nil {
+		t.Fatal(err)
+	}
+	if m.Id != 4242 || !m.Response || !m.Truncated || !m.RecursionDesired || !m.RecursionAvailable || m.Rcode != dns.RcodeSuccess ||
+		len(m.Question) != 1 || m.Question[0] != q.Question[0] || len(m.Answer)+len(m.Ns)+len(m.Extra) != 0 {
+		t.Errorf("got %v; want NOERROR, TC, the question as asked and no records", m)
+	}
+	notify := new(dns.Msg)
+	notify.SetNotify("example.com.")
+	pkt, _ = notify.Pack()
+	if n := TruncatedReply(pkt, out); n == 0 || out[3]&0x80 != 0 || out[2]>>3&0xF != dns.OpcodeNotify {
+		t.Errorf("a NOTIFY's truncated reply: % x; want its opcode and no RA", out[:n])
+	}
+	if n := TruncatedReply(out[:n], make([]byte, 512)); n != 0 {
+		t.Error("a response was answered")
+	}
+	if n := TruncatedReply(pkt, make([]byte, 11)); n != 0 {
+		t.Error("a reply was written past a short buffer")
+	}
+}
