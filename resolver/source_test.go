@@ -1,8 +1,10 @@
 package resolver_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 
@@ -111,5 +113,60 @@ func TestNamesUnderADroppedDelegationTakeThePublicPath(t *testing.T) {
 	}
 	if resp, err := resolveOne(t, e, "www.corp.example", dns.TypeA); err != nil || len(resp.Answer) != 1 {
 		t.Errorf("beside the cut: %v, %v; want the zone's answer", resp, err)
+	}
+}
+
+// revSource is a source with registered reverse names.
+type revSource struct {
+	source
+	ptr map[string][]dns.RR
+}
+
+func (r *revSource) PTR(qname string) []dns.RR { return r.ptr[qname] }
+
+// A PTR query for the reverse name of a registered address is answered
+// from the registrations before R2 (RFC 6303 local zones and the public
+// path never see it), unless a zone linked to the network holds the name;
+// other networks, and other reverse names, get what they got before.
+func TestRegisteredReverseNamesAreAnsweredBeforeR2(t *testing.T) {
+	reg := &revSource{source: source{name: "corp.example."}, ptr: map[string][]dns.RR{}}
+	reg.cur.Store(transferred(t, "corp.example.", "corp.example. 60 IN SOA ns.corp.example. h.corp.example. 1 60 60 600 60", "vm1.corp.example. 10 IN A 10.1.0.4"))
+	ptr, _ := dns.NewRR("4.0.1.10.in-addr.arpa. 10 IN PTR vm1.corp.example.")
+	reg.ptr["4.0.1.10.in-addr.arpa."] = []dns.RR{ptr}
+	held, _ := dns.NewRR("5.0.1.10.in-addr.arpa. 10 IN PTR manual.corp.example.")
+	reg.ptr["5.0.1.10.in-addr.arpa."] = []dns.RR{held}
+	reverse := resolvertest.Zone(t, "0.1.10.in-addr.arpa", "5 60 IN PTR from-the-zone.corp.example.")
+	v, err := resolver.NewView(resolver.ViewOptions{
+		Networks: []resolver.Network{
+			{Name: "n", Prefixes: resolvertest.Prefixes(t, "127.0.0.0/24")},
+			{Name: "other", Prefixes: resolvertest.Prefixes(t, "127.0.1.0/24")},
+		},
+		Links: []resolver.Link{
+			{Name: "reg", Network: "n", Source: reg},
+			{Name: "rev", Network: "n", Zone: reverse},
+		},
+		Default:    resolvertest.MustPublic("4.0.1.10.in-addr.arpa. 60 IN PTR public.example."),
+		LocalZones: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := resolver.NewEngine(resolver.EngineOptions{View: v})
+	ask := func(from, name string) *dns.Msg {
+		t.Helper()
+		resp, err := e.Resolve(context.Background(), &resolver.Query{Msg: resolvertest.Query(name, dns.TypePTR), Client: netip.MustParseAddr(from)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if m := ask("127.0.0.1", "4.0.1.10.in-addr.arpa"); len(m.Answer) != 1 || m.Answer[0].(*dns.PTR).Ptr != "vm1.corp.example." {
+		t.Errorf("a registered address: %v, want its registered name", m.Answer)
+	}
+	if m := ask("127.0.0.1", "5.0.1.10.in-addr.arpa"); len(m.Answer) != 1 || m.Answer[0].(*dns.PTR).Ptr != "from-the-zone.corp.example." {
+		t.Errorf("a reverse name a linked zone holds: %v, want the zone's record", m.Answer)
+	}
+	if m := ask("127.0.1.1", "4.0.1.10.in-addr.arpa"); m.Rcode != dns.RcodeNameError || len(m.Answer) != 0 {
+		t.Errorf("from a network not linked to the registration zone: %s %v, want the RFC 6303 NXDOMAIN", dns.RcodeToString[m.Rcode], m.Answer)
 	}
 }

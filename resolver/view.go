@@ -73,6 +73,16 @@ type ZoneSource interface {
 	Current() *zones.Zone
 }
 
+// ReverseSource is a ZoneSource that also answers reverse names of
+// addresses registered in it (R13): PTR returns, for a lower-case FQDN in
+// in-addr.arpa or ip6.arpa, a PTR record to each name registered at that
+// address, or nil. A network linked to such a zone gets those answers
+// before R2, unless one of its linked zones holds the name.
+type ReverseSource interface {
+	ZoneSource
+	PTR(qname string) []dns.RR
+}
+
 // ErrZoneUnavailable is the SERVFAIL of a name in a linked zone that has
 // no data to answer from: a secondary zone before its first transfer or
 // after its SOA expire without a primary (R12).
@@ -133,9 +143,10 @@ type prefixNet struct {
 // netView is what one network sees: its linked zones and its forwarding
 // rules, each keyed by lower-case FQDN for label-wise suffix walks.
 type netView struct {
-	name  string
-	zones map[string]*linkedZone
-	rules map[string]*Route
+	name    string
+	zones   map[string]*linkedZone
+	rules   map[string]*Route
+	reverse []*linkedZone // linked zones whose source answers registered reverse names
 }
 
 type linkedZone struct {
@@ -203,7 +214,11 @@ func (v *View) addLinks(links []Link) error {
 		if _, dup := nv.zones[name]; dup {
 			return fmt.Errorf("link %s: network %s is already linked to a zone named %s", l.Name, l.Network, name)
 		}
-		nv.zones[name] = &linkedZone{link: l, src: src}
+		lz := &linkedZone{link: l, src: src}
+		nv.zones[name] = lz
+		if _, ok := src.(ReverseSource); ok {
+			nv.reverse = append(nv.reverse, lz)
+		}
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ func newWalk(ctx context.Context, v *View, nv *netView, q *Query, obs Observer) 
 // negative answer or an error.
 func (w *walk) run() error {
 	name := dns.CanonicalName(w.q.Msg.Question[0].Name)
+	if w.qtype == dns.TypePTR && len(w.nv.reverse) > 0 && w.registeredPTR(name) {
+		return nil
+	}
 	var fellBack *linkedZone // R4: this name goes public although this zone covers it
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -85,6 +88,35 @@ func (w *walk) run() error {
 		}
 		name = next
 	}
+}
+
+// registeredPTR answers a reverse name from the registrations of the
+// zones linked to the network (R13), before R2, unless a linked zone holds
+// the name itself. It reports whether it answered.
+func (w *walk) registeredPTR(name string) bool {
+	if !strings.HasSuffix(name, ".in-addr.arpa.") && !strings.HasSuffix(name, ".ip6.arpa.") {
+		return false
+	}
+	if z := w.nv.zoneFor(name); z != nil {
+		if data := z.src.Current(); data != nil && data.Lookup(name, dns.TypePTR).Kind != zones.NXDomain {
+			return false
+		}
+	}
+	var from []string
+	for _, z := range w.nv.reverse {
+		if ptrs := z.src.(ReverseSource).PTR(name); len(ptrs) > 0 {
+			w.add(false, ptrs...)
+			from = append(from, z.apex())
+			w.obs.PrivateAnswer(trimDot(z.apex()), z.link.Name, "answer")
+		}
+	}
+	if len(from) == 0 {
+		return false
+	}
+	w.step("registered")
+	w.trace("registrations of %s: %s is the reverse name of a registered address → %d PTR", strings.Join(from, ", "), name, len(w.answer))
+	w.rcode = dns.RcodeSuccess
+	return true
 }
 
 // private answers name from a linked zone (R3, R4). It returns the next
