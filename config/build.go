@@ -21,6 +21,7 @@ func decode(root node) *Config {
 		Defaults:           Defaults{ResolutionPolicy: root.child("defaults").str("resolutionPolicy")},
 	}
 	decodeTransfers(root, cfg)
+	decodeRegistrations(root, cfg)
 	return cfg
 }
 

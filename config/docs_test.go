@@ -47,6 +47,7 @@ tsigKeys: [{name: k, algorithm: hmac-sha256, secret: c2VjcmV0, secretFile: k.key
 zones:
   - {name: a.example, primaries: [10.0.0.1], tsigKey: k}
   - {name: b.example, transfer: {allow: [10.0.0.0/8], tsigKey: k, notify: [10.0.0.2]}}
+  - {name: c.example, registration: {ttl: 10s, expireAfter: 1h, tsigKeys: [k], primary: "10.0.0.9:53", primaryKey: k}}
 `
 
 // docRow is one key of the reference's tables.

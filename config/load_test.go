@@ -16,6 +16,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 	cfg := mustLoad(t, "testdata/full.yaml")
 	abs, _ := filepath.Abs("testdata/full.yaml")
 	zoneFile, _ := filepath.Abs("testdata/zones/blob.zone")
+	dataDir, _ := filepath.Abs("testdata/data")
 	data := cfg.Zones[0].Data
 	cfg.Zones[0].Data = nil
 	want := &Config{
@@ -32,6 +33,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 				TCPQueriesPerConnection: 100, UpstreamQueriesPerQuery: 8},
 			RateLimit: RateLimit{Enabled: true, QueriesPerSecond: 50.5, Burst: 100, Slip: 0,
 				Exempt: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}},
+			DataDir: dataDir,
 		},
 		Upstreams: Upstreams{
 			Servers: []string{"168.63.129.16:53", "[2001:db8::53]:53", "tls://1.1.1.1:853#cloudflare-dns.com", "9.9.9.9:5353"},
@@ -52,6 +54,8 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 				{Name: "hub-link", Network: "hub", ResolutionPolicy: "NxDomainRedirect",
 					FallbackTypes: []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME}},
 			},
+			// A registrationEnabled link: the registration defaults.
+			Registration: &Registration{TTL: 10 * time.Second},
 		}},
 		ForwardingRulesets: []Ruleset{{
 			Name:     "onprem",
@@ -67,7 +71,7 @@ func TestLoadFullExampleSetsEveryField(t *testing.T) {
 			Prefetch:   false,
 		},
 		Defaults: Defaults{ResolutionPolicy: "NxDomainRedirect"},
-		Warnings: []string{"testdata/full.yaml:28: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
+		Warnings: []string{"testdata/full.yaml:29: networks[1].addressPrefixes[0]: 10.0.0.5/24 has host bits set; read as 10.0.0.0/24"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", cfg, want)

@@ -95,6 +95,7 @@ func validateTransfers(r *report, cfg *Config, dir string) {
 	for i := range cfg.Zones {
 		validateZoneTransfer(r, fmt.Sprintf("zones[%d]", i), &cfg.Zones[i], keys)
 	}
+	validateRegistrations(r, cfg, keys)
 }
 
 func validateZoneTransfer(r *report, key string, z *Zone, keys keyIndex) {

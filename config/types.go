@@ -163,6 +163,10 @@ type Zone struct {
 	// primaries; "" = unsigned.
 	TSIGKey  string
 	Transfer *Transfer // outbound transfers; nil = off
+	// Registration is set for a zone that registers names (R13): a
+	// registration block, or a link with registrationEnabled (then with
+	// the defaults). nil: updates for the zone are refused.
+	Registration *Registration
 }
 
 // Link pairs a zone with a network (an Azure virtual network link).

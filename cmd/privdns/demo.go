@@ -70,6 +70,7 @@ type demo struct {
 	listen         string // the first DNS listener, which the tour asks
 	dir            string // the example's folder
 	builtIn        bool   // dir is a copy of the built-in example, removed on Close
+	tmpData        string // tests: a server.dataDir of their own, removed on Close
 }
 
 // startDemo starts the fakes and privdns.
@@ -135,6 +136,13 @@ func (d *demo) start(o demoOptions) error {
 	if o.ephemeral && cfg.Server.HTTP != "" {
 		cfg.Server.HTTP = "127.0.0.1:0"
 	}
+	if o.ephemeral && cfg.Server.DataDir != "" {
+		// Registrations of a test never land in the example's folder.
+		if d.tmpData, err = os.MkdirTemp("", "privdns-demo-data-"); err != nil {
+			return err
+		}
+		cfg.Server.DataDir = d.tmpData
+	}
 	log, _, err := newLogger(cfg.Server.Log, o.Level, o.ErrOut)
 	if err != nil {
 		return err
@@ -171,6 +179,9 @@ func (d *demo) Close() {
 	}
 	if d.builtIn {
 		os.RemoveAll(d.dir)
+	}
+	if d.tmpData != "" {
+		os.RemoveAll(d.tmpData)
 	}
 }
 

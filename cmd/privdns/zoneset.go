@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/privdns/privdns/config"
@@ -19,6 +20,7 @@ import (
 	"github.com/privdns/privdns/resolver/dnsserver"
 	"github.com/privdns/privdns/zones"
 	"github.com/privdns/privdns/zones/datadir"
+	"github.com/privdns/privdns/zones/registration"
 	"github.com/privdns/privdns/zones/secondary"
 	"github.com/privdns/privdns/zones/xfr"
 )
@@ -43,6 +45,9 @@ type zoneSet struct {
 	// cur, which secondaries read when their data changes.
 	store      *datadir.Store
 	secs       map[string]*followed   // by zone name
+	regs       map[string]*registered // registration zones, by name
+	updates    *prometheus.CounterVec // privdns_updates_total{zone,result}
+	regGauge   *prometheus.GaugeVec   // privdns_registrations{zone}
 	served     map[string]*zones.Zone // zones with a transfer block: what is served
 	hist       map[string]*xfr.History
 	notifier   atomic.Pointer[xfr.Notifier] // read by secondaries too
@@ -56,6 +61,15 @@ type zoneSet struct {
 type zoneConfig struct {
 	transfers map[string]*config.Transfer // by zone name
 	keys      map[string]*xfr.Key
+	hist      map[string]*xfr.History // of the zones with a transfer block
+}
+
+// registered is one registration zone's Registry and its expiry loop.
+type registered struct {
+	reg    *registration.Registry
+	dir    string // the dataDir its journal is in
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // followed is one running secondary.
@@ -71,9 +85,18 @@ func newZoneSet(log *slog.Logger, reg prometheus.Registerer, changed func()) (*z
 	if err != nil {
 		return nil, err
 	}
+	updates := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "privdns", Name: "updates_total",
+		Help: "DNS UPDATEs answered (R13), by zone (\"\" for zones privdns does not hold) and rcode."}, []string{"zone", "result"})
+	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "privdns", Name: "registrations",
+		Help: "Names registered by UPDATE in a zone (R13)."}, []string{"zone"})
+	for _, c := range []prometheus.Collector{updates, gauge} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &zoneSet{log: log, reg: reg, metrics: m, changed: changed, ctx: ctx, cancel: cancel,
-		secs: map[string]*followed{}, served: map[string]*zones.Zone{}, hist: map[string]*xfr.History{}}, nil
+	return &zoneSet{log: log, reg: reg, metrics: m, changed: changed, ctx: ctx, cancel: cancel, updates: updates, regGauge: gauge,
+		secs: map[string]*followed{}, regs: map[string]*registered{}, served: map[string]*zones.Zone{}, hist: map[string]*xfr.History{}}, nil
 }
 
 // zoneTxn is one load's zones, built but not yet in effect.
@@ -83,10 +106,12 @@ type zoneTxn struct {
 	store     *datadir.Store
 	sources   []resolver.ZoneSource // by index in cfg.Zones, for the View's links
 	authority *dnsserver.Authority
-	start     map[string]*followed   // new secondaries, to run at commit
-	served    map[string]*zones.Zone // zones with a transfer block
-	notify    []string               // zones whose secondaries get a NOTIFY at commit
-	saves     map[string]*zones.Zone // served data to keep in dataDir
+	start     map[string]*followed    // new secondaries, to run at commit
+	newRegs   map[string]*registered  // new registries, to run at commit
+	reloads   map[string]*config.Zone // kept registries, given the load's data at commit
+	served    map[string]*zones.Zone  // zones with a transfer block
+	notify    []string                // zones whose secondaries get a NOTIFY at commit
+	saves     map[string]*zones.Zone  // served data to keep in dataDir
 	warnings  []string
 	notifier  *xfr.Notifier // non-nil: replaces the current one
 	keys      map[string]*xfr.Key
@@ -96,6 +121,7 @@ type zoneTxn struct {
 // undoes what prepare started.
 func (zs *zoneSet) prepare(cfg *config.Config) (*zoneTxn, error) {
 	t := &zoneTxn{zs: zs, cfg: cfg, sources: make([]resolver.ZoneSource, len(cfg.Zones)), start: map[string]*followed{},
+		newRegs: map[string]*registered{}, reloads: map[string]*config.Zone{},
 		served: map[string]*zones.Zone{}, saves: map[string]*zones.Zone{}, keys: map[string]*xfr.Key{}}
 	for _, k := range cfg.TSIGKeys {
 		key, err := xfr.NewKey(k.Name, k.Algorithm, k.Secret)
@@ -108,7 +134,13 @@ func (zs *zoneSet) prepare(cfg *config.Config) (*zoneTxn, error) {
 	for _, k := range t.keys {
 		ring = append(ring, k)
 	}
-	t.authority = &dnsserver.Authority{Keys: xfr.NewKeyring(ring...), Zones: map[string]*dnsserver.AuthZone{}}
+	t.authority = &dnsserver.Authority{Keys: xfr.NewKeyring(ring...), Zones: map[string]*dnsserver.AuthZone{},
+		Updated: func(zone string, rcode int) {
+			zs.updates.WithLabelValues(zone, dns.RcodeToString[rcode]).Inc()
+			if r := t.authority.Zones[zone]; r != nil && r.Registry != nil {
+				zs.regGauge.WithLabelValues(zone).Set(float64(r.Registry.Registrations()))
+			}
+		}}
 	t.store = zs.store
 	if dir := cfg.Server.DataDir; dir == "" {
 		t.store = nil
@@ -136,13 +168,30 @@ func (zs *zoneSet) prepare(cfg *config.Config) (*zoneTxn, error) {
 // depends on changed).
 func (t *zoneTxn) add(i int, z *config.Zone) error {
 	az := &dnsserver.AuthZone{}
-	if z.Secondary() {
+	az.Linked, az.Registering, az.Keys = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, l := range z.Links {
+		az.Linked[l.Network] = true
+		if l.RegistrationEnabled {
+			az.Registering[l.Network] = true
+		}
+	}
+	switch {
+	case z.Secondary():
 		f, err := t.follow(z)
 		if err != nil {
 			return err
 		}
 		az.Secondary, az.Source = f.sec, f.sec
-	} else {
+	case z.Registration != nil:
+		r, err := t.register(z)
+		if err != nil {
+			return err
+		}
+		az.Registry, az.Source = r.reg, r.reg
+		for _, k := range z.Registration.TSIGKeys {
+			az.Keys[strings.ToLower(k)] = true
+		}
+	default:
 		data := z.Data
 		if z.Transfer != nil {
 			var err error
@@ -153,7 +202,7 @@ func (t *zoneTxn) add(i int, z *config.Zone) error {
 		az.Source = fixedZone{data}
 	}
 	t.sources[i] = az.Source
-	if !z.Secondary() && z.Transfer == nil {
+	if !z.Secondary() && z.Transfer == nil && z.Registration == nil {
 		// Of zones sharing a name (in different networks) only one may
 		// take part in transfers (config checks it): that one is held.
 		if _, taken := t.authority.Zones[z.Name]; !taken {
@@ -211,6 +260,54 @@ func (t *zoneTxn) follow(z *config.Zone) (*followed, error) {
 	return f, nil
 }
 
+// register returns the Registry of a registration zone: the running one
+// (given the load's data at commit), or a new one replaying its journal.
+func (t *zoneTxn) register(z *config.Zone) (*registered, error) {
+	if r := t.zs.regs[z.Name]; r != nil && t.store != nil && r.dir == t.store.Dir() {
+		t.reloads[z.Name] = z
+		return r, nil
+	}
+	if r := t.newRegs[z.Name]; r != nil {
+		return r, nil
+	}
+	if t.store == nil {
+		return nil, errors.New("registrations need server.dataDir") // config checks it
+	}
+	j, err := t.store.OpenJournal(z.Name)
+	if err != nil {
+		return nil, fmt.Errorf("registration journal: %w", err)
+	}
+	name := z.Name
+	reg, err := registration.New(registration.Options{Manual: z.Data, Settings: registrationSettings(z), Journal: j,
+		Logger:   t.zs.log.With("zone", strings.TrimSuffix(name, ".")),
+		OnChange: func(old, new *zones.Zone) { t.zs.registrationChanged(name, old, new) }})
+	if err != nil {
+		j.Close()
+		return nil, fmt.Errorf("registrations: %w", err)
+	}
+	r := &registered{reg: reg, dir: t.store.Dir(), done: make(chan struct{})}
+	t.newRegs[name] = r
+	return r, nil
+}
+
+func registrationSettings(z *config.Zone) registration.Settings {
+	return registration.Settings{TTL: z.Registration.TTL, ExpireAfter: z.Registration.ExpireAfter, Keys: z.Registration.TSIGKeys}
+}
+
+// registrationChanged is told by a Registry that its data changed (an
+// update, an expiry, a reload): replies kept of the old data go, the
+// history learns the change and secondaries are told.
+func (zs *zoneSet) registrationChanged(name string, old, new *zones.Zone) {
+	zs.changed()
+	if c := zs.cur.Load(); c != nil && c.transfers[name] != nil {
+		if h := c.hist[name]; h != nil && old != nil {
+			h.Add(old, new)
+		}
+		zs.sendNotify(name, new)
+	}
+	zs.metrics.Serial(name, new.SOA().Serial)
+}
+
 // serve returns what a zone of a file with a transfer block is served as:
 // its data with a serial that only grows (R12), from the data served
 // before (in memory, or in dataDir after a restart).
@@ -254,8 +351,11 @@ func (t *zoneTxn) serve(z *config.Zone) (*zones.Zone, error) {
 	return served, nil
 }
 
-// abort forgets the secondaries prepare made; none was running.
+// abort forgets the secondaries and registries prepare made; none was running.
 func (t *zoneTxn) abort() {
+	for _, r := range t.newRegs {
+		r.reg.Close()
+	}
 	for name := range t.start {
 		if t.zs.secs[name] == nil {
 			t.zs.metrics.Forget(name)
@@ -277,7 +377,42 @@ func (t *zoneTxn) commit() {
 			transfers[z.Name] = z.Transfer
 		}
 	}
-	zs.cur.Store(&zoneConfig{transfers: transfers, keys: t.keys})
+	hist := map[string]*xfr.History{}
+	for name := range transfers {
+		hist[name] = zs.hist[name]
+	}
+	zs.cur.Store(&zoneConfig{transfers: transfers, keys: t.keys, hist: hist})
+	for name, r := range zs.regs {
+		if t.newRegs[name] != nil || t.authority.Zones[name] == nil || t.authority.Zones[name].Registry != r.reg {
+			r.cancel()
+			<-r.done
+			r.reg.Close()
+			delete(zs.regs, name)
+			zs.regGauge.DeleteLabelValues(name)
+		}
+	}
+	for name, z := range t.reloads {
+		if warning, err := zs.regs[name].reg.Reload(z.Data, registrationSettings(z)); err != nil {
+			zs.log.Error("the reloaded zone data could not be put under its registrations; the previous data keeps serving", "zone", name, "err", err)
+		} else if warning != "" {
+			zs.log.Warn("zone serial", "warning", warning)
+		}
+	}
+	for name, r := range t.newRegs {
+		ctx, cancel := context.WithCancel(zs.ctx)
+		r.cancel = cancel
+		zs.regs[name] = r
+		zs.wg.Add(1)
+		go func() {
+			defer zs.wg.Done()
+			defer close(r.done)
+			r.reg.Run(ctx)
+		}()
+	}
+	for name, r := range zs.regs {
+		zs.regGauge.WithLabelValues(name).Set(float64(r.reg.Registrations()))
+		zs.metrics.Serial(name, r.reg.Current().SOA().Serial)
+	}
 	for name, f := range zs.secs {
 		if t.start[name] != nil || t.authority.Zones[name] == nil || t.authority.Zones[name].Secondary != f.sec {
 			f.cancel()
@@ -305,7 +440,7 @@ func (t *zoneTxn) commit() {
 	for i := range t.cfg.Zones {
 		z := &t.cfg.Zones[i]
 		held[z.Name] = true
-		if !z.Secondary() && t.served[z.Name] == nil {
+		if !z.Secondary() && z.Registration == nil && t.served[z.Name] == nil {
 			zs.metrics.Serial(z.Name, z.Data.SOA().Serial)
 		}
 	}
@@ -364,10 +499,13 @@ func (zs *zoneSet) sendNotify(name string, data *zones.Zone) {
 	n.Notify(zs.ctx, name, data.SOA(), tr.Notify, c.keys[tr.TSIGKey])
 }
 
-// close stops every secondary and NOTIFY retry and waits for them.
+// close stops every secondary, registry and NOTIFY retry and waits for them.
 func (zs *zoneSet) close() {
 	zs.cancel()
 	zs.wg.Wait()
+	for _, r := range zs.regs {
+		r.reg.Close()
+	}
 	if n := zs.notifier.Load(); n != nil {
 		n.Wait()
 	}

@@ -19,7 +19,7 @@ type Options struct {
 	// default they are written, each with a comment.
 	SkipAutoregistered bool
 	// DataDir is server.dataDir for a configuration with a
-	// registration-enabled link; "" leaves it out.
+	// registration-enabled link, which needs one (R13); "" means "data".
 	DataDir string
 }
 
@@ -45,6 +45,9 @@ type importer struct {
 // error, if any, is Problems holding every problem found; the Result then
 // holds no files, only the notices.
 func Import(fsys fs.FS, opts Options) (*Result, error) {
+	if opts.DataDir == "" {
+		opts.DataDir = "data"
+	}
 	im := &importer{opts: opts, e: estate{seen: map[string]seen{}}, skipped: map[string]*skipped{}}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		switch {
@@ -81,9 +84,6 @@ func Import(fsys fs.FS, opts Options) (*Result, error) {
 	im.noteCounts(p)
 	res := &Result{}
 	files, summary := im.render(p)
-	if p.dataDir && opts.DataDir == "" {
-		im.c.noticef("registration-enabled links: this privdns keeps no registrations, so server.dataDir is left out and the links are kept for the record")
-	}
 	res.Notices = im.c.notices
 	if len(im.c.problems) > 0 {
 		return res, im.c.sorted()

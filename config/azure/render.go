@@ -79,12 +79,7 @@ func (im *importer) configFile(p *plan) []byte {
 	b.WriteString("# server.listeners is not set: privdns listens on its default address until it\n")
 	b.WriteString("# names the addresses your virtual networks use as their DNS server.\n")
 	if p.dataDir {
-		if im.opts.DataDir != "" {
-			fmt.Fprintf(&b, "server:\n  dataDir: %s   # registration-enabled links keep registrations here\n", quote(im.opts.DataDir))
-		} else {
-			b.WriteString("# Some links are registration-enabled; this privdns keeps no registrations,\n")
-			b.WriteString("# so server.dataDir is not set.\n")
-		}
+		fmt.Fprintf(&b, "server:\n  dataDir: %s   # registration-enabled links keep registrations here\n", quote(im.opts.DataDir))
 	}
 	if len(im.opts.Upstreams) > 0 {
 		fmt.Fprintf(&b, "upstreams:\n  servers: %s\n", quoteList(im.opts.Upstreams))

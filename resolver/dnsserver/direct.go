@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/zones/registration"
 	"github.com/privdns/privdns/zones/secondary"
 	"github.com/privdns/privdns/zones/xfr"
 )
@@ -20,6 +21,9 @@ import (
 type Authority struct {
 	Keys  xfr.Keyring          // every key of tsigKeys: what a signed request is verified against
 	Zones map[string]*AuthZone // every zone privdns holds, by apex (lower-case FQDN)
+	// Updated, when set, is told the outcome of every UPDATE: the zone
+	// ("" for one privdns does not hold) and the rcode answered.
+	Updated func(zone string, rcode int)
 }
 
 // AuthZone is one zone privdns holds, as R12 sees it.
@@ -32,6 +36,12 @@ type AuthZone struct {
 	Transfer *xfr.Outbound
 	// Secondary follows the zone's primaries; nil for a zone of a file.
 	Secondary *secondary.Secondary
+	// Registry takes the zone's UPDATEs (R13); nil: updates are refused.
+	Registry *registration.Registry
+	// Linked are the networks linked to the zone; Registering those of
+	// them whose link has registrationEnabled; Keys the key names
+	// (lower-case FQDN) of registration.tsigKeys.
+	Linked, Registering, Keys map[string]bool
 }
 
 // SetAuthority makes a the zones transfers and NOTIFY are answered for,
@@ -49,7 +59,7 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 		return false
 	}
 	switch req.Opcode {
-	case dns.OpcodeNotify:
+	case dns.OpcodeNotify, dns.OpcodeUpdate:
 	case dns.OpcodeQuery:
 		if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET {
 			return false
@@ -86,9 +96,12 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 		z = a.Zones[strings.ToLower(req.Question[0].Name)]
 	}
 	var err error
-	if req.Opcode == dns.OpcodeNotify {
+	switch req.Opcode {
+	case dns.OpcodeNotify:
 		err = h.notify(w, req, z)
-	} else {
+	case dns.OpcodeUpdate:
+		err = h.update(w, req, z, src, a)
+	default:
 		qtype := req.Question[0].Qtype
 		switch {
 		case qtype == dns.TypeSOA && (z == nil || z.Transfer == nil || !z.Transfer.Allowed(src) ||
@@ -142,6 +155,55 @@ func (h *Handler) notify(w *xfr.Writer, req *dns.Msg, z *AuthZone) error {
 		return xfr.Reply(w, req, dns.RcodeRefused)
 	}
 	return z.Secondary.HandleNotify(w, req)
+}
+
+// update answers an UPDATE (R13): TSIG errors first; a signed update is
+// judged by its key (R1 does not apply), an unsigned one by the client's
+// network; then the zone's Registry judges the update itself.
+func (h *Handler) update(w *xfr.Writer, req *dns.Msg, z *AuthZone, src netip.Addr, a *Authority) error {
+	zone, rcode := "", dns.RcodeSuccess
+	if z != nil {
+		zone = z.Source.Name()
+	}
+	var who registration.Principal
+	tsig := req.IsTsig()
+	network := h.networkName(src)
+	switch {
+	case len(req.Question) != 1:
+		rcode = dns.RcodeFormatError
+	case xfr.TSIGFailed(w, req):
+		if a != nil && a.Updated != nil {
+			a.Updated(zone, dns.RcodeNotAuth)
+		}
+		return xfr.ReplyTSIGError(w, req)
+	case tsig != nil && (z == nil || z.Registry == nil):
+		rcode = dns.RcodeNotAuth
+	case tsig != nil && !z.Keys[strings.ToLower(tsig.Hdr.Name)]:
+		rcode = dns.RcodeRefused
+	case tsig != nil:
+		who = registration.Key(tsig.Hdr.Name)
+	case network == "":
+		rcode = dns.RcodeRefused // R1
+	case z == nil || !z.Linked[network]:
+		rcode = dns.RcodeNotAuth // a zone the client's network does not see
+	case z.Registry == nil || !z.Registering[network]:
+		rcode = dns.RcodeRefused
+	default:
+		who = registration.Client(src)
+	}
+	if rcode == dns.RcodeSuccess {
+		res := z.Registry.Update(req, who)
+		rcode = res.Rcode
+		if res.Reason != "" {
+			h.log.Info("update not applied", "zone", zone, "by", who.String(), "rcode", dns.RcodeToString[rcode], "reason", res.Reason)
+		} else {
+			h.log.Debug("update applied", "zone", zone, "by", who.String())
+		}
+	}
+	if a != nil && a.Updated != nil {
+		a.Updated(zone, rcode)
+	}
+	return xfr.Reply(w, req, rcode)
 }
 
 // networkName is the network of src as R1 chooses it, for counting.

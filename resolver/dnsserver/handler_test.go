@@ -206,7 +206,7 @@ func TestHandlerBadInput(t *testing.T) {
 		{"no question is FORMERR", header(0x0100, 0)[:12], dns.RcodeFormatError},
 		{"two questions is FORMERR", header(0x0100, 2), dns.RcodeFormatError},
 		{"NOTIFY for a zone privdns does not hold is NOTAUTH", header(4<<11, 1), dns.RcodeNotAuth},
-		{"UPDATE is NOTIMP", header(5<<11, 1), dns.RcodeNotImplemented},
+		{"UPDATE from a client in no network is REFUSED (R1, R13)", header(5<<11, 1), dns.RcodeRefused},
 		{"STATUS is NOTIMP", header(2<<11, 1), dns.RcodeNotImplemented},
 		// The opcode is checked before QDCOUNT, and the flags of
 		// non-QUERY replies stay clear (R11): RA, AD and CD.
@@ -233,7 +233,7 @@ func TestHandlerBadInput(t *testing.T) {
 				t.Errorf("no reply, want %s", dns.RcodeToString[tc.wantRcode])
 			case tc.wantRcode >= 0 && resp.Rcode != tc.wantRcode:
 				t.Errorf("rcode %s, want %s", dns.RcodeToString[resp.Rcode], dns.RcodeToString[tc.wantRcode])
-			case tc.wantRcode >= 0 && (resp.RecursionAvailable != (resp.Opcode == dns.OpcodeQuery) || (resp.Authoritative && resp.Opcode != dns.OpcodeNotify) || resp.Id != binary.BigEndian.Uint16(tc.pkt)):
+			case tc.wantRcode >= 0 && (resp.RecursionAvailable != (resp.Opcode == dns.OpcodeQuery) || (resp.Authoritative && resp.Opcode != dns.OpcodeNotify && resp.Opcode != dns.OpcodeUpdate) || resp.Id != binary.BigEndian.Uint16(tc.pkt)):
 				t.Errorf("opcode %d RA=%v AA=%v id=%d: an error reply has the R7 shape too (RA for QUERY only)", resp.Opcode, resp.RecursionAvailable, resp.Authoritative, resp.Id)
 			case tc.wantRcode >= 0 && resp.Opcode != dns.OpcodeQuery && (resp.AuthenticatedData || resp.CheckingDisabled):
 				t.Errorf("opcode %d AD=%v CD=%v: a non-QUERY reply carries no AD or CD (R11)", resp.Opcode, resp.AuthenticatedData, resp.CheckingDisabled)

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// nsupdate runs BIND's nsupdate against server from src with commands
+// (zone, update lines; "send" is added), signed with key
+// ("hmac-sha256:name:secret") when set. It returns nsupdate's output and
+// whether it succeeded.
+func nsupdate(t *testing.T, server, src, key string, commands ...string) (string, bool) {
+	t.Helper()
+	bin, err := exec.LookPath("nsupdate")
+	if err != nil {
+		t.Skip("nsupdate not installed (apt-get install bind9-dnsutils)")
+	}
+	host, port, _ := net.SplitHostPort(server)
+	script := fmt.Sprintf("server %s %s\nlocal %s\n%s\nsend\n", host, port, src, strings.Join(commands, "\n"))
+	args := []string{}
+	if key != "" {
+		args = append(args, "-y", key)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(script)
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
+}
+
+const registrationConfig = `server: {listeners: [{address: "127.0.0.1:0"}], http: "", dataDir: data}
+upstreams: {servers: ["127.0.0.1:9"]}
+networks:
+  - {name: prod, addressPrefixes: ["127.0.0.0/24"]}
+  - {name: other, addressPrefixes: ["127.0.2.0/24"]}
+tsigKeys:
+  - {name: dhcp, algorithm: hmac-sha256, secret: "` + xfrSecret + `"}
+zones:
+  - name: corp.example
+    records: ["@ 60 IN SOA ns hostmaster 1 3600 60 600 60", "@ 60 IN NS ns", "ns 60 IN A 10.0.0.53", "manual 60 IN A 10.0.0.9"]
+    registration: {ttl: 10s, tsigKeys: [dhcp]}
+    links:
+      - {name: prod-reg, network: prod, registrationEnabled: true}
+      - {name: other-view, network: other}
+`
+
+// Registration through the server with nsupdate as the client (R13): a
+// machine registers its own address and is answered by name and by its
+// reverse name to every network linked to the zone; the rules of R13
+// refuse the rest; a DHCP server's signed updates register any address;
+// registrations survive a restart.
+func TestNsupdateRegistersThroughTheServer(t *testing.T) {
+	dir := t.TempDir()
+	srv := serveText(t, dir, registrationConfig)
+	addr := srv.addrs()[0]
+
+	if out, ok := nsupdate(t, addr, "127.0.0.5", "", "zone corp.example", "update add vm1.corp.example 300 A 127.0.0.5"); !ok {
+		t.Fatalf("a machine registering its own address failed:\n%s", out)
+	}
+	for _, src := range []string{"127.0.0.7", "127.0.2.7"} {
+		m := ask(t, "udp", src, addr, "vm1.corp.example", dns.TypeA, false)
+		if lastA(m) != "127.0.0.5" || m.Answer[0].Header().Ttl != 10 {
+			t.Errorf("vm1 from %s: %v, want 127.0.0.5 at registration.ttl 10", src, m.Answer)
+		}
+	}
+	m := ask(t, "udp", "127.0.0.7", addr, "5.0.0.127.in-addr.arpa", dns.TypePTR, false)
+	if len(m.Answer) != 1 || m.Answer[0].(*dns.PTR).Ptr != "vm1.corp.example." {
+		t.Errorf("the reverse name of a registered address: %v, want vm1.corp.example.", m.Answer)
+	}
+
+	for _, c := range []struct{ what, src, key, cmd, want string }{
+		{"another address", "127.0.0.6", "", "update add vm2.corp.example 300 A 127.0.0.99", "REFUSED"},
+		{"a manual name", "127.0.0.6", "", "update add manual.corp.example 300 A 127.0.0.6", "REFUSED"},
+		{"a name another client holds", "127.0.0.6", "", "update add vm1.corp.example 300 A 127.0.0.6", "REFUSED"},
+		{"from a network without a registration link", "127.0.2.6", "", "update add vm3.corp.example 300 A 127.0.2.6", "REFUSED"},
+		{"from no network", "127.0.1.6", "", "update add vm4.corp.example 300 A 127.0.1.6", "REFUSED"},
+		{"with a wrong key", "127.0.0.6", "hmac-sha256:dhcp:" + otherSecret, "update add vm5.corp.example 300 A 10.9.9.9", "NOTAUTH"},
+	} {
+		out, ok := nsupdate(t, addr, c.src, c.key, "zone corp.example", c.cmd)
+		if ok || !strings.Contains(out, c.want) {
+			t.Errorf("%s: nsupdate ok=%v:\n%s\nwant %s", c.what, ok, out, c.want)
+		}
+	}
+	if out, ok := nsupdate(t, addr, "127.0.1.6", "hmac-sha256:dhcp:"+xfrSecret, "zone corp.example", "update add lease1.corp.example 300 A 10.9.9.9"); !ok {
+		t.Fatalf("a DHCP server's signed update from no network failed:\n%s", out)
+	}
+	if m := ask(t, "udp", "127.0.0.7", addr, "lease1.corp.example", dns.TypeA, false); lastA(m) != "10.9.9.9" {
+		t.Errorf("lease1: %v, want 10.9.9.9", m.Answer)
+	}
+	if n := metricValue(t, srv.reg, "privdns_updates_total", map[string]string{"zone": "corp.example.", "result": "REFUSED"}); n != 5 {
+		t.Errorf("privdns_updates_total{result=REFUSED} = %v, want 5", n)
+	}
+	if n := metricValue(t, srv.reg, "privdns_registrations", map[string]string{"zone": "corp.example."}); n != 2 {
+		t.Errorf("privdns_registrations = %v, want 2", n)
+	}
+
+	srv.Close()
+	srv = serveText(t, dir, registrationConfig)
+	addr = srv.addrs()[0]
+	for name, want := range map[string]string{"vm1.corp.example": "127.0.0.5", "lease1.corp.example": "10.9.9.9"} {
+		if m := ask(t, "udp", "127.0.0.7", addr, name, dns.TypeA, false); lastA(m) != want {
+			t.Errorf("after a restart, %s: %v, want %s", name, m.Answer, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err != nil {
+		t.Errorf("the dataDir was not created: %v", err)
+	}
+}
