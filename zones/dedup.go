@@ -52,9 +52,7 @@ func (b *builder) indexAdd(n *draft, rr dns.RR) {
 // dns.IsDuplicate calls equal have equal folded data (the converse need
 // not hold, so it only picks the records to compare).
 func (b *builder) foldedData(rr dns.RR) string {
-	if b.wire == nil {
-		b.wire = make([]byte, wireSize)
-	}
+	b.scratch()
 	n, err := dns.PackRR(rr, b.wire, 0, nil, false)
 	if err != nil {
 		return "" // not reached: add packed rr already (fitsWire)

@@ -3,6 +3,7 @@ package zones
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -27,9 +28,9 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 		return nil, Errors{{Msg: fmt.Sprintf("bad zone name %q", origin)}}
 	}
 	b := newBuilder(apex)
+	defer b.release()
 	if file != "" {
-		entries, err := parseFile(apex, file)
-		b.addAll(entries)
+		err := eachRecord(apex, file, b.addOne)
 		if err != nil {
 			b.errs = append(b.errs, err)
 		}
@@ -60,7 +61,8 @@ type builder struct {
 	errs    Errors
 	warns   []*Error
 	targets []entry                          // stored MX, NS and SRV records, checked once the zone is built
-	wire    []byte                           // scratch space for fitsWire and foldedData
+	wire    []byte                           // scratch space for fitsWire and foldedData (scratch)
+	wireBuf *[wireSize]byte                  // its array, from wirePool
 	index   map[rrsetKey]map[string][]dns.RR // large RRsets by folded data (dedup.go)
 }
 
@@ -70,11 +72,37 @@ func newBuilder(apex string) *builder {
 
 func (b *builder) addAll(entries []entry) {
 	for _, e := range entries {
-		if msg := b.add(e); msg != "" {
-			loc := e.loc
-			loc.Msg = msg
-			b.errs = append(b.errs, &loc)
-		}
+		b.addOne(e)
+	}
+}
+
+// addOne adds the record of e, or records its problem.
+func (b *builder) addOne(e entry) {
+	if msg := b.add(e); msg != "" {
+		loc := e.loc
+		loc.Msg = msg
+		b.errs = append(b.errs, &loc)
+	}
+}
+
+// wirePool holds the builders' scratch space, 64 KiB each: loading a
+// thousand zones should not clear a thousand of them.
+var wirePool = sync.Pool{New: func() any { return new([wireSize]byte) }}
+
+// scratch is the builder's space for packing one record.
+func (b *builder) scratch() []byte {
+	if b.wire == nil {
+		b.wireBuf = wirePool.Get().(*[wireSize]byte)
+		b.wire = b.wireBuf[:]
+	}
+	return b.wire
+}
+
+// release gives the scratch space back once the zone is built.
+func (b *builder) release() {
+	if b.wireBuf != nil {
+		wirePool.Put(b.wireBuf)
+		b.wire, b.wireBuf = nil, nil
 	}
 }
 

@@ -34,6 +34,7 @@ func Transferred(origin string, rrs []dns.RR) (z *Zone, cuts []string, err error
 	}
 	cuts = topmost(cuts)
 	b := newBuilder(apex)
+	defer b.release()
 	hasSOA := false
 	for _, rr := range rrs {
 		if delegated(cuts, rr.Header().Name) {

@@ -193,6 +193,14 @@ func isEscapedDot[T string | []byte](name T, i int) bool {
 // with escapes in a zone file matches the same name asked by a client.
 // A name that does not pack is only lower-cased.
 func canonical(name string) string {
+	if isPlain(name) {
+		return name
+	}
+	return canonicalSlow(name)
+}
+
+// canonicalSlow is canonical by packing and unpacking name.
+func canonicalSlow(name string) string {
 	var buf [256]byte
 	fq := dns.Fqdn(name)
 	n, err := dns.PackDomainName(fq, buf[:], 0, nil, false)
@@ -204,4 +212,30 @@ func canonical(name string) string {
 		return dns.CanonicalName(name)
 	}
 	return dns.CanonicalName(wire)
+}
+
+// isPlain reports whether name is already canonical: a lower-case FQDN of
+// letters, digits, '-' and '_' in labels of 1 to 63 octets, the spelling of
+// almost every name in a zone file, which canonical then need not copy.
+func isPlain(name string) bool {
+	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
+		return false
+	}
+	label := 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+			if label++; label > 63 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
