@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -146,10 +145,6 @@ func (s *server) apply(cfg *config.Config) error {
 		setLevel(s.opts.Level, cfg.Server.Log.Level)
 	}
 	s.cfg = cfg
-	// Loading a million records leaves as much garbage as data, and the
-	// runtime keeps the pages for reuse: give them back now, once, so
-	// that the process settles near its live size.
-	go debug.FreeOSMemory()
 	return nil
 }
 
