@@ -35,3 +35,7 @@ func BenchmarkResolveCacheHit(b *testing.B) { benchResolve(b, "www.example.com")
 // BenchmarkResolveCNAMEIntoPrivate: a cached public CNAME cut at a linked
 // zone and answered privately (R5).
 func BenchmarkResolveCNAMEIntoPrivate(b *testing.B) { benchResolve(b, "contoso.blob.example") }
+
+// BenchmarkResolveFallback: a name missing from an NxDomainRedirect zone,
+// answered on the public path from the cache (R4).
+func BenchmarkResolveFallback(b *testing.B) { benchResolve(b, "fabrikam.privatelink.fb.example") }

@@ -13,13 +13,13 @@ const bigRRset = 32
 
 // rrsetKey names one RRset being built.
 type rrsetKey struct {
-	n   *node
+	n   *draft
 	typ uint16
 }
 
 // isDuplicate reports whether set, the RRset of rr's type at n, already
 // holds rr by dns.IsDuplicate (names in the data compare without case).
-func (b *builder) isDuplicate(n *node, set []dns.RR, rr dns.RR) bool {
+func (b *builder) isDuplicate(n *draft, set []dns.RR, rr dns.RR) bool {
 	same := func(old dns.RR) bool { return dns.IsDuplicate(old, rr) }
 	if len(set) < bigRRset {
 		return slices.ContainsFunc(set, same)
@@ -41,7 +41,7 @@ func (b *builder) isDuplicate(n *node, set []dns.RR, rr dns.RR) bool {
 }
 
 // indexAdd adds a stored record to the index of its RRset, if it has one.
-func (b *builder) indexAdd(n *node, rr dns.RR) {
+func (b *builder) indexAdd(n *draft, rr dns.RR) {
 	if idx := b.index[rrsetKey{n, rr.Header().Rrtype}]; idx != nil {
 		k := b.foldedData(rr)
 		idx[k] = append(idx[k], rr)
@@ -52,9 +52,7 @@ func (b *builder) indexAdd(n *node, rr dns.RR) {
 // dns.IsDuplicate calls equal have equal folded data (the converse need
 // not hold, so it only picks the records to compare).
 func (b *builder) foldedData(rr dns.RR) string {
-	if b.wire == nil {
-		b.wire = make([]byte, wireSize)
-	}
+	b.scratch()
 	n, err := dns.PackRR(rr, b.wire, 0, nil, false)
 	if err != nil {
 		return "" // not reached: add packed rr already (fitsWire)

@@ -17,66 +17,47 @@ var defaultSOA = dns.SOA{
 	Minttl:  10,
 }
 
-// finish adds the default SOA if needed, the empty non-terminals, and the
-// per-node precomputations that keep lookups allocation-free.
+// finish adds the default SOA if needed and the empty non-terminals, then
+// packs the drafts into the zone's compact layout (compact.go).
 func (b *builder) finish() *Zone {
-	z := b.z
-	apex := z.nodes[z.name]
-	if soa := apex.get(dns.TypeSOA); soa != nil {
-		z.soa = soa[0].(*dns.SOA)
+	apex := b.drafts[b.apex]
+	var soa *dns.SOA
+	if rrs := apex.get(dns.TypeSOA); rrs != nil {
+		soa = rrs[0].(*dns.SOA)
 	} else {
 		s := defaultSOA
-		s.Hdr.Name = z.name
-		z.soa = &s
+		s.Hdr.Name = b.apex
+		soa = &s
 		// The SOA goes first so apex ANY answers lead with it.
-		apex.sets = append([]rrset{{typ: dns.TypeSOA, rrs: []dns.RR{z.soa}}}, apex.sets...)
+		apex.sets = append([]draftSet{{typ: dns.TypeSOA, rrs: []dns.RR{soa}}}, apex.sets...)
 	}
-	z.negSOA = dns.Copy(z.soa).(*dns.SOA)
-	z.negSOA.Hdr.Ttl = min(z.soa.Hdr.Ttl, z.soa.Minttl)
-
-	owners := make([]string, 0, len(z.nodes))
-	for name := range z.nodes {
+	owners := make([]string, 0, len(b.drafts))
+	for name := range b.drafts {
 		owners = append(owners, name)
 	}
 	for _, name := range owners {
-		z.addEmptyNonTerminals(name)
-		n := z.nodes[name]
-		z.rrsets += len(n.sets)
-		n.prepare()
+		b.addEmptyNonTerminals(name)
 	}
+	z := b.compact()
+	z.soa = soa
+	z.negSOA = dns.Copy(soa).(*dns.SOA)
+	z.negSOA.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
 	return z
 }
 
-// addEmptyNonTerminals creates a node for every ancestor of name below the
+// addEmptyNonTerminals creates a draft for every ancestor of name below the
 // apex that has none, so that those names answer NODATA (R3c) and block
-// wildcards, while lookups stay one map access per label.
-func (z *Zone) addEmptyNonTerminals(name string) {
+// wildcards, while lookups stay one table probe per label.
+func (b *builder) addEmptyNonTerminals(name string) {
 	for off, end := nextLabel(name, 0); !end; off, end = nextLabel(name, off) {
 		parent := name[off:]
-		if len(parent) <= len(z.name) {
+		if len(parent) <= len(b.apex) {
 			return
 		}
-		if _, ok := z.nodes[parent]; ok {
+		if _, ok := b.drafts[parent]; ok {
 			return // its own ancestors are handled when it is visited
 		}
-		z.nodes[parent] = &node{}
-	}
-}
-
-// prepare fills the ANY list and the CNAME shortcut.
-func (n *node) prepare() {
-	switch len(n.sets) {
-	case 0:
-	case 1:
-		n.all = n.sets[0].rrs
-	default:
-		for _, s := range n.sets {
-			n.all = append(n.all, s.rrs...)
-		}
-	}
-	if c := n.get(dns.TypeCNAME); c != nil {
-		n.cname = c[0]
-		n.target = canonical(c[0].(*dns.CNAME).Target)
+		b.drafts[parent] = &draft{}
 	}
 }
 

@@ -137,24 +137,26 @@ func checkZone(t *testing.T, z *Zone) {
 	if bad := mixedTTLs(z); bad != "" {
 		t.Fatalf("RRset with mixed TTLs: %s", bad)
 	}
-	for _, n := range z.nodes {
-		for _, s := range n.sets {
-			if len(s.rrs) > 256 {
+	for n := range z.nodes {
+		for _, set := range z.nodeSets(uint32(n)) {
+			rrs := z.records(set)
+			if len(rrs) > 256 {
 				continue // the pairwise check would be the slow part
 			}
-			for i, rr := range s.rrs {
-				for _, other := range s.rrs[:i] {
+			for i, rr := range rrs {
+				for _, other := range rrs[:i] {
 					if dns.IsDuplicate(rr, other) {
 						t.Fatalf("duplicate records in one RRset: %s and %s", other, rr)
 					}
 				}
 			}
 		}
-		if len(n.all) == 0 {
+		all := z.all(uint32(n))
+		if len(all) == 0 {
 			continue
 		}
-		name := n.all[0].Header().Name
-		for _, q := range append(typesOf(n), dns.TypeANY, dns.TypeA) {
+		name := all[0].Header().Name
+		for _, q := range append(typesOf(z, uint32(n)), dns.TypeANY, dns.TypeA) {
 			r := z.Lookup(name, q)
 			if q != dns.TypeA && r.Kind != Answer {
 				t.Fatalf("Lookup(%q, %d) = %v for an existing record", name, q, r.Kind)
@@ -168,10 +170,11 @@ func checkZone(t *testing.T, z *Zone) {
 	}
 }
 
-// typesOf lists the types of the RRsets at n.
-func typesOf(n *node) []uint16 {
-	out := make([]uint16, len(n.sets))
-	for i, s := range n.sets {
+// typesOf lists the types of the RRsets at node n of z.
+func typesOf(z *Zone, n uint32) []uint16 {
+	sets := z.nodeSets(n)
+	out := make([]uint16, len(sets))
+	for i, s := range sets {
 		out[i] = s.typ
 	}
 	return out

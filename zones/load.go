@@ -3,6 +3,7 @@ package zones
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 )
@@ -27,9 +28,9 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 		return nil, Errors{{Msg: fmt.Sprintf("bad zone name %q", origin)}}
 	}
 	b := newBuilder(apex)
+	defer b.release()
 	if file != "" {
-		entries, err := parseFile(apex, file)
-		b.addAll(entries)
+		err := eachRecord(apex, file, b.addOne)
 		if err != nil {
 			b.errs = append(b.errs, err)
 		}
@@ -51,28 +52,57 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 	return z, nil
 }
 
-// builder accumulates records into nodes and collects validation errors
-// and warnings.
+// builder accumulates records into drafts, one per owner name, and
+// collects validation errors and warnings; finish packs the drafts into
+// the compact Zone.
 type builder struct {
-	z       *Zone
+	apex    string
+	drafts  map[string]*draft // canonical owner name → its records, ENTs included
 	errs    Errors
 	warns   []*Error
 	targets []entry                          // stored MX, NS and SRV records, checked once the zone is built
-	wire    []byte                           // scratch space for fitsWire and foldedData
+	wire    []byte                           // scratch space for fitsWire and foldedData (scratch)
+	wireBuf *[wireSize]byte                  // its array, from wirePool
 	index   map[rrsetKey]map[string][]dns.RR // large RRsets by folded data (dedup.go)
 }
 
 func newBuilder(apex string) *builder {
-	return &builder{z: &Zone{name: apex, nodes: map[string]*node{apex: {}}}}
+	return &builder{apex: apex, drafts: map[string]*draft{apex: {}}}
 }
 
 func (b *builder) addAll(entries []entry) {
 	for _, e := range entries {
-		if msg := b.add(e); msg != "" {
-			loc := e.loc
-			loc.Msg = msg
-			b.errs = append(b.errs, &loc)
-		}
+		b.addOne(e)
+	}
+}
+
+// addOne adds the record of e, or records its problem.
+func (b *builder) addOne(e entry) {
+	if msg := b.add(e); msg != "" {
+		loc := e.loc
+		loc.Msg = msg
+		b.errs = append(b.errs, &loc)
+	}
+}
+
+// wirePool holds the builders' scratch space, 64 KiB each: loading a
+// thousand zones should not clear a thousand of them.
+var wirePool = sync.Pool{New: func() any { return new([wireSize]byte) }}
+
+// scratch is the builder's space for packing one record.
+func (b *builder) scratch() []byte {
+	if b.wire == nil {
+		b.wireBuf = wirePool.Get().(*[wireSize]byte)
+		b.wire = b.wireBuf[:]
+	}
+	return b.wire
+}
+
+// release gives the scratch space back once the zone is built.
+func (b *builder) release() {
+	if b.wireBuf != nil {
+		wirePool.Put(b.wireBuf)
+		b.wire, b.wireBuf = nil, nil
 	}
 }
 
@@ -96,22 +126,22 @@ func (b *builder) add(e entry) string {
 		return fmt.Sprintf("%s: %s record %s", name, dns.TypeToString[typ], msg)
 	}
 	b.clampTTL(e)
-	if !under(name, b.z.name) {
-		return fmt.Sprintf("%s: owner is outside zone %s", name, b.z.name)
+	if !under(name, b.apex) {
+		return fmt.Sprintf("%s: owner is outside zone %s", name, b.apex)
 	}
-	atApex := name == b.z.name
+	atApex := name == b.apex
 	switch {
 	case typ == dns.TypeSOA && !atApex:
-		return fmt.Sprintf("%s: SOA record not at the zone apex %s", name, b.z.name)
+		return fmt.Sprintf("%s: SOA record not at the zone apex %s", name, b.apex)
 	case typ == dns.TypeNS && !atApex:
 		return fmt.Sprintf("%s: NS record below the apex (delegations are not supported)", name)
 	case typ == dns.TypeCNAME && atApex:
 		return fmt.Sprintf("%s: CNAME record at the zone apex", name)
 	}
-	n := b.z.nodes[name]
+	n := b.drafts[name]
 	if n == nil {
-		n = &node{}
-		b.z.nodes[name] = n
+		n = &draft{}
+		b.drafts[name] = n
 	}
 	return b.addToNode(n, e)
 }
@@ -119,7 +149,7 @@ func (b *builder) add(e entry) string {
 // addToNode stores the record of e in its RRset, giving it the RRset's TTL
 // and merging duplicates (RFC 2181 §5), and refuses a second SOA and CNAMEs
 // next to other data (RFC 1034 §3.6.2, RFC 2181 §10.1).
-func (b *builder) addToNode(n *node, e entry) string {
+func (b *builder) addToNode(n *draft, e entry) string {
 	rr := e.rr
 	name, typ := rr.Header().Name, rr.Header().Rrtype
 	set := n.get(typ)
@@ -149,15 +179,37 @@ func (b *builder) addToNode(n *node, e entry) string {
 			return ""
 		}
 	}
-	n.sets = append(n.sets, rrset{typ: typ, rrs: []dns.RR{rr}})
+	n.sets = append(n.sets, draftSet{typ: typ, rrs: []dns.RR{rr}})
 	return ""
 }
 
 // typeList names the types held at n, for error messages.
-func typeList(n *node) string {
+func typeList(n *draft) string {
 	names := make([]string, len(n.sets))
 	for i, s := range n.sets {
 		names[i] = dns.TypeToString[s.typ]
 	}
 	return strings.Join(names, ", ")
+}
+
+// draft is one owner name while the zone is built. An empty non-terminal
+// has no sets.
+type draft struct {
+	sets []draftSet // few per name, so a scan beats a map
+}
+
+// draftSet is the records of one type at one name, in configured order.
+type draftSet struct {
+	typ uint16
+	rrs []dns.RR
+}
+
+// get returns the RRset of type t, or nil.
+func (n *draft) get(t uint16) []dns.RR {
+	for i := range n.sets {
+		if n.sets[i].typ == t {
+			return n.sets[i].rrs
+		}
+	}
+	return nil
 }

@@ -12,7 +12,7 @@ const maxKey = 512
 // case, with or without the trailing dot; a name outside the zone is
 // NXDomain. qtype dns.TypeANY returns every RRset at the node as Answer.
 //
-// The cost is one map access per label of qname at most; exact matches and
+// The cost is one table probe per label of qname at most; exact matches and
 // negative answers do not allocate.
 func (z *Zone) Lookup(qname string, qtype uint16) Result {
 	var buf [maxKey]byte
@@ -20,16 +20,16 @@ func (z *Zone) Lookup(qname string, qtype uint16) Result {
 	if !underKey(key, z.name) {
 		return z.nxdomain()
 	}
-	if n := z.nodes[string(key)]; n != nil {
-		return z.answer(n, qtype)
+	if i, ok := z.find(key); ok {
+		return z.answer(i, qtype)
 	}
 	off := closestEncloser(z, key)
 	// Overwrite the label before the closest encloser with "*." to form the
 	// source of synthesis without allocating. off >= 2: qname has at least
 	// one label more than its closest encloser.
 	key[off-2], key[off-1] = '*', '.'
-	w := z.nodes[string(key[off-2:])]
-	if w == nil {
+	w, ok := z.find(key[off-2:])
+	if !ok {
 		return z.nxdomain()
 	}
 	r := z.answer(w, qtype)
@@ -41,18 +41,18 @@ func (z *Zone) Lookup(qname string, qtype uint16) Result {
 }
 
 // answer is R3a–c for an existing node (or an existing wildcard node).
-func (z *Zone) answer(n *node, qtype uint16) Result {
-	if len(n.sets) == 0 {
+func (z *Zone) answer(i uint32, qtype uint16) Result {
+	if z.nodes[i].nsets == 0 {
 		return Result{Kind: NoData, SOA: z.negSOA}
 	}
 	if qtype == dns.TypeANY {
-		return Result{Kind: Answer, Records: n.all}
+		return Result{Kind: Answer, Records: z.all(i)}
 	}
-	if rrs := n.get(qtype); rrs != nil {
+	if rrs := z.get(i, qtype); rrs != nil {
 		return Result{Kind: Answer, Records: rrs}
 	}
-	if n.cname != nil {
-		return Result{Kind: CNAME, Records: n.all, Target: n.target}
+	if cname := z.get(i, dns.TypeCNAME); cname != nil {
+		return Result{Kind: CNAME, Records: cname, Target: z.targets[i]}
 	}
 	return Result{Kind: NoData, SOA: z.negSOA}
 }
@@ -65,7 +65,7 @@ func (z *Zone) nxdomain() Result { return Result{Kind: NXDomain, SOA: z.negSOA} 
 func closestEncloser(z *Zone, key []byte) int {
 	off, end := nextLabel(key, 0)
 	for !end && len(key)-off > len(z.name) {
-		if z.nodes[string(key[off:])] != nil {
+		if _, ok := z.find(key[off:]); ok {
 			return off
 		}
 		off, end = nextLabel(key, off)

@@ -24,13 +24,21 @@ type entry struct {
 // folder. dns.ZoneParser stops at the first syntax error, so a file yields at
 // most one syntax error (plus the records parsed before it).
 func parseFile(origin, file string) ([]entry, *Error) {
+	var out []entry
+	err := eachRecord(origin, file, func(e entry) { out = append(out, e) })
+	return out, err
+}
+
+// eachRecord is parseFile handing each record to fn as it is parsed, so
+// that a large file is never held as a list of entries.
+func eachRecord(origin, file string, fn func(entry)) *Error {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return nil, &Error{File: file, Msg: err.Error()}
+		return &Error{File: file, Msg: err.Error()}
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		return nil, &Error{File: file, Msg: fmt.Sprintf("open zone file: %v", unwrapPath(err))}
+		return &Error{File: file, Msg: fmt.Sprintf("open zone file: %v", unwrapPath(err))}
 	}
 	defer f.Close()
 
@@ -42,10 +50,9 @@ func parseFile(origin, file string) ([]entry, *Error) {
 	display := displayPath(file, abs)
 	zp.SetIncludeFS(includeFS{t: t, display: display})
 
-	var out []entry
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		cur := t.cur
-		out = append(out, entry{rr: rr, loc: Error{File: cur.name, Line: cur.recordLine()}})
+		fn(entry{rr: rr, loc: Error{File: cur.name, Line: cur.recordLine()}})
 	}
 	if err := zp.Err(); err != nil {
 		e := &Error{File: file}
@@ -62,9 +69,9 @@ func parseFile(origin, file string) ([]entry, *Error) {
 		if errors.As(err, &pe) { // a missing $INCLUDE: say so in the user's terms
 			e.Msg = fmt.Sprintf("$INCLUDE: open %s: %v", display(pe.Path), pe.Err)
 		}
-		return out, e
+		return e
 	}
-	return out, nil
+	return nil
 }
 
 // displayPath returns a function that shows an included file's absolute path

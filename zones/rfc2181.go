@@ -47,9 +47,7 @@ const wireSize = 255 + 10 + 65535
 // in their data, the bulk of a private zone, skip the unpacking and have
 // only their owner measured.
 func (b *builder) fitsWire(rr dns.RR) string {
-	if b.wire == nil {
-		b.wire = make([]byte, wireSize)
-	}
+	b.scratch()
 	n, err := dns.PackRR(rr, b.wire, 0, nil, false)
 	if err == nil {
 		switch rr.Header().Rrtype {

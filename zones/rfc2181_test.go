@@ -220,11 +220,12 @@ func TestCleanZoneHasNoWarnings(t *testing.T) {
 // mixedTTLs returns a description of the first RRset of z whose records
 // differ in TTL, or "".
 func mixedTTLs(z *Zone) string {
-	for name, n := range z.nodes {
-		for _, s := range n.sets {
-			for _, rr := range s.rrs {
-				if rr.Header().Ttl != s.rrs[0].Header().Ttl {
-					return name + " " + dns.TypeToString[s.typ] + ": " + strings.Join(rrStrings(s.rrs), " | ")
+	for n := range z.nodes {
+		for _, s := range z.nodeSets(uint32(n)) {
+			rrs := z.records(s)
+			for _, rr := range rrs {
+				if rr.Header().Ttl != rrs[0].Header().Ttl {
+					return z.owner(uint32(n)) + " " + dns.TypeToString[s.typ] + ": " + strings.Join(rrStrings(rrs), " | ")
 				}
 			}
 		}

@@ -34,6 +34,7 @@ func Transferred(origin string, rrs []dns.RR) (z *Zone, cuts []string, err error
 	}
 	cuts = topmost(cuts)
 	b := newBuilder(apex)
+	defer b.release()
 	hasSOA := false
 	for _, rr := range rrs {
 		if delegated(cuts, rr.Header().Name) {
@@ -102,27 +103,17 @@ func (z *Zone) Delegated(qname string) (cut string, ok bool) {
 // records in loaded order):
 // what an AXFR sends. The records are the zone's own: do not modify.
 func (z *Zone) Records() []dns.RR {
-	owners := make([]string, 0, len(z.nodes))
-	n := 1
-	for name, nd := range z.nodes {
-		if len(nd.all) > 0 {
-			owners = append(owners, name)
-			n += len(nd.all)
+	owners := make([]uint32, 0, len(z.nodes))
+	for i := range z.nodes {
+		if i > 0 && z.nodes[i].nsets > 0 {
+			owners = append(owners, uint32(i))
 		}
 	}
-	slices.SortFunc(owners, func(a, b string) int {
-		switch z.name {
-		case a:
-			return -1
-		case b:
-			return 1
-		}
-		return cmp.Compare(a, b)
-	})
-	out := make([]dns.RR, 0, n)
+	slices.SortFunc(owners, func(a, b uint32) int { return cmp.Compare(z.owner(a), z.owner(b)) })
+	out := make([]dns.RR, 0, len(z.rrs))
 	out = append(out, z.soa)
-	for _, name := range owners {
-		for _, rr := range z.nodes[name].all {
+	for _, i := range append([]uint32{0}, owners...) {
+		for _, rr := range z.all(i) {
 			if rr.Header().Rrtype != dns.TypeSOA {
 				out = append(out, rr)
 			}
@@ -133,24 +124,18 @@ func (z *Zone) Records() []dns.RR {
 
 // WithSerial returns a copy of the zone whose SOA carries serial, sharing
 // every other record with z: how a served serial (R12) that differs from
-// the file's is put in place.
+// the file's is put in place. The copy has its own list of records (one
+// interface value each), not its own records.
 func (z *Zone) WithSerial(serial uint32) *Zone {
 	soa := dns.Copy(z.soa).(*dns.SOA)
 	soa.Serial = serial
 	c := *z
-	c.nodes = make(map[string]*node, len(z.nodes))
-	for name, n := range z.nodes {
-		c.nodes[name] = n
-	}
-	old := z.nodes[z.name]
-	apex := &node{sets: slices.Clone(old.sets)}
-	for i := range apex.sets {
-		if apex.sets[i].typ == dns.TypeSOA {
-			apex.sets[i].rrs = []dns.RR{soa}
+	c.rrs = slices.Clone(z.rrs)
+	for _, s := range z.nodeSets(0) {
+		if s.typ == dns.TypeSOA {
+			c.rrs[s.off] = soa
 		}
 	}
-	apex.prepare()
-	c.nodes[z.name] = apex
 	c.soa = soa
 	c.negSOA = dns.Copy(soa).(*dns.SOA)
 	c.negSOA.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)

@@ -52,36 +52,77 @@ type Result struct {
 
 // Zone is one loaded private zone. It is immutable after Load and safe for
 // concurrent lookups without locks.
+//
+// It is laid out for zones of millions of records: a few slices per zone
+// instead of a map entry, a node and a slice per name. Owner names are
+// substrings of one string, every record's header names its owner with
+// such a substring, A and AAAA records sit in one array per type with
+// their addresses in one byte slice (compact.go), and an open-addressing
+// table of 32-bit slots finds a name's node (index.go).
 type Zone struct {
-	name   string           // lower-case FQDN apex
-	nodes  map[string]*node // canonical owner name → node, ENTs included
-	soa    *dns.SOA         // as configured, or the default
-	negSOA *dns.SOA         // soa with the negative TTL, for NoData/NXDomain
-	rrsets int
+	name    string            // lower-case FQDN apex
+	names   string            // every owner name, back to back
+	nodes   []node            // one per owner name, ENTs included; nodes[0] is the apex
+	sets    []rrset           // every RRset, each node's in a row
+	rrs     []dns.RR          // every record, each RRset's and each node's in a row
+	index   index             // owner name → node
+	targets map[uint32]string // CNAME node → its target, lower-case FQDN
+	soa     *dns.SOA          // as configured, or the default
+	negSOA  *dns.SOA          // soa with the negative TTL, for NoData/NXDomain
 	// warnings are the repairs and oddities Load accepted (rfc2181.go).
 	warnings []*Error
 	cuts     []string // delegations dropped by Transferred, lower-case FQDNs
 }
 
-// node is one owner name. An empty non-terminal has no sets.
+// node is one owner name: its name in Zone.names and its RRsets in
+// Zone.sets. An empty non-terminal has no sets.
 type node struct {
-	sets   []rrset  // few per name, so a scan beats a map
-	all    []dns.RR // every record at the node, for qtype ANY
-	cname  dns.RR   // the CNAME, if the node holds one
-	target string   // its target, lower-case FQDN
+	name    uint32 // offset in Zone.names
+	nameLen uint16
+	nsets   uint16
+	set     uint32 // the first RRset in Zone.sets
 }
 
-// rrset is the records of one type at one name, in configured order.
+// rrset is the records of one type at one name, in configured order:
+// Zone.rrs[off : off+n].
 type rrset struct {
 	typ uint16
-	rrs []dns.RR
+	n   uint32
+	off uint32
 }
 
-// get returns the RRset of type t, or nil.
-func (n *node) get(t uint16) []dns.RR {
-	for i := range n.sets {
-		if n.sets[i].typ == t {
-			return n.sets[i].rrs
+// owner is the canonical name of node i.
+func (z *Zone) owner(i uint32) string {
+	n := &z.nodes[i]
+	return z.names[n.name : n.name+uint32(n.nameLen)]
+}
+
+// nodeSets is the RRsets of node i.
+func (z *Zone) nodeSets(i uint32) []rrset {
+	n := &z.nodes[i]
+	return z.sets[n.set : n.set+uint32(n.nsets)]
+}
+
+// records is set's records, capped so that an append by a caller copies.
+func (z *Zone) records(set rrset) []dns.RR {
+	return z.rrs[set.off : set.off+set.n : set.off+set.n]
+}
+
+// all is every record at node i, for qtype ANY: its RRsets are in a row.
+func (z *Zone) all(i uint32) []dns.RR {
+	sets := z.nodeSets(i)
+	if len(sets) == 0 {
+		return nil
+	}
+	first, last := sets[0], sets[len(sets)-1]
+	return z.rrs[first.off : last.off+last.n : last.off+last.n]
+}
+
+// get returns the RRset of type t at node i, or nil.
+func (z *Zone) get(i uint32, t uint16) []dns.RR {
+	for _, s := range z.nodeSets(i) {
+		if s.typ == t {
+			return z.records(s)
 		}
 	}
 	return nil
@@ -100,7 +141,7 @@ func (z *Zone) SOA() *dns.SOA { return z.soa }
 func (z *Zone) Warnings() []*Error { return z.warnings }
 
 // Len is the number of RRsets, the unit Azure's per-zone limit counts.
-func (z *Zone) Len() int { return z.rrsets }
+func (z *Zone) Len() int { return len(z.sets) }
 
 // Contains reports whether name is at or under the apex, case-insensitively
 // and on label boundaries ("xexample.com." is not under "example.com.").
@@ -152,6 +193,14 @@ func isEscapedDot[T string | []byte](name T, i int) bool {
 // with escapes in a zone file matches the same name asked by a client.
 // A name that does not pack is only lower-cased.
 func canonical(name string) string {
+	if isPlain(name) {
+		return name
+	}
+	return canonicalSlow(name)
+}
+
+// canonicalSlow is canonical by packing and unpacking name.
+func canonicalSlow(name string) string {
 	var buf [256]byte
 	fq := dns.Fqdn(name)
 	n, err := dns.PackDomainName(fq, buf[:], 0, nil, false)
@@ -163,4 +212,30 @@ func canonical(name string) string {
 		return dns.CanonicalName(name)
 	}
 	return dns.CanonicalName(wire)
+}
+
+// isPlain reports whether name is already canonical: a lower-case FQDN of
+// letters, digits, '-' and '_' in labels of 1 to 63 octets, the spelling of
+// almost every name in a zone file, which canonical then need not copy.
+func isPlain(name string) bool {
+	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
+		return false
+	}
+	label := 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+			if label++; label > 63 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }

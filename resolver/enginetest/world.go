@@ -175,24 +175,30 @@ func OneNetwork(t resolvertest.TB, def resolver.Exchanger, links ...resolver.Lin
 }
 
 // Bench is the benchmarks' Engine: privatelink.blob.example linked
-// (contoso has an A record) to one network, 127.0.0.0/8, and everything
-// else answered by an in-process public resolver behind a cache
+// (contoso has an A record) to one network, 127.0.0.0/8, privatelink.fb.example
+// linked with NxDomainRedirect (fabrikam is missing there and public), and
+// everything else answered by an in-process public resolver behind a cache
 // (www.example.com, and contoso.blob.example, a CNAME into the zone).
 func Bench(t resolvertest.TB) *resolver.Engine {
 	t.Helper()
 	pub := resolvertest.MustPublic(
 		"www.example.com. 300 IN A 93.184.215.14",
 		"contoso.blob.example. 300 IN CNAME contoso.privatelink.blob.example.",
+		"fabrikam.privatelink.fb.example. 300 IN A 198.51.100.1",
 	)
 	c, err := cache.New(cache.Options{MaxEntries: 1000})
 	if err != nil {
 		t.Fatalf("cache: %v", err)
 	}
 	z := resolvertest.Zone(t, "privatelink.blob.example", "contoso 10 IN A 10.0.0.1")
+	fb := resolvertest.Zone(t, "privatelink.fb.example", "only 10 IN A 10.0.0.2")
 	return resolver.NewEngine(resolver.EngineOptions{View: mustView(t, resolver.ViewOptions{
 		Networks: []resolver.Network{{Name: "n", Prefixes: resolvertest.Prefixes(t, "127.0.0.0/8")}},
-		Links:    []resolver.Link{{Name: "l", Network: "n", Zone: z}},
-		Default:  c.Wrap("upstreams", pub),
-		Explain:  true,
+		Links: []resolver.Link{
+			{Name: "l", Network: "n", Zone: z},
+			{Name: "fb", Network: "n", Zone: fb, Policy: resolver.PolicyNxDomainRedirect},
+		},
+		Default: c.Wrap("upstreams", pub),
+		Explain: true,
 	})})
 }
