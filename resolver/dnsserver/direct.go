@@ -78,19 +78,23 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 	if a != nil {
 		keys = a.Keys
 	}
-	rcode := -1 // of the first reply written
-	counted := func(b []byte) error {
-		if rcode < 0 && len(b) >= 4 {
-			rcode = int(b[3] & 0xF)
-		}
-		return send(b)
-	}
-	w := xfr.NewWriter(req, raw, local, remote, keys, counted)
-	src := xfr.Source(w)
 	proto := "udp"
 	if _, tcp := remote.(*net.TCPAddr); tcp {
 		proto = "tcp"
 	}
+	var src netip.Addr
+	counted := false
+	// The first reply is counted and logged before it is sent, as Answer's
+	// are: a client that has its reply finds it in the metrics and logs.
+	first := func(b []byte) error {
+		if !counted && len(b) >= 4 {
+			counted = true
+			h.observeDirect(req, src, proto, int(b[3]&0xF), time.Since(start))
+		}
+		return send(b)
+	}
+	w := xfr.NewWriter(req, raw, local, remote, keys, first)
+	src = xfr.Source(w)
 	var z *AuthZone
 	if a != nil && len(req.Question) == 1 {
 		z = a.Zones[strings.ToLower(req.Question[0].Name)]
@@ -122,10 +126,12 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 	if err != nil {
 		h.log.Debug("writing a transfer reply failed", "client", src, "question", questionString(req), "err", err)
 	}
-	if rcode < 0 {
-		return true // nothing written: the client went away
-	}
-	d, network := time.Since(start), h.networkName(src)
+	return true
+}
+
+// observeDirect counts and logs a reply of Direct.
+func (h *Handler) observeDirect(req *dns.Msg, src netip.Addr, proto string, rcode int, d time.Duration) {
+	network := h.networkName(src)
 	name, qtype := "", uint16(0)
 	if len(req.Question) == 1 {
 		name, qtype = req.Question[0].Name, req.Question[0].Qtype
@@ -136,7 +142,6 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 	if set := h.set.Load(); set.QueryLog && rand.Float64() < set.QuerySampling {
 		h.logLine(src, proto, network, name, qtype, rcode, "transfer", "", "", d)
 	}
-	return true
 }
 
 // notify answers a NOTIFY (R12): FORMERR without exactly one question,
