@@ -106,6 +106,14 @@ func secondarySources(out io.Writer, cfg *config.Config) []resolver.ZoneSource {
 			fmt.Fprintf(out, "%sthe copy in %s is unusable (%v); its names are SERVFAIL in this explain\n", where, cfg.Server.DataDir, err)
 			continue
 		}
+		expire := time.Duration(data.SOA().Expire) * time.Second
+		if !time.Now().Before(c.Checked.Add(expire)) {
+			// As the server does (R12): no primary confirmed the copy for
+			// its SOA expire, so the zone answers SERVFAIL.
+			fmt.Fprintf(out, "%sexpired: the copy in %s (serial %d) was last confirmed by a primary %s, more than its SOA expire (%s) ago; its names are SERVFAIL\n",
+				where, cfg.Server.DataDir, c.Serial, c.Checked.UTC().Format(time.RFC3339), expire)
+			continue
+		}
 		fmt.Fprintf(out, "%sdata from the copy in %s: serial %d, last confirmed by a primary %s\n", where, cfg.Server.DataDir, c.Serial, c.Checked.UTC().Format(time.RFC3339))
 		sources[i] = fixedZone{data}
 	}

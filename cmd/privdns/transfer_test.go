@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/resolvertest"
+	"github.com/privdns/privdns/zones/datadir"
 )
 
 // The key of the transfer tests, base64 of 32 octets.
@@ -394,5 +395,39 @@ func TestTheServedSerialSurvivesARestart(t *testing.T) {
 	srv = serveText(t, dir, text)
 	if got := serial(srv); got != 12 {
 		t.Errorf("restarted after an edit made while down: serial %d, want 12", got)
+	}
+}
+
+// explain answers a secondary zone as the server would: from a copy in
+// dataDir confirmed within its SOA expire, and SERVFAIL from one older.
+func TestExplainTellsAnExpiredCopyFromAFreshOne(t *testing.T) {
+	for _, c := range []struct {
+		age       time.Duration
+		want, not string
+	}{
+		{time.Minute, "final: NOERROR", "expired"},
+		{time.Hour, "expired: the copy in", "final: NOERROR"},
+	} {
+		dir := t.TempDir()
+		store, err := datadir.Open(filepath.Join(dir, "data"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rrs []dns.RR
+		for _, r := range []string{"corp.example. 60 IN SOA ns.corp.example. h.corp.example. 7 60 60 600 60", "corp.example. 60 IN NS ns.corp.example.", "www.corp.example. 60 IN A 10.0.0.1"} {
+			rr, _ := dns.NewRR(r)
+			rrs = append(rrs, rr)
+		}
+		if err := store.SaveZone("corp.example.", datadir.ZoneCopy{Zone: "corp.example.", Serial: 7, Records: rrs, Checked: time.Now().Add(-c.age)}); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, "privdns.yaml")
+		if err := os.WriteFile(file, []byte(fmt.Sprintf(secondaryConfig, "127.0.0.1:0", "data", xfrSecret, "127.0.0.1:9")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, _ := run(t, "explain", "--config", file, "--from", "127.0.0.3", "www.corp.example")
+		if !strings.Contains(out, c.want) || strings.Contains(out, c.not) {
+			t.Errorf("a copy confirmed %v ago (SOA expire 600 s): want %q and no %q in\n%s%s", c.age, c.want, c.not, out, errOut)
+		}
 	}
 }

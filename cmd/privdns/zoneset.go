@@ -242,7 +242,7 @@ func (t *zoneTxn) follow(z *config.Zone) (*followed, error) {
 	}
 	name := z.Name
 	opts := secondary.Options{Zone: name, Primaries: z.Primaries, Key: key, Store: t.store,
-		Logger: t.zs.log.With("zone", strings.TrimSuffix(name, ".")), Registerer: t.zs.reg,
+		Logger: t.zs.log, Registerer: t.zs.reg, // it names its zone in every line
 		OnChange: func(data *zones.Zone) { t.zs.secondaryChanged(name, data) }}
 	if z.Transfer != nil {
 		opts.History = t.zs.hist[name]
