@@ -2,6 +2,7 @@ package registration
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/miekg/dns"
 )
@@ -74,21 +75,40 @@ func (r *Registry) checkZone(msg *dns.Msg) Result {
 }
 
 // rdlen is the length of rr's data on the wire, which RFC 2136 constrains
-// for classes ANY and NONE; false when rr does not pack. The caller holds
-// mu (r.wire).
+// for classes ANY and NONE; false when rr has data that does not pack.
+// The caller holds mu (r.wire).
 func (r *Registry) rdlen(rr dns.RR) (int, bool) {
 	if rr == nil {
 		return 0, false
+	}
+	if isEmpty(rr) {
+		return 0, true
 	}
 	n, err := dns.PackRR(rr, r.wire, 0, nil, false)
 	if err != nil {
 		return 0, false
 	}
-	_, off, err := dns.UnpackRR(r.wire[:n], 0)
-	if err != nil || off != n {
-		return 0, false
+	if _, off, err := dns.UnpackRR(r.wire[:n], 0); err != nil || off != n {
+		return 0, false // a name over 255 octets, say
 	}
-	return int(r.wire[ownerLen(r.wire[:n])+8])<<8 | int(r.wire[ownerLen(r.wire[:n])+9]), true
+	at := ownerLen(r.wire[:n]) + 8
+	return int(r.wire[at])<<8 | int(r.wire[at+1]), true
+}
+
+// isEmpty reports whether rr is what miekg/dns unpacks from a record
+// without data (RDLENGTH 0): the zero value of its type. Some of those
+// (an SOA, an MX) do not pack again, so their length is not measured.
+func isEmpty(rr dns.RR) bool {
+	h := rr.Header()
+	if h.Rdlength != 0 {
+		return false
+	}
+	var empty dns.RR = &dns.RFC3597{}
+	if newRR, ok := dns.TypeToRR[h.Rrtype]; ok {
+		empty = newRR()
+	}
+	*empty.Header() = *h
+	return reflect.DeepEqual(rr, empty)
 }
 
 // ownerLen is the length of the uncompressed owner name at the start of wire.
