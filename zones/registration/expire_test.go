@@ -93,7 +93,7 @@ func TestRunExpiresWithItsTimer(t *testing.T) {
 		t.Fatalf("Run waits %v with nothing to expire, want %v", d, maxWait)
 	}
 	w.update(vm1, dns.RcodeSuccess, "up vm 0 IN A 10.1.0.4") // wakes Run
-	if d := <-waits; d != time.Minute {                       // maxWait bounds the hour
+	if d := <-waits; d != time.Minute {                      // maxWait bounds the hour
 		t.Fatalf("Run waits %v, want %v", d, time.Minute)
 	}
 	w.clock.Add(59*time.Minute + 30*time.Second)
