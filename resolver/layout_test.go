@@ -64,6 +64,9 @@ func TestPackagesImportOneWay(t *testing.T) {
 		"cache":        own("resolver", "resolver/upstream"),
 		"upstream":     own("resolver", "resolver/cache"),
 		"../zones":     append(own("resolver", "config"), "github.com/spf13/viper"),
+		// Registration is pure logic: no sockets, no serving side, no secondaries.
+		"../zones/registration": append(own("resolver", "resolver/dnsserver", "resolver/listen", "config", "zones/secondary"),
+			"github.com/spf13/viper", "net", "net/http", "github.com/prometheus/client_golang/prometheus"),
 	}
 	for dir, bad := range forbidden {
 		got := imports(t, dir)

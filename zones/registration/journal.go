@@ -75,13 +75,13 @@ func encodeName(name string, e *entry) nameState {
 		ns.Addr = e.owner.addr.String()
 	}
 	ns.Since, ns.Renewed = e.since.UTC(), e.renewed.UTC()
-	buf := make([]byte, 65535+512)
 	for _, rr := range e.rrs {
+		buf := make([]byte, dns.Len(rr))
 		n, err := dns.PackRR(rr, buf, 0, nil, false)
 		if err != nil {
 			continue // not reached: records were packed when the update came
 		}
-		ns.RRs = append(ns.RRs, slices.Clone(buf[:n]))
+		ns.RRs = append(ns.RRs, buf[:n])
 	}
 	return ns
 }

@@ -288,7 +288,7 @@ func (r *Registry) Reload(manual *zones.Zone, s Settings) (warning string, err e
 	r.dropManual(next.names, manual)
 	changed := len(gone) > 0 || next.digest != prev.digest
 	next.serial = servedSerial(true, prev.serial, manual.SOA().Serial, changed)
-	if next.serial == prev.serial+1 && digest(manual, 0) != digest(prev.manual, 0) {
+	if !xfr.SerialLess(prev.serial, manual.SOA().Serial) && digest(manual, 0) != digest(prev.manual, 0) {
 		warning = fmt.Sprintf("zone %s changed but its serial %d is not above the served serial %d: serving it with serial %d (raise the serial in the file)",
 			r.apex, manual.SOA().Serial, prev.serial, next.serial)
 	}
