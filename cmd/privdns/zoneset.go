@@ -399,15 +399,8 @@ func (t *zoneTxn) commit() {
 		}
 	}
 	for name, r := range t.newRegs {
-		ctx, cancel := context.WithCancel(zs.ctx)
-		r.cancel = cancel
+		r.cancel = zs.goRun(r.reg.Run, r.done)
 		zs.regs[name] = r
-		zs.wg.Add(1)
-		go func() {
-			defer zs.wg.Done()
-			defer close(r.done)
-			r.reg.Run(ctx)
-		}()
 	}
 	for name, r := range zs.regs {
 		zs.regGauge.WithLabelValues(name).Set(float64(r.reg.Registrations()))
@@ -421,15 +414,8 @@ func (t *zoneTxn) commit() {
 		}
 	}
 	for name, f := range t.start {
-		ctx, cancel := context.WithCancel(zs.ctx)
-		f.cancel = cancel
+		f.cancel = zs.goRun(f.sec.Run, f.done)
 		zs.secs[name] = f
-		zs.wg.Add(1)
-		go func() {
-			defer zs.wg.Done()
-			defer close(f.done)
-			f.sec.Run(ctx)
-		}()
 	}
 	for name := range zs.served {
 		if t.served[name] == nil {
@@ -474,6 +460,19 @@ func (t *zoneTxn) commit() {
 	for _, name := range t.notify {
 		zs.sendNotify(name, t.served[name])
 	}
+}
+
+// goRun runs run in a goroutine of its own until the returned cancel is
+// called or the set closes; done is closed when run has returned.
+func (zs *zoneSet) goRun(run func(context.Context), done chan struct{}) context.CancelFunc {
+	ctx, cancel := context.WithCancel(zs.ctx)
+	zs.wg.Add(1)
+	go func() {
+		defer zs.wg.Done()
+		defer close(done)
+		run(ctx)
+	}()
+	return cancel
 }
 
 // secondaryChanged is told by a secondary that its data changed: what was
