@@ -10,6 +10,8 @@ import (
 	"github.com/privdns/privdns/resolver"
 	"github.com/privdns/privdns/resolver/resolvertest"
 	"github.com/privdns/privdns/resolver/wire"
+	"github.com/privdns/privdns/zones/registration"
+	"github.com/privdns/privdns/zones/xfr"
 )
 
 // publicExchanger answers from a Public in process: no sockets, so the
@@ -53,9 +55,14 @@ func serveBytes(h *Handler, pkt []byte) [][]byte {
 	if err := m.Unpack(pkt); err != nil {
 		return nil // the listener answers FORMERR itself
 	}
-	w := &recorder{remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 5300}}
-	h.ServeDNS(w, m)
 	var out [][]byte
+	remote := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 5300}
+	send := func(b []byte) error { out = append(out, append([]byte(nil), b...)); return nil }
+	if h.Direct(m, pkt, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}, remote, send) {
+		return out
+	}
+	w := &recorder{remote: remote}
+	h.ServeDNS(w, m)
 	for _, resp := range w.msgs {
 		b, err := resp.Pack()
 		if err != nil {
@@ -82,6 +89,34 @@ func FuzzServe(f *testing.F) {
 		f.Fatal(err)
 	}
 	h := New(Options{Engine: resolver.NewEngine(resolver.EngineOptions{View: view}), Settings: Settings{Identity: "fuzz"}})
+	// Transfers, NOTIFY and UPDATE go through Direct: a zone with a
+	// transfer block and registrations (memory only) for them to reach.
+	corp := resolvertest.Zone(f, "corp.example", "@ 60 IN SOA ns h 1 60 60 600 60", "@ 60 IN NS ns", "ns 60 IN A 10.0.0.53", "m 60 IN A 10.0.0.9")
+	reg, err := registration.New(registration.Options{Manual: corp})
+	if err != nil {
+		f.Fatal(err)
+	}
+	key, err := xfr.NewKey("k.", "hmac-sha256", "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=")
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := map[string]bool{"n": true}
+	h.SetAuthority(&Authority{Keys: xfr.NewKeyring(key), Zones: map[string]*AuthZone{"corp.example.": {
+		Source: reg, Registry: reg, Linked: n, Registering: n, Keys: map[string]bool{"k.": true},
+		Transfer: &xfr.Outbound{Allow: resolvertest.Prefixes(f, "127.0.0.0/8")},
+	}}})
+	upd := new(dns.Msg)
+	upd.SetUpdate("corp.example.")
+	a, _ := dns.NewRR("vm.corp.example. 60 IN A 127.0.0.9")
+	upd.Insert([]dns.RR{a})
+	axfr := new(dns.Msg)
+	axfr.SetAxfr("corp.example.")
+	notify := new(dns.Msg)
+	notify.SetNotify("corp.example.")
+	for _, m := range []*dns.Msg{upd, axfr, notify, resolvertest.Query("corp.example", dns.TypeSOA)} {
+		b, _ := m.Pack()
+		f.Add(b)
+	}
 	for _, m := range []*dns.Msg{
 		resolvertest.Query("a.blob.example", dns.TypeA), resolvertest.Query("b.blob.example", dns.TypeA),
 		resolvertest.Query("x.w.privatelink.blob.example", dns.TypeTXT), resolvertest.Query("c.privatelink.blob.example", dns.TypeANY),
