@@ -67,31 +67,12 @@ func rcode(code int) dns.HandlerFunc {
 // silent never replies, so the client times out.
 func silent(dns.ResponseWriter, *dns.Msg) {}
 
-// rawUDP is a UDP server controlled byte by byte: respond gets every query
-// with the socket and sender, and writes whatever packets it likes.
+// rawUDP is a UDP server controlled byte by byte (resolvertest.RawUDP):
+// respond gets every query with the socket and sender, and writes
+// whatever packets it likes.
 func rawUDP(t testing.TB, respond func(pc net.PacketConn, from net.Addr, q *dns.Msg)) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := new(dns.Msg)
-			if q.Unpack(buf[:n]) == nil {
-				respond(pc, from, q)
-			}
-		}
-	}()
-	t.Cleanup(func() { pc.Close(); <-done })
-	return pc.LocalAddr().String()
+	return resolvertest.StartRawUDP(t, respond).Addr
 }
 
 // send packs m and writes it to addr from pc, failing the test on error.
