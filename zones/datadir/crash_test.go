@@ -1,15 +1,15 @@
 package datadir
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/privdns/privdns/zones/datadir/crashtest"
 )
 
 // These tests kill a child process (this test binary, re-executed) with
@@ -101,47 +101,19 @@ func check(err error) {
 }
 
 // runChild starts a child and kills it once it has acknowledged acks
-// writes (0: as soon as it is ready; -1: only when it says "torn"). It returns the last acknowledged number (-1
-// when none) and whether the child stopped mid-frame.
+// writes (0: as soon as it is ready; -1: only when it says "torn"). It
+// returns the last acknowledged number (-1 when none) and whether the
+// child stopped mid-frame.
 func runChild(t *testing.T, kind, dir string, acks int, tear string) (last int, torn bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDatadirChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+kind, dirEnv+"="+dir)
+	env := []string{childEnv + "=" + kind, dirEnv + "=" + dir}
 	if tear != "" {
-		cmd.Env = append(cmd.Env, tearEnv+"="+tear)
+		env = append(env, tearEnv+"="+tear)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() }) // a safety net, not a wait
-	defer timer.Stop()
-	last = -1
-	sc := bufio.NewScanner(out)
-	seen := 0
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "ready "):
-			if acks == 0 {
-				cmd.Process.Kill()
-			}
-		case strings.HasPrefix(line, "ack "):
-			last, _ = strconv.Atoi(strings.TrimPrefix(line, "ack "))
-			if seen++; seen == acks {
-				cmd.Process.Kill()
-			}
-		case line == "torn":
-			torn = true
-			cmd.Process.Kill()
-		case strings.HasPrefix(line, "error "):
-			t.Fatalf("child: %s", line)
-		}
-	}
-	cmd.Wait()
+	last = crashtest.Run(t, "TestDatadirChild", env, acks, func(line string) bool {
+		torn = torn || line == "torn"
+		return line == "torn"
+	})
 	return last, torn
 }
 

@@ -1,20 +1,17 @@
 package registration
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/zones/datadir"
+	"github.com/privdns/privdns/zones/datadir/crashtest"
 )
 
 // The crash test kills a child process (this test binary, re-executed)
@@ -88,37 +85,7 @@ func openCrashRegistry(t testing.TB, dir string) (*Registry, error) {
 // acknowledged, -1 for none.
 func runCrashChild(t *testing.T, dir string, acks int) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRegistrationChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() }) // a safety net, not a wait
-	defer timer.Stop()
-	last, seen := -1, 0
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "ready "):
-			if acks == 0 {
-				cmd.Process.Kill()
-			}
-		case strings.HasPrefix(line, "ack "):
-			last, _ = strconv.Atoi(strings.TrimPrefix(line, "ack "))
-			if seen++; seen == acks {
-				cmd.Process.Kill()
-			}
-		case strings.HasPrefix(line, "error"):
-			t.Fatalf("child: %s", line)
-		}
-	}
-	cmd.Wait()
-	return last
+	return crashtest.Run(t, "TestRegistrationChild", []string{childEnv + "=" + dir}, acks, nil)
 }
 
 func TestEveryAcknowledgedUpdateSurvivesKills(t *testing.T) {
