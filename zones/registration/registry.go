@@ -59,7 +59,7 @@ type Options struct {
 // Registry is the registrations of one zone. Its methods are safe for
 // concurrent use.
 type Registry struct {
-	apex         string
+	checker      // apex; wire is guarded by mu
 	journal      *datadir.Journal
 	now          func() time.Time
 	after        func(time.Duration) <-chan time.Time
@@ -75,7 +75,6 @@ type Registry struct {
 	ttl      uint32          // set.TTL in seconds
 	keys     map[string]bool // set.Keys, canonical
 	appended int             // journal records since the last compaction
-	wire     []byte          // scratch for rdata lengths
 }
 
 // ErrNoManual is returned by New without a manual zone.
@@ -90,9 +89,9 @@ func New(opts Options) (*Registry, error) {
 		return nil, ErrNoManual
 	}
 	r := &Registry{
-		apex: opts.Manual.Name(), journal: opts.Journal, now: opts.Now, after: opts.After,
+		checker: newChecker(opts.Manual.Name()), journal: opts.Journal, now: opts.Now, after: opts.After,
 		log: opts.Logger, onChange: opts.OnChange, compactEvery: opts.CompactEvery,
-		wire: make([]byte, 65535+512), wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1),
 	}
 	if r.now == nil {
 		r.now = time.Now

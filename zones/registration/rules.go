@@ -42,11 +42,10 @@ func (r *Registry) allowed(st *state, ops []op, who Principal) Result {
 // the apex, not a wildcard, not held by the manual data, and free or
 // registered by who.
 func (r *Registry) allowedName(st *state, name string, who Principal) Result {
+	if res := r.belowApex(name); res.Rcode != dns.RcodeSuccess {
+		return res
+	}
 	switch {
-	case name == r.apex:
-		return fail(dns.RcodeRefused, "%s is the zone apex", name)
-	case strings.HasPrefix(name, "*."):
-		return fail(dns.RcodeRefused, "%s is a wildcard", name)
 	case holds(st.manual, name):
 		return fail(dns.RcodeRefused, "%s is held by the zone's own records", name)
 	}
@@ -98,4 +97,16 @@ func keyOp(o op) Result {
 		return fail(dns.RcodeRefused, "PTR records are not registered: privdns answers the reverse names of registered addresses itself")
 	}
 	return fail(dns.RcodeRefused, "a signed update may add and delete only A, AAAA, TXT and DHCID records, not %s", dns.Type(o.typ))
+}
+
+// belowApex refuses the apex and wildcards: registered names are strictly
+// below the apex and name one host.
+func (c *checker) belowApex(name string) Result {
+	switch {
+	case name == c.apex:
+		return fail(dns.RcodeRefused, "%s is the zone apex", name)
+	case strings.HasPrefix(name, "*."):
+		return fail(dns.RcodeRefused, "%s is a wildcard", name)
+	}
+	return ok
 }

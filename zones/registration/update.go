@@ -7,6 +7,15 @@ import (
 	"github.com/miekg/dns"
 )
 
+// checker is what judging an update's form needs: the zone's apex and a
+// scratch buffer, which its user guards.
+type checker struct {
+	apex string // lower-case FQDN
+	wire []byte // scratch for rdata lengths
+}
+
+func newChecker(apex string) checker { return checker{apex: apex, wire: make([]byte, 65535+512)} }
+
 // Result is how Update answered.
 type Result struct {
 	Rcode  int    // dns.Rcode…: the rcode to answer with
@@ -38,6 +47,13 @@ func (r *Registry) Update(msg *dns.Msg, who Principal) Result {
 	if _, err := r.expireLocked(now); err != nil {
 		return fail(dns.RcodeServerFailure, "expiring registrations: %v", err)
 	}
+	if who.key != "" && r.keys[who.key] {
+		// A replica's forward of a client's registration (R13): the
+		// client's own, as if sent here.
+		if addr, forwarded := forwardedClient(msg); forwarded {
+			who = Client(addr)
+		}
+	}
 	st := r.cur.Load()
 	if res := r.prerequisites(st.zone, msg.Answer); res.Rcode != dns.RcodeSuccess {
 		return res
@@ -53,7 +69,7 @@ func (r *Registry) Update(msg *dns.Msg, who Principal) Result {
 }
 
 // checkZone is RFC 2136 §3.1: one zone, of type SOA, this zone in class IN.
-func (r *Registry) checkZone(msg *dns.Msg) Result {
+func (r *checker) checkZone(msg *dns.Msg) Result {
 	switch {
 	case msg == nil:
 		return fail(dns.RcodeFormatError, "no message")
@@ -76,8 +92,8 @@ func (r *Registry) checkZone(msg *dns.Msg) Result {
 
 // rdlen is the length of rr's data on the wire, which RFC 2136 constrains
 // for classes ANY and NONE; false when rr has data that does not pack.
-// The caller holds mu (r.wire).
-func (r *Registry) rdlen(rr dns.RR) (int, bool) {
+// The caller owns r.wire.
+func (r *checker) rdlen(rr dns.RR) (int, bool) {
 	if rr == nil {
 		return 0, false
 	}
@@ -152,7 +168,7 @@ type op struct {
 
 // prescan is RFC 2136 §3.4.1: every update record in the zone and well
 // formed, before anything is judged or applied.
-func (r *Registry) prescan(rrs []dns.RR) ([]op, Result) {
+func (r *checker) prescan(rrs []dns.RR) ([]op, Result) {
 	ops := make([]op, 0, len(rrs))
 	for _, rr := range rrs {
 		if rr == nil {

@@ -1,0 +1,327 @@
+package registration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/zones"
+	"github.com/privdns/privdns/zones/xfr"
+)
+
+// ReplicaOptions configure a Replica. Zone, Primary, Key and Copy are
+// required.
+type ReplicaOptions struct {
+	// Zone is the apex, any case.
+	Zone string
+	// Primary is registration.primary, host:port: where accepted updates
+	// go.
+	Primary string
+	// Key is registration.primaryKey: it signs every forwarded update,
+	// and the primary's answers must be signed with it.
+	Key *xfr.Key
+	// Settings are the zone's registration block; ExpireAfter is the
+	// primary's business and ignored here.
+	Settings
+	// Copy is the zone as the replica holds it (a secondary of the
+	// primary): nil before any data and while expired.
+	Copy func() *zones.Zone
+	// Refresh, when set, is called after the primary accepted an update:
+	// check the primary's serial now rather than wait for its NOTIFY.
+	Refresh func()
+	// Timeout bounds one forward, both tries (UDP, then TCP when
+	// truncated); default 2s.
+	Timeout time.Duration
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Replica is a registration zone held by a replica (SPEC R13): it checks
+// each update against its copy of the zone, forwards the accepted ones to
+// the primary signed with the primary's key, and answers what the primary
+// answered. The primary arbitrates between replicas: an unsigned
+// registration is forwarded with prerequisites that encode the replica's
+// check, so a registration the copy did not show yet fails there.
+type Replica struct {
+	opts ReplicaOptions
+	ttl  uint32
+	keys map[string]bool
+
+	mu   sync.Mutex // guards scan.wire
+	scan checker
+}
+
+// ErrReplicaOptions is returned by NewReplica when a required option is
+// missing.
+var ErrReplicaOptions = errors.New("registration: a replica needs a zone, a primary, a key and its copy")
+
+// NewReplica returns the replica of opts.Zone.
+func NewReplica(opts ReplicaOptions) (*Replica, error) {
+	if opts.Zone == "" || opts.Primary == "" || opts.Key == nil || opts.Copy == nil {
+		return nil, ErrReplicaOptions
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Replica{opts: opts, scan: newChecker(dns.CanonicalName(opts.Zone))}
+	// A Registry's settings without its journal: the same defaults.
+	var reg Registry
+	reg.configure(opts.Settings)
+	r.ttl, r.keys = reg.ttl, reg.keys
+	return r, nil
+}
+
+// Name is the zone's apex, a lower-case FQDN.
+func (r *Replica) Name() string { return r.scan.apex }
+
+// Update checks an update from who as a Registry would, as far as the copy
+// tells, then forwards it to the primary and returns the primary's answer:
+// SERVFAIL when the primary cannot be reached, its answer is not signed
+// with the key, or it refused the key. msg is not modified. The caller
+// has verified msg's TSIG and, for an unsigned update, the client's
+// network, as for Registry.Update.
+func (r *Replica) Update(ctx context.Context, msg *dns.Msg, who Principal) Result {
+	fwd, res := r.check(msg, who)
+	if res.Rcode != dns.RcodeSuccess {
+		return res
+	}
+	res = r.forward(ctx, fwd)
+	if res.Rcode == dns.RcodeSuccess && r.opts.Refresh != nil {
+		r.opts.Refresh()
+	}
+	return res
+}
+
+// check is R13 against the copy; it returns the update to forward.
+func (r *Replica) check(msg *dns.Msg, who Principal) (*dns.Msg, Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res := r.scan.checkZone(msg); res.Rcode != dns.RcodeSuccess {
+		return nil, res
+	}
+	held := r.opts.Copy()
+	if held == nil {
+		return nil, fail(dns.RcodeServerFailure, "the replica holds no data of %s yet (or it expired): the primary is unreachable", r.scan.apex)
+	}
+	ops, res := r.scan.prescan(msg.Ns)
+	if res.Rcode != dns.RcodeSuccess {
+		return nil, res
+	}
+	fwd := new(dns.Msg)
+	fwd.SetUpdate(r.scan.apex)
+	fwd.Answer = append(fwd.Answer, msg.Answer...) // the client's own prerequisites
+	switch {
+	case who.key != "":
+		if !r.keys[who.key] {
+			return nil, fail(dns.RcodeRefused, "key %s is not one of the zone's registration keys", who.key)
+		}
+		for _, o := range ops {
+			if res := r.scan.belowApex(o.name); res.Rcode != dns.RcodeSuccess {
+				return nil, res
+			}
+			if res := keyOp(o); res.Rcode != dns.RcodeSuccess {
+				return nil, res
+			}
+		}
+		fwd.Ns = r.records(msg.Ns)
+	case who.addr.IsValid():
+		if len(ops) == 0 {
+			return nil, fail(dns.RcodeRefused, "an unsigned update must touch one name, this one touches none")
+		}
+		for _, o := range ops {
+			if res := r.scan.belowApex(o.name); res.Rcode != dns.RcodeSuccess {
+				return nil, res
+			}
+			if res := clientOp(o, ops[0].name, who); res.Rcode != dns.RcodeSuccess {
+				return nil, res
+			}
+		}
+		pre, res := claim(held, ops[0].name, who)
+		if res.Rcode != dns.RcodeSuccess {
+			return nil, res
+		}
+		fwd.Answer = append(fwd.Answer, pre)
+		fwd.Ns = r.replacing(ops, who)
+	default:
+		return nil, fail(dns.RcodeRefused, "an update from nobody")
+	}
+	return fwd, ok
+}
+
+// claim is the replica's check of an unsigned registration of name,
+// encoded as the prerequisite the primary checks again (last of the
+// update's): the name is not in use, or its only records are the
+// client's own address.
+func claim(held *zones.Zone, name string, who Principal) (dns.RR, Result) {
+	res := held.Lookup(name, dns.TypeANY)
+	if res.Kind != zones.Answer || res.Wildcard {
+		return &dns.ANY{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeANY, Class: dns.ClassNONE}}, ok
+	}
+	if len(res.Records) == 1 {
+		if a, isAddr := address(res.Records[0]); isAddr && a == who.addr {
+			rr := dns.Copy(res.Records[0])
+			*rr.Header() = dns.RR_Header{Name: name, Rrtype: rr.Header().Rrtype, Class: dns.ClassINET}
+			return rr, ok
+		}
+	}
+	return nil, fail(dns.RcodeRefused, "%s is held by other records (the zone's own, or another registration)", name)
+}
+
+// replacing is an unsigned update as the primary is to apply it: when it
+// adds the client's address, the name's RRset of that type is deleted
+// first, since adding replaces (R13) and a primary such as BIND would
+// otherwise add to it.
+func (r *Replica) replacing(ops []op, who Principal) []dns.RR {
+	own := uint16(dns.TypeA)
+	if who.addr.Is6() {
+		own = dns.TypeAAAA
+	}
+	var out []dns.RR
+	for _, o := range ops {
+		if o.kind == opAdd {
+			out = append(out, &dns.ANY{Hdr: dns.RR_Header{Name: o.name, Rrtype: own, Class: dns.ClassANY}})
+			break
+		}
+	}
+	for _, o := range ops {
+		switch o.kind {
+		case opAdd, opDelRR:
+			rr := dns.Copy(o.rr)
+			if o.kind == opAdd {
+				rr.Header().Ttl = r.ttl
+			} else {
+				rr.Header().Class = dns.ClassNONE
+			}
+			out = append(out, rr)
+		case opDelRRset:
+			out = append(out, &dns.ANY{Hdr: dns.RR_Header{Name: o.name, Rrtype: o.typ, Class: dns.ClassANY}})
+		}
+	}
+	return out
+}
+
+// records copies a signed update's section, its adds at registration.ttl
+// as they are answered.
+func (r *Replica) records(rrs []dns.RR) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+		if h := out[i].Header(); h.Class == dns.ClassINET {
+			h.Ttl = r.ttl
+		}
+	}
+	return out
+}
+
+// forward sends fwd to the primary, signed, and returns its answer.
+func (r *Replica) forward(ctx context.Context, fwd *dns.Msg) Result {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	kr := xfr.NewKeyring(r.opts.Key)
+	var reply *dns.Msg
+	for _, network := range []string{"udp", "tcp"} {
+		fwd.Id = dns.Id()
+		fwd.Extra = nil
+		r.opts.Key.Sign(fwd, time.Now())
+		c := &dns.Client{Net: network, TsigProvider: kr, UDPSize: dns.DefaultMsgSize}
+		var err error
+		reply, _, err = c.ExchangeContext(ctx, fwd, r.opts.Primary)
+		if err == nil && reply.Truncated && network == "udp" {
+			continue
+		}
+		if res, bad := r.badReply(reply, err); bad {
+			return res
+		}
+		break
+	}
+	if reply.Rcode != dns.RcodeSuccess {
+		return fail(reply.Rcode, "the primary %s answered %s", r.opts.Primary, rcodeName(reply.Rcode))
+	}
+	return ok
+}
+
+// badReply turns an exchange that did not give the primary's verdict into
+// SERVFAIL: no answer, an answer not signed with the key, or the primary
+// refusing the key itself (the client did nothing wrong).
+func (r *Replica) badReply(reply *dns.Msg, err error) (Result, bool) {
+	if reply != nil {
+		if t := reply.IsTsig(); t != nil && t.Error != 0 {
+			return fail(dns.RcodeServerFailure, "the primary %s rejected registration.primaryKey %s: %s", r.opts.Primary, r.opts.Key.Name, rcodeName(int(t.Error))), true
+		}
+	}
+	switch {
+	case errors.Is(err, dns.ErrAuth), errors.Is(err, dns.ErrSig), errors.Is(err, dns.ErrTime), errors.Is(err, dns.ErrKeyAlg):
+		return fail(dns.RcodeServerFailure, "the primary %s answered, but not signed with registration.primaryKey %s (%v): are the secrets the same?", r.opts.Primary, r.opts.Key.Name, err), true
+	case err != nil:
+		return fail(dns.RcodeServerFailure, "forwarding to the primary %s: %v", r.opts.Primary, err), true
+	case reply.IsTsig() == nil:
+		return fail(dns.RcodeServerFailure, "the primary %s answered unsigned", r.opts.Primary), true
+	case reply.Opcode != dns.OpcodeUpdate:
+		return fail(dns.RcodeServerFailure, "the primary %s answered with opcode %s", r.opts.Primary, dns.OpcodeToString[reply.Opcode]), true
+	}
+	return Result{}, false
+}
+
+func rcodeName(rc int) string {
+	if s, known := dns.RcodeToString[rc]; known {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}
+
+// forwardedClient recognises, on a primary, an update a replica forwarded
+// for a client: its last prerequisite is the replica's claim (the name not
+// in use, or its A or AAAA RRset of one address), and its update section
+// touches only that name's RRset of that type with that one address. It
+// returns the client's address: the primary registers the name as that
+// address's own, so that expireAfter and ownership hold as if the client
+// had sent it there.
+func forwardedClient(msg *dns.Msg) (netip.Addr, bool) {
+	if len(msg.Answer) == 0 || len(msg.Ns) == 0 {
+		return netip.Addr{}, false
+	}
+	last := msg.Answer[len(msg.Answer)-1]
+	h := last.Header()
+	name := dns.CanonicalName(h.Name)
+	var typ uint16
+	var addr netip.Addr
+	switch {
+	case h.Class == dns.ClassNONE && h.Rrtype == dns.TypeANY:
+	case h.Class == dns.ClassINET && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA):
+		a, isAddr := address(last)
+		if !isAddr {
+			return netip.Addr{}, false
+		}
+		typ, addr = h.Rrtype, a
+	default:
+		return netip.Addr{}, false
+	}
+	for _, rr := range msg.Ns {
+		h := rr.Header()
+		if dns.CanonicalName(h.Name) != name || h.Rrtype != dns.TypeA && h.Rrtype != dns.TypeAAAA || typ != 0 && h.Rrtype != typ {
+			return netip.Addr{}, false
+		}
+		typ = h.Rrtype
+		switch h.Class {
+		case dns.ClassANY:
+		case dns.ClassINET, dns.ClassNONE:
+			a, isAddr := address(rr)
+			if !isAddr || addr.IsValid() && a != addr {
+				return netip.Addr{}, false
+			}
+			addr = a
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	return addr, addr.IsValid()
+}

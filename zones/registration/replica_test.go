@@ -1,0 +1,283 @@
+package registration
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/zones"
+	"github.com/privdns/privdns/zones/xfr"
+)
+
+const replicaSecret = "c2VjcmV0IG9mIHRoZSByZXBsaWNhcyBhbmQgdGhlaXIgcHJpbWFyeQ=="
+
+// primary serves a world's Registry on loopback as a privdns primary does
+// (TSIG verified, the key as principal, replies signed), with switches to
+// misbehave.
+type primary struct {
+	w        *world
+	addr     string
+	unsigned atomic.Bool // answer without a signature
+	silent   atomic.Bool // answer nothing
+	got      atomic.Pointer[dns.Msg]
+}
+
+func newPrimary(t *testing.T, w *world, key *xfr.Key) *primary {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &primary{w: w, addr: pc.LocalAddr().String()}
+	srv := &dns.Server{PacketConn: pc, TsigProvider: xfr.NewKeyring(key),
+		MsgAcceptFunc: func(dns.Header) dns.MsgAcceptAction { return dns.MsgAccept }, Handler: dns.HandlerFunc(func(rw dns.ResponseWriter, req *dns.Msg) {
+		p.got.Store(req.Copy())
+		if p.silent.Load() {
+			return
+		}
+		reply := new(dns.Msg)
+		t := req.IsTsig()
+		switch {
+		case t == nil:
+			reply.SetRcode(req, dns.RcodeRefused)
+		case rw.TsigStatus() != nil:
+			reply.SetRcode(req, dns.RcodeNotAuth)
+		default:
+			reply.SetRcode(req, w.reg.Update(req, Key(t.Hdr.Name)).Rcode)
+		}
+		if t != nil && !p.unsigned.Load() {
+			reply.SetTsig(t.Hdr.Name, t.Algorithm, 300, time.Now().Unix())
+		}
+		rw.WriteMsg(reply)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	return p
+}
+
+// replicaWorld is a primary Registry (expireAfter 1h, the replica key
+// among its registration keys) and a replica in front of it.
+type replicaWorld struct {
+	*world
+	primary *primary
+	replica *Replica
+	held    atomic.Pointer[zones.Zone] // the replica's copy; nil: the primary's current data
+	fresh   atomic.Int32               // Refresh calls
+}
+
+func newReplicaWorld(t *testing.T) *replicaWorld {
+	t.Helper()
+	key, err := xfr.NewKey("replica", dns.HmacSHA256, replicaSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := &replicaWorld{world: newWorld(t, func(o *Options) { o.Keys = append(o.Keys, "replica") })}
+	rw.primary = newPrimary(t, rw.world, key)
+	rw.replica, err = NewReplica(ReplicaOptions{Zone: "CORP.example", Primary: rw.primary.addr, Key: key,
+		Settings: Settings{TTL: 30 * time.Second, Keys: []string{"dhcp"}}, Timeout: 500 * time.Millisecond,
+		Copy: func() *zones.Zone {
+			if z := rw.held.Load(); z != nil {
+				return z
+			}
+			return rw.w().reg.Current()
+		},
+		Refresh: func() { rw.fresh.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rw
+}
+
+func (rw *replicaWorld) w() *world { return rw.world }
+
+// via sends the lines to the replica from who and checks the rcode.
+func (rw *replicaWorld) via(who Principal, want int, lines ...string) Result {
+	rw.t.Helper()
+	res := rw.replica.Update(context.Background(), msg(rw.t, lines...), who)
+	if res.Rcode != want {
+		rw.t.Fatalf("update %q from %s through the replica = %s (%s), want %s", lines, who, dns.RcodeToString[res.Rcode], res.Reason, dns.RcodeToString[want])
+	}
+	return res
+}
+
+// A client's registration through a replica is the client's own on the
+// primary: it replaces, renews, expires and is deleted as if sent there.
+func TestReplicaForwardsAClientsRegistrationAsItsOwn(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.via(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	rw.wantServed("vm", dns.TypeA, "vm.corp.example. 10 IN A 10.1.0.4")
+	reg, found := rw.reg.Lookup("vm.corp.example.")
+	if !found || reg.By != vm1 {
+		t.Fatalf("the primary's registration of vm: %+v %v, want one by %s", reg, found, vm1)
+	}
+	if rw.fresh.Load() != 1 {
+		t.Errorf("Refresh called %d times after an accepted update, want 1", rw.fresh.Load())
+	}
+	// The forward carries the replica's claim and replaces the RRset.
+	got := rw.primary.got.Load()
+	if last := got.Answer[len(got.Answer)-1]; last.Header().Class != dns.ClassNONE || last.Header().Rrtype != dns.TypeANY {
+		t.Errorf("the claim for a free name = %v, want 'name not in use'", last)
+	}
+	if d := got.Ns[0].Header(); d.Class != dns.ClassANY || d.Rrtype != dns.TypeA || got.Ns[1].Header().Ttl != 30 {
+		t.Errorf("forwarded update section = %v, want the A RRset deleted, then the address at registration.ttl 30", got.Ns)
+	}
+
+	rw.clock.Add(50 * time.Minute)
+	rw.via(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	got = rw.primary.got.Load()
+	if last := got.Answer[len(got.Answer)-1]; last.Header().Class != dns.ClassINET || last.(*dns.A).A.String() != "10.1.0.4" {
+		t.Errorf("the claim for the client's own name = %v, want its A RRset exactly", last)
+	}
+	if reg, _ := rw.reg.Lookup("vm.corp.example."); !reg.Renewed.Equal(rw.clock.Now()) {
+		t.Errorf("a re-registration through the replica renewed at %v, want %v", reg.Renewed, rw.clock.Now())
+	}
+	rw.clock.Add(59 * time.Minute)
+	if _, err := rw.reg.Expire(rw.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rw.wantServed("vm", dns.TypeA, "vm.corp.example. 10 IN A 10.1.0.4")
+	rw.clock.Add(2 * time.Minute)
+	if _, err := rw.reg.Expire(rw.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rw.wantServed("vm", dns.TypeA)
+
+	rw.via(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	rw.via(vm1, dns.RcodeSuccess, "up vm 0 NONE A 10.1.0.4")
+	rw.wantServed("vm", dns.TypeA)
+	rw.via(vm6, dns.RcodeSuccess, "up vm6 300 IN AAAA fd00::4")
+	rw.via(vm6, dns.RcodeSuccess, "up vm6 0 ANY AAAA")
+	rw.wantServed("vm6", dns.TypeAAAA)
+}
+
+// The replica refuses what its copy shows R13 refuses, without asking the
+// primary.
+func TestReplicaRefusesByItsCopy(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.update(vm2, dns.RcodeSuccess, "up taken 300 IN A 10.1.0.5")
+	for _, c := range []struct {
+		what  string
+		who   Principal
+		want  int
+		lines []string
+	}{
+		{"another address", vm1, dns.RcodeRefused, []string{"up vm 300 IN A 10.1.0.9"}},
+		{"a manual name", vm1, dns.RcodeRefused, []string{"up www 300 IN A 10.1.0.4"}},
+		{"a name another client holds", vm1, dns.RcodeRefused, []string{"up taken 300 IN A 10.1.0.4"}},
+		{"the apex", vm1, dns.RcodeRefused, []string{"up @ 300 IN A 10.1.0.4"}},
+		{"a wildcard", vm1, dns.RcodeRefused, []string{"up *.x 300 IN A 10.1.0.4"}},
+		{"another type", vm1, dns.RcodeRefused, []string{"up vm 300 IN TXT \"x\""}},
+		{"two names", vm1, dns.RcodeRefused, []string{"up vm 300 IN A 10.1.0.4", "up vm2 300 IN A 10.1.0.4"}},
+		{"a key not of the zone", Key("replica"), dns.RcodeRefused, []string{"up vm 300 IN A 10.1.0.4"}},
+		{"a PTR by the key", dhcp, dns.RcodeRefused, []string{"up vm 300 IN PTR x.corp.example."}},
+		{"outside the zone", vm1, dns.RcodeNotZone, []string{"up vm.example.org. 300 IN A 10.1.0.4"}},
+		{"a malformed record", vm1, dns.RcodeFormatError, []string{"up vm 300 IN ANY"}},
+	} {
+		rw.primary.got.Store(nil)
+		if res := rw.replica.Update(context.Background(), msg(t, c.lines...), c.who); res.Rcode != c.want {
+			t.Errorf("%s: %s (%s), want %s", c.what, dns.RcodeToString[res.Rcode], res.Reason, dns.RcodeToString[c.want])
+		}
+		if rw.primary.got.Load() != nil {
+			t.Errorf("%s: forwarded to the primary", c.what)
+		}
+	}
+	wrongZone := msg(t, "up vm 300 IN A 10.1.0.4")
+	wrongZone.Question[0].Name = "example.org."
+	if res := rw.replica.Update(context.Background(), wrongZone, vm1); res.Rcode != dns.RcodeNotAuth {
+		t.Errorf("another zone: %s, want NOTAUTH", dns.RcodeToString[res.Rcode])
+	}
+}
+
+// Replicas whose copies lag behind still cannot take a name from its
+// owner: the primary checks the replica's claim again.
+func TestReplicaWithAStaleCopyLosesTheRace(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.held.Store(rw.reg.Current()) // the copy from before vm1 registered
+	rw.update(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	rw.via(vm2, dns.RcodeYXDomain, "up vm 300 IN A 10.1.0.5")
+	rw.wantServed("vm", dns.TypeA, "vm.corp.example. 10 IN A 10.1.0.4")
+	if rw.fresh.Load() != 0 {
+		t.Error("Refresh called after a refused update")
+	}
+
+	// A copy that shows vm2 at a name vm1 has taken since.
+	rw.update(vm2, dns.RcodeSuccess, "up moved 300 IN A 10.1.0.5")
+	rw.held.Store(rw.reg.Current())
+	rw.update(vm2, dns.RcodeSuccess, "up moved 0 ANY A")
+	rw.update(vm1, dns.RcodeSuccess, "up moved 300 IN A 10.1.0.4")
+	rw.via(vm2, dns.RcodeNXRrset, "up moved 300 IN A 10.1.0.5")
+	rw.wantServed("moved", dns.TypeA, "moved.corp.example. 10 IN A 10.1.0.4")
+}
+
+// A DHCP server's signed update goes to the primary with its own
+// prerequisites, as the replica's key's.
+func TestReplicaForwardsSignedUpdates(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.via(dhcp, dns.RcodeSuccess, "pre host 0 NONE ANY", "up host 300 IN A 10.9.0.1", "up host 300 IN DHCID "+dhcidA)
+	reg, _ := rw.reg.Lookup("host.corp.example.")
+	if reg.By != Key("replica") {
+		t.Errorf("a DHCP registration through the replica is owned by %s, want the replica's key", reg.By)
+	}
+	rw.via(dhcp, dns.RcodeYXDomain, "pre host 0 NONE ANY", "up host 300 IN A 10.9.0.2", "up host 300 IN DHCID "+dhcidB)
+	rw.via(dhcp, dns.RcodeSuccess, "pre host 0 IN DHCID "+dhcidA, "up host 0 ANY ANY")
+	rw.wantServed("host", dns.TypeA)
+}
+
+// What comes back from the primary is its verdict only when it is signed
+// with the key; else, and without a copy, the client gets SERVFAIL.
+func TestReplicaWithoutAPrimary(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.primary.unsigned.Store(true)
+	if res := rw.via(vm1, dns.RcodeServerFailure, "up vm 300 IN A 10.1.0.4"); !strings.Contains(res.Reason, "unsigned") {
+		t.Errorf("reason %q", res.Reason)
+	}
+	rw.primary.unsigned.Store(false)
+	rw.primary.silent.Store(true)
+	start := time.Now()
+	rw.via(vm1, dns.RcodeServerFailure, "up vm 300 IN A 10.1.0.4")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("a silent primary held the update %v, beyond the 500ms timeout", d)
+	}
+	rw.primary.silent.Store(false)
+
+	wrong, _ := xfr.NewKey("replica", dns.HmacSHA256, "d3Jvbmcgc2VjcmV0")
+	bad, _ := NewReplica(ReplicaOptions{Zone: apex, Primary: rw.primary.addr, Key: wrong, Copy: rw.reg.Current})
+	if res := bad.Update(context.Background(), msg(t, "up vm 300 IN A 10.1.0.4"), vm1); res.Rcode != dns.RcodeServerFailure || !strings.Contains(res.Reason, "primaryKey") {
+		t.Errorf("a key the primary rejects: %s (%s), want SERVFAIL naming primaryKey", dns.RcodeToString[res.Rcode], res.Reason)
+	}
+	empty, _ := NewReplica(ReplicaOptions{Zone: apex, Primary: rw.primary.addr, Key: wrong, Copy: func() *zones.Zone { return nil }})
+	if res := empty.Update(context.Background(), msg(t, "up vm 300 IN A 10.1.0.4"), vm1); res.Rcode != dns.RcodeServerFailure {
+		t.Errorf("no copy: %s, want SERVFAIL", dns.RcodeToString[res.Rcode])
+	}
+}
+
+// Only a replica's claim makes a signed update a client's registration:
+// a DHCP server's RFC 4703 updates stay its key's.
+func TestForwardedClientShape(t *testing.T) {
+	for _, c := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"pre vm 0 NONE ANY", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 IN A 10.1.0.4", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 IN AAAA fd00::4", "up vm 0 ANY AAAA"}, "fd00::4"},
+		{[]string{"pre vm 0 IN A 10.1.0.4", "up vm 0 NONE A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 NONE ANY", "up vm 30 IN A 10.1.0.4", "up vm 30 IN DHCID " + dhcidA}, ""},
+		{[]string{"pre vm 0 IN DHCID " + dhcidA, "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, ""},
+		{[]string{"pre vm 0 NONE ANY", "up vm 0 ANY A"}, ""},
+		{[]string{"pre vm 0 IN A 10.1.0.4", "up vm 30 IN A 10.1.0.5"}, ""},
+		{[]string{"pre vm 0 NONE ANY", "up other 30 IN A 10.1.0.4"}, ""},
+		{[]string{"pre vm 0 NONE ANY", "up vm 30 IN A 10.1.0.4", "up vm 30 IN AAAA fd00::4"}, ""},
+		{[]string{"up vm 30 IN A 10.1.0.4"}, ""},
+	} {
+		addr, found := forwardedClient(msg(t, c.lines...))
+		if got := map[bool]string{true: addr.String(), false: ""}[found]; got != c.want {
+			t.Errorf("%q: client %q, want %q", c.lines, got, c.want)
+		}
+	}
+}
