@@ -36,25 +36,25 @@ func newPrimary(t *testing.T, w *world, key *xfr.Key) *primary {
 	p := &primary{w: w, addr: pc.LocalAddr().String()}
 	srv := &dns.Server{PacketConn: pc, TsigProvider: xfr.NewKeyring(key),
 		MsgAcceptFunc: func(dns.Header) dns.MsgAcceptAction { return dns.MsgAccept }, Handler: dns.HandlerFunc(func(rw dns.ResponseWriter, req *dns.Msg) {
-		p.got.Store(req.Copy())
-		if p.silent.Load() {
-			return
-		}
-		reply := new(dns.Msg)
-		t := req.IsTsig()
-		switch {
-		case t == nil:
-			reply.SetRcode(req, dns.RcodeRefused)
-		case rw.TsigStatus() != nil:
-			reply.SetRcode(req, dns.RcodeNotAuth)
-		default:
-			reply.SetRcode(req, w.reg.Update(req, Key(t.Hdr.Name)).Rcode)
-		}
-		if t != nil && !p.unsigned.Load() {
-			reply.SetTsig(t.Hdr.Name, t.Algorithm, 300, time.Now().Unix())
-		}
-		rw.WriteMsg(reply)
-	})}
+			p.got.Store(req.Copy())
+			if p.silent.Load() {
+				return
+			}
+			reply := new(dns.Msg)
+			t := req.IsTsig()
+			switch {
+			case t == nil:
+				reply.SetRcode(req, dns.RcodeRefused)
+			case rw.TsigStatus() != nil:
+				reply.SetRcode(req, dns.RcodeNotAuth)
+			default:
+				reply.SetRcode(req, w.reg.Update(req, Key(t.Hdr.Name)).Rcode)
+			}
+			if t != nil && !p.unsigned.Load() {
+				reply.SetTsig(t.Hdr.Name, t.Algorithm, 300, time.Now().Unix())
+			}
+			rw.WriteMsg(reply)
+		})}
 	go srv.ActivateAndServe()
 	t.Cleanup(func() { srv.Shutdown() })
 	return p
