@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,10 +14,15 @@ type Registration struct {
 	// TSIGKeys name (as TSIGKey.Name) the keys whose signed updates may
 	// register any name of the zone (a DHCP server).
 	TSIGKeys []string
-	// Primary and PrimaryKey are replica mode: read and refused, since
-	// this build does not forward updates.
+	// Primary (host:port) and PrimaryKey (a TSIGKey.Name) are replica
+	// mode: accepted updates are forwarded to Primary signed with
+	// PrimaryKey, and the zone is a secondary of Primary (its primaries
+	// and tsigKey default to them).
 	Primary, PrimaryKey string
 }
+
+// Replica reports whether the block is replica mode.
+func (r *Registration) Replica() bool { return r != nil && r.Primary != "" }
 
 // defaultRegistrationTTL is Azure's TTL of auto-registered records.
 const defaultRegistrationTTL = 10 * time.Second
@@ -59,8 +65,10 @@ func validateRegistrations(r *report, cfg *Config, keys keyIndex) {
 		switch {
 		case cfg.Server.DataDir == "":
 			r.errorf(key, "zone %s registers names (a registration block or a registrationEnabled link), and registrations are kept in server.dataDir: set server.dataDir", z.Name)
-		case z.Secondary():
-			r.errorf(key+".primaries", "zone %s registers names but is a secondary zone: registrations are made on its primary", z.Name)
+		case reg.Replica() && (z.File != "" || len(z.Records) > 0):
+			r.errorf(key+".registration.primary", "zone %s is a replica: it holds the zone as a secondary of its primary, so it has no file or records of its own (remove them, or registration.primary)", z.Name)
+		case z.Secondary() && !reg.Replica():
+			r.errorf(key+".primaries", "zone %s registers names but is a secondary zone: registrations are made on its primary (or set registration.primary and primaryKey to forward them there)", z.Name)
 		}
 		if reg.TTL <= 0 {
 			r.errorf(key+".registration.ttl", "must be above 0")
@@ -71,8 +79,36 @@ func validateRegistrations(r *report, cfg *Config, keys keyIndex) {
 		for j, k := range reg.TSIGKeys {
 			reg.TSIGKeys[j] = keys.ref(r, fmt.Sprintf("%s.registration.tsigKeys[%d]", key, j), k)
 		}
-		if reg.Primary != "" || reg.PrimaryKey != "" {
-			r.errorf(key+".registration.primary", "replica mode (forwarding updates to a primary) is not in this build: leave primary and primaryKey out and send updates to the privdns that holds the zone")
-		}
+		validateReplica(r, key+".registration", z, keys)
+	}
+}
+
+// validateReplica checks registration.primary and primaryKey (both or
+// neither, and no expireAfter, which is the primary's) and makes a replica
+// that names no primaries a secondary of its primary.
+func validateReplica(r *report, key string, z *Zone, keys keyIndex) {
+	reg := z.Registration
+	switch {
+	case reg.Primary == "" && reg.PrimaryKey != "":
+		r.errorf(key+".primaryKey", "signs the updates forwarded to registration.primary, and there is none: set primary, or remove primaryKey")
+		return
+	case reg.Primary == "":
+		return
+	case reg.PrimaryKey == "":
+		r.errorf(key+".primaryKey", "required with registration.primary: forwarded updates are signed, so the primary can tell them from its clients'")
+	default:
+		reg.PrimaryKey = keys.ref(r, key+".primaryKey", reg.PrimaryKey)
+	}
+	if addr, err := withPort(strings.TrimSpace(reg.Primary), "53"); err != nil {
+		r.errorf(key+".primary", "%q: %v", reg.Primary, err)
+	} else {
+		reg.Primary = addr
+	}
+	if !z.Secondary() && z.File == "" && len(z.Records) == 0 {
+		// The replica holds the zone as a secondary of its primary.
+		z.Primaries, z.TSIGKey = []string{reg.Primary}, reg.PrimaryKey
+	}
+	if reg.ExpireAfter != 0 {
+		r.errorf(key+".expireAfter", "a replica forwards registrations and keeps none: set expireAfter on the primary, which counts each forwarded re-registration as a renewal")
 	}
 }

@@ -54,7 +54,12 @@ func TestTransferConfigurationProblemsNameFileLineAndKey(t *testing.T) {
 		{name: "two zones of one name in transfers", config: withMinimal("zones:", "  - name: z.example", "    primaries: [10.0.0.1]", "  - name: Z.example.", "    records: ['@ IN NS ns.example.']", "    transfer: {allow: [10.0.0.0/8]}"), line: 11, key: "zones[1]", wantMsg: "one zone of a name at most"},
 		{name: "registration without dataDir", config: withMinimal("zones:", "  - name: z.example", "    registration: {ttl: 5s}"), line: 9, key: "zones[0]", wantMsg: "set server.dataDir"},
 		{name: "registration link without dataDir", config: withMinimal("zones:", "  - name: z.example", "    links: [{name: l, network: net-a, registrationEnabled: true}]"), line: 9, key: "zones[0]", wantMsg: "set server.dataDir"},
-		{name: "registration replica refused", config: withMinimal("server: {dataDir: d}", "zones:", "  - name: z.example", "    registration: {primary: '10.0.0.1:53'}"), line: 11, key: "zones[0].registration.primary", wantMsg: "replica mode"},
+		{name: "replica without primaryKey", config: withKeys(key, "server: {dataDir: d}", "zones:", "  - name: z.example", "    registration: {primary: '10.0.0.1:53'}"), line: 13, key: "zones[0].registration.primaryKey", wantMsg: "required with registration.primary"},
+		{name: "primaryKey without primary", config: withKeys(key, "server: {dataDir: d}", "zones:", "  - name: z.example", "    registration: {primaryKey: xfr}"), line: 13, key: "zones[0].registration.primaryKey", wantMsg: "there is none"},
+		{name: "replica with expireAfter", config: withKeys(key, "server: {dataDir: d}", "zones:", "  - name: z.example", "    registration: {primary: 10.0.0.1, primaryKey: xfr, expireAfter: 1h}"), line: 13, key: "zones[0].registration.expireAfter", wantMsg: "set expireAfter on the primary"},
+		{name: "replica with records", config: withKeys(key, "server: {dataDir: d}", "zones:", "  - name: z.example", "    records: ['@ IN NS ns.example.']", "    registration: {primary: 10.0.0.1, primaryKey: xfr}"), line: 14, key: "zones[0].registration.primary", wantMsg: "no file or records of its own"},
+		{name: "replica with an unknown key", config: withKeys(key, "server: {dataDir: d}", "zones:", "  - name: z.example", "    registration: {primary: 10.0.0.1, primaryKey: nope}"), line: 13, key: "zones[0].registration.primaryKey", wantMsg: "unknown TSIG key \"nope\""},
+		{name: "replica primary not an address", config: withKeys(key, "server: {dataDir: d}", "zones:", "  - name: z.example", "    registration: {primary: 'ns1.example', primaryKey: xfr}"), line: 13, key: "zones[0].registration.primary", wantMsg: "want an IP address"},
 		{name: "registration with an unknown key", config: withMinimal("server: {dataDir: d}", "zones:", "  - name: z.example", "    registration:", "      tsigKeys: [dhcp]"), line: 12, key: "zones[0].registration.tsigKeys[0]", wantMsg: `unknown TSIG key "dhcp"`},
 		{name: "registration ttl zero", config: withMinimal("server: {dataDir: d}", "zones:", "  - name: z.example", "    registration:", "      ttl: 0s"), line: 12, key: "zones[0].registration.ttl", wantMsg: "above 0"},
 		{name: "transfer must be a mapping", config: withMinimal("zones:", "  - name: z.example", "    records: ['@ IN NS ns.example.']", "    transfer: [10.0.0.0/8]"), line: 11, key: "zones[0].transfer", wantMsg: "must be a mapping"},
@@ -173,5 +178,43 @@ func TestFilesNamesSecretFiles(t *testing.T) {
 	want := []string{filepath.Join(dir, "privdns.yaml"), filepath.Join(dir, "keys", "a.key"), "/etc/c.key"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Files = %q, want %q", got, want)
+	}
+}
+
+// A replica zone (R13) is a secondary of its registration.primary, signed
+// with primaryKey, unless it names its primaries itself.
+func TestReplicaConfigurationLoads(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"privdns.yaml": withMinimal(
+		"server: {dataDir: data}",
+		"tsigKeys:",
+		"  - {name: replica, algorithm: hmac-sha256, secret: '"+secret32+"'}",
+		"  - {name: xfr, algorithm: hmac-sha256, secret: '"+secret32+"'}",
+		"zones:",
+		"  - name: corp.example",
+		"    registration: {primary: 10.10.0.4, primaryKey: REPLICA}",
+		"    links: [{name: l, network: net-a, registrationEnabled: true}]",
+		"  - name: lab.example",
+		"    primaries: ['10.10.0.9:5300']",
+		"    tsigKey: xfr",
+		"    registration: {primary: '10.10.0.4:5353', primaryKey: replica}",
+	)})
+	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
+	corp, lab := cfg.Zones[0], cfg.Zones[1]
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"replica mode", corp.Registration.Replica(), true},
+		{"primary with its port", corp.Registration.Primary, "10.10.0.4:53"},
+		{"primary key", corp.Registration.PrimaryKey, "replica."},
+		{"primaries default to the primary", corp.Primaries, []string{"10.10.0.4:53"}},
+		{"transfers signed with primaryKey", corp.TSIGKey, "replica."},
+		{"primaries named", lab.Primaries, []string{"10.10.0.9:5300"}},
+		{"transfer key named", lab.TSIGKey, "xfr."},
+		{"forwarded elsewhere", lab.Registration.Primary, "10.10.0.4:5353"},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
 	}
 }

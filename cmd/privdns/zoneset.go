@@ -182,15 +182,17 @@ func (t *zoneTxn) add(i int, z *config.Zone) error {
 			return err
 		}
 		az.Secondary, az.Source = f.sec, f.sec
+		if z.Registration.Replica() {
+			if az.Replica, err = t.replica(z, f.sec); err != nil {
+				return err
+			}
+		}
 	case z.Registration != nil:
 		r, err := t.register(z)
 		if err != nil {
 			return err
 		}
 		az.Registry, az.Source = r.reg, r.reg
-		for _, k := range z.Registration.TSIGKeys {
-			az.Keys[strings.ToLower(k)] = true
-		}
 	default:
 		data := z.Data
 		if z.Transfer != nil {
@@ -200,6 +202,11 @@ func (t *zoneTxn) add(i int, z *config.Zone) error {
 			}
 		}
 		az.Source = fixedZone{data}
+	}
+	if z.Registration != nil {
+		for _, k := range z.Registration.TSIGKeys {
+			az.Keys[strings.ToLower(k)] = true
+		}
 	}
 	t.sources[i] = az.Source
 	if !z.Secondary() && z.Transfer == nil && z.Registration == nil {
@@ -288,6 +295,13 @@ func (t *zoneTxn) register(z *config.Zone) (*registered, error) {
 	r := &registered{reg: reg, dir: t.store.Dir(), done: make(chan struct{})}
 	t.newRegs[name] = r
 	return r, nil
+}
+
+// replica returns the forwarder of a replica zone, whose copy is sec.
+func (t *zoneTxn) replica(z *config.Zone, sec *secondary.Secondary) (*registration.Replica, error) {
+	return registration.NewReplica(registration.ReplicaOptions{Zone: z.Name, Primary: z.Registration.Primary,
+		Key: t.keys[z.Registration.PrimaryKey], Settings: registrationSettings(z), Copy: sec.Current, Refresh: sec.Notify,
+		Logger: t.zs.log.With("zone", strings.TrimSuffix(z.Name, "."))})
 }
 
 func registrationSettings(z *config.Zone) registration.Settings {

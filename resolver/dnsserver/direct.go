@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"context"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -36,8 +37,11 @@ type AuthZone struct {
 	Transfer *xfr.Outbound
 	// Secondary follows the zone's primaries; nil for a zone of a file.
 	Secondary *secondary.Secondary
-	// Registry takes the zone's UPDATEs (R13); nil: updates are refused.
+	// Registry takes the zone's UPDATEs (R13); Replica forwards them to
+	// the zone's primary instead (a replica's zone is a Secondary). With
+	// neither, updates are refused.
 	Registry *registration.Registry
+	Replica  *registration.Replica
 	// Linked are the networks linked to the zone; Registering those of
 	// them whose link has registrationEnabled; Keys the key names
 	// (lower-case FQDN) of registration.tsigKeys.
@@ -181,7 +185,7 @@ func (h *Handler) update(w *xfr.Writer, req *dns.Msg, z *AuthZone, src netip.Add
 			a.Updated(zone, dns.RcodeNotAuth)
 		}
 		return xfr.ReplyTSIGError(w, req)
-	case tsig != nil && (z == nil || z.Registry == nil):
+	case tsig != nil && !z.registers():
 		rcode = dns.RcodeNotAuth
 	case tsig != nil && !z.Keys[strings.ToLower(tsig.Hdr.Name)]:
 		rcode = dns.RcodeRefused
@@ -191,13 +195,18 @@ func (h *Handler) update(w *xfr.Writer, req *dns.Msg, z *AuthZone, src netip.Add
 		rcode = dns.RcodeRefused // R1
 	case z == nil || !z.Linked[network]:
 		rcode = dns.RcodeNotAuth // a zone the client's network does not see
-	case z.Registry == nil || !z.Registering[network]:
+	case !z.registers() || !z.Registering[network]:
 		rcode = dns.RcodeRefused
 	default:
 		who = registration.Client(src)
 	}
 	if rcode == dns.RcodeSuccess {
-		res := z.Registry.Update(req, who)
+		var res registration.Result
+		if z.Replica != nil {
+			res = z.Replica.Update(context.Background(), req, who)
+		} else {
+			res = z.Registry.Update(req, who)
+		}
 		rcode = res.Rcode
 		if res.Reason != "" {
 			h.log.Info("update not applied", "zone", zone, "by", who.String(), "rcode", dns.RcodeToString[rcode], "reason", res.Reason)
@@ -210,6 +219,10 @@ func (h *Handler) update(w *xfr.Writer, req *dns.Msg, z *AuthZone, src netip.Add
 	}
 	return xfr.Reply(w, req, rcode)
 }
+
+// registers reports whether z takes updates, itself or through its
+// primary.
+func (z *AuthZone) registers() bool { return z != nil && (z.Registry != nil || z.Replica != nil) }
 
 // networkName is the network of src as R1 chooses it, for counting.
 func (h *Handler) networkName(src netip.Addr) string {
