@@ -86,6 +86,7 @@ func TestReplicasOfAPrivdnsPrimary(t *testing.T) {
 	if m := ask(t, "udp", "127.0.0.7", b, "vm1.corp.example", dns.TypeA, false); len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 10 {
 		t.Errorf("a registration answered by B: %v, want one A at registration.ttl", m.Answer)
 	}
+	wantPTR(t, b, "5.0.0.127.in-addr.arpa", "vm1.corp.example.")
 	if reg, found := primary.zones.regs["corp.example."].reg.Lookup("vm1.corp.example."); !found || reg.By.String() != "127.0.0.5" {
 		t.Errorf("the primary's registration of vm1: %+v %v, want the client 127.0.0.5's own", reg, found)
 	}
@@ -163,6 +164,7 @@ zone "corp.example" {
 	if m := bind.Query(t, "vm1.corp.example", dns.TypeA); len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 10 {
 		t.Errorf("BIND holds %v, want vm1 at the replicas' registration.ttl 10", m.Answer)
 	}
+	wantPTR(t, b, "5.0.0.127.in-addr.arpa", "vm1.corp.example.")
 
 	// Re-registering replaces; a second client is refused by B's copy.
 	if out, ok := nsupdate(t, b, "127.0.0.5", "", "zone corp.example", "update add vm1.corp.example 300 A 127.0.0.5"); !ok {
@@ -203,5 +205,15 @@ func TestAReplicaWithoutItsPrimary(t *testing.T) {
 	}
 	if n := metricValue(t, srv.reg, "privdns_updates_total", map[string]string{"zone": "corp.example.", "result": "SERVFAIL"}); n != 1 {
 		t.Errorf("privdns_updates_total SERVFAIL = %v, want 1", n)
+	}
+}
+
+// wantPTR checks that server answers the reverse name with one PTR to
+// target, to a client of the linked network.
+func wantPTR(t *testing.T, server, name, target string) {
+	t.Helper()
+	m := ask(t, "udp", "127.0.0.7", server, name, dns.TypePTR, false)
+	if len(m.Answer) != 1 || m.Answer[0].(*dns.PTR).Ptr != target {
+		t.Errorf("PTR %s at %s: %s %v, want %s", name, server, dns.RcodeToString[m.Rcode], m.Answer, target)
 	}
 }

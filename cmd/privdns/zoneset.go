@@ -186,6 +186,7 @@ func (t *zoneTxn) add(i int, z *config.Zone) error {
 			if az.Replica, err = t.replica(z, f.sec); err != nil {
 				return err
 			}
+			az.Source = az.Replica // answers reverse names too
 		}
 	case z.Registration != nil:
 		r, err := t.register(z)

@@ -1,12 +1,15 @@
 package registration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -55,6 +58,14 @@ type Replica struct {
 
 	mu   sync.Mutex // guards scan.wire
 	scan checker
+
+	reverse atomic.Pointer[reverseMap] // of the last copy PTR saw
+}
+
+// reverseMap is the reverse names of one version of the copy.
+type reverseMap struct {
+	zone *zones.Zone
+	ptr  map[string][]dns.RR
 }
 
 // ErrReplicaOptions is returned by NewReplica when a required option is
@@ -82,6 +93,61 @@ func NewReplica(opts ReplicaOptions) (*Replica, error) {
 
 // Name is the zone's apex, a lower-case FQDN.
 func (r *Replica) Name() string { return r.scan.apex }
+
+// Current is the copy of the zone, as the replica serves it (nil before
+// any data and while expired).
+func (r *Replica) Current() *zones.Zone { return r.opts.Copy() }
+
+// PTR answers the reverse names of registered addresses from the copy, as
+// Registry.PTR does on the primary. The copy does not tell who made a
+// record, so the registered ones are taken to be the A and AAAA records
+// below the apex at registration.ttl, the TTL they are answered with
+// (give the zone's own records another TTL). The map is built once per
+// version of the copy.
+func (r *Replica) PTR(qname string) []dns.RR {
+	z := r.opts.Copy()
+	if z == nil {
+		return nil
+	}
+	m := r.reverse.Load()
+	if m == nil || m.zone != z {
+		m = &reverseMap{zone: z, ptr: registeredReverse(z, r.ttl)}
+		r.reverse.Store(m)
+	}
+	if len(m.ptr) == 0 {
+		return nil
+	}
+	if rrs, found := m.ptr[qname]; found {
+		return rrs
+	}
+	return m.ptr[dns.CanonicalName(qname)]
+}
+
+// registeredReverse is the reverse map of the A and AAAA records of z
+// below its apex at ttl.
+func registeredReverse(z *zones.Zone, ttl uint32) map[string][]dns.RR {
+	ptr := map[string][]dns.RR{}
+	for _, rr := range z.Records() {
+		h := rr.Header()
+		name := dns.CanonicalName(h.Name)
+		if h.Ttl != ttl || name == z.Name() {
+			continue
+		}
+		ip, isAddr := address(rr)
+		if !isAddr {
+			continue
+		}
+		rev, err := dns.ReverseAddr(ip.String())
+		if err != nil {
+			continue
+		}
+		ptr[rev] = append(ptr[rev], &dns.PTR{Hdr: dns.RR_Header{Name: rev, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: name})
+	}
+	for _, set := range ptr {
+		slices.SortFunc(set, func(a, b dns.RR) int { return cmp.Compare(a.(*dns.PTR).Ptr, b.(*dns.PTR).Ptr) })
+	}
+	return ptr
+}
 
 // Update checks an update from who as a Registry would, as far as the copy
 // tells, then forwards it to the primary and returns the primary's answer:

@@ -281,3 +281,26 @@ func TestForwardedClientShape(t *testing.T) {
 		}
 	}
 }
+
+// A replica answers the reverse names of the addresses its copy holds at
+// registration.ttl, the registered ones, and not of the zone's own.
+func TestReplicaAnswersReverseNamesFromItsCopy(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.replica, _ = NewReplica(ReplicaOptions{Zone: apex, Primary: rw.primary.addr, Key: rw.replica.opts.Key,
+		Settings: Settings{TTL: 10 * time.Second}, Copy: rw.reg.Current})
+	rw.update(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	rw.update(dhcp, dns.RcodeSuccess, "up host 300 IN A 10.1.0.4", "up host6 300 IN AAAA fd00::4")
+	if got := rw.replica.PTR("4.0.1.10.in-addr.arpa."); len(got) != 2 || got[0].(*dns.PTR).Ptr != "host.corp.example." || got[1].(*dns.PTR).Ptr != "vm.corp.example." {
+		t.Errorf("PTR of 10.1.0.4 = %v, want host and vm", got)
+	}
+	if got := rw.replica.PTR("4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.D.F.ip6.arpa."); len(got) != 1 {
+		t.Errorf("PTR of fd00::4 (upper case) = %v, want host6", got)
+	}
+	if got := rw.replica.PTR("80.0.0.10.in-addr.arpa."); got != nil {
+		t.Errorf("PTR of the zone's own www = %v, want none", got)
+	}
+	rw.update(vm1, dns.RcodeSuccess, "up vm 0 ANY A")
+	if got := rw.replica.PTR("4.0.1.10.in-addr.arpa."); len(got) != 1 {
+		t.Errorf("PTR of 10.1.0.4 after vm's deletion = %v, want host only", got)
+	}
+}
