@@ -79,15 +79,15 @@ func validateRegistrations(r *report, cfg *Config, keys keyIndex) {
 		for j, k := range reg.TSIGKeys {
 			reg.TSIGKeys[j] = keys.ref(r, fmt.Sprintf("%s.registration.tsigKeys[%d]", key, j), k)
 		}
-		validateReplica(r, key+".registration", z, keys)
+		validateReplica(r, key, z, keys)
 	}
 }
 
 // validateReplica checks registration.primary and primaryKey (both or
 // neither, and no expireAfter, which is the primary's) and makes a replica
 // that names no primaries a secondary of its primary.
-func validateReplica(r *report, key string, z *Zone, keys keyIndex) {
-	reg := z.Registration
+func validateReplica(r *report, zoneKey string, z *Zone, keys keyIndex) {
+	reg, key := z.Registration, zoneKey+".registration"
 	switch {
 	case reg.Primary == "" && reg.PrimaryKey != "":
 		r.errorf(key+".primaryKey", "signs the updates forwarded to registration.primary, and there is none: set primary, or remove primaryKey")
@@ -104,9 +104,20 @@ func validateReplica(r *report, key string, z *Zone, keys keyIndex) {
 	} else {
 		reg.Primary = addr
 	}
-	if !z.Secondary() && z.File == "" && len(z.Records) == 0 {
-		// The replica holds the zone as a secondary of its primary.
-		z.Primaries, z.TSIGKey = []string{reg.Primary}, reg.PrimaryKey
+	switch {
+	case z.Secondary() || z.File != "" || len(z.Records) > 0:
+		if z.TSIGKey != "" && z.Secondary() {
+			z.TSIGKey = keys.ref(r, zoneKey+".tsigKey", z.TSIGKey)
+		}
+	default:
+		// The replica holds the zone as a secondary of its primary,
+		// transfers signed with tsigKey, or else with primaryKey.
+		z.Primaries = []string{reg.Primary}
+		if z.TSIGKey == "" {
+			z.TSIGKey = reg.PrimaryKey
+		} else {
+			z.TSIGKey = keys.ref(r, zoneKey+".tsigKey", z.TSIGKey)
+		}
 	}
 	if reg.ExpireAfter != 0 {
 		r.errorf(key+".expireAfter", "a replica forwards registrations and keeps none: set expireAfter on the primary, which counts each forwarded re-registration as a renewal")

@@ -121,7 +121,7 @@ func validateZoneTransfer(r *report, key string, z *Zone, keys keyIndex) {
 			z.Primaries[j] = addr
 		}
 	}
-	if z.TSIGKey != "" {
+	if z.TSIGKey != "" && !z.Registration.Replica() { // a replica's is checked with its primary
 		if !z.Secondary() {
 			r.errorf(key+".tsigKey", "signs requests to primaries, and this zone has none (outbound transfers take transfer.tsigKey)")
 		} else {

@@ -193,13 +193,16 @@ func TestReplicaConfigurationLoads(t *testing.T) {
 		"  - name: corp.example",
 		"    registration: {primary: 10.10.0.4, primaryKey: REPLICA}",
 		"    links: [{name: l, network: net-a, registrationEnabled: true}]",
+		"  - name: dev.example",
+		"    tsigKey: XFR",
+		"    registration: {primary: 10.10.0.4, primaryKey: replica}",
 		"  - name: lab.example",
 		"    primaries: ['10.10.0.9:5300']",
 		"    tsigKey: xfr",
 		"    registration: {primary: '10.10.0.4:5353', primaryKey: replica}",
 	)})
 	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
-	corp, lab := cfg.Zones[0], cfg.Zones[1]
+	corp, dev, lab := cfg.Zones[0], cfg.Zones[1], cfg.Zones[2]
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -209,6 +212,8 @@ func TestReplicaConfigurationLoads(t *testing.T) {
 		{"primary key", corp.Registration.PrimaryKey, "replica."},
 		{"primaries default to the primary", corp.Primaries, []string{"10.10.0.4:53"}},
 		{"transfers signed with primaryKey", corp.TSIGKey, "replica."},
+		{"transfers signed with the zone's tsigKey", dev.TSIGKey, "xfr."},
+		{"its primaries", dev.Primaries, []string{"10.10.0.4:53"}},
 		{"primaries named", lab.Primaries, []string{"10.10.0.9:5300"}},
 		{"transfer key named", lab.TSIGKey, "xfr."},
 		{"forwarded elsewhere", lab.Registration.Primary, "10.10.0.4:5353"},
