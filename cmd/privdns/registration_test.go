@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -110,5 +111,58 @@ func TestNsupdateRegistersThroughTheServer(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data")); err != nil {
 		t.Errorf("the dataDir was not created: %v", err)
+	}
+}
+
+// The TSIG side of R13 through the server: an unknown key is NOTAUTH with
+// BADKEY and a bad signature NOTAUTH with BADSIG, unsigned; a valid key
+// not among the zone's registration keys is REFUSED, signed; an update of
+// a zone privdns does not hold is NOTAUTH, counted under zone "".
+func TestSignedUpdatesThroughTheServer(t *testing.T) {
+	cfg := strings.Replace(registrationConfig, "tsigKeys:\n", "tsigKeys:\n  - {name: other, algorithm: hmac-sha256, secret: \""+otherSecret+"\"}\n", 1)
+	srv := serveText(t, "", cfg)
+	addr := srv.addrs()[0]
+	send := func(zone, key, secret string) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetUpdate(zone)
+		rr, _ := dns.NewRR("h." + zone + " 300 IN A 10.9.9.1")
+		m.Insert([]dns.RR{rr})
+		m.SetTsig(key+".", dns.HmacSHA256, 300, time.Now().Unix())
+		c := &dns.Client{TsigSecret: map[string]string{key + ".": secret}}
+		r, _, err := c.Exchange(m, addr)
+		if r == nil {
+			t.Fatalf("update signed with %s: %v", key, err)
+		}
+		return r
+	}
+	tsigError := func(r *dns.Msg) uint16 {
+		if ts := r.IsTsig(); ts != nil {
+			return ts.Error
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		what, zone, key, secret string
+		rcode                   int
+		tsig                    uint16
+		signed                  bool
+	}{
+		{"the zone's key", "corp.example.", "dhcp", xfrSecret, dns.RcodeSuccess, 0, true},
+		{"an unknown key", "corp.example.", "stranger", xfrSecret, dns.RcodeNotAuth, dns.RcodeBadKey, false},
+		{"a wrong secret", "corp.example.", "dhcp", otherSecret, dns.RcodeNotAuth, dns.RcodeBadSig, false},
+		{"a valid key not of the zone", "corp.example.", "other", otherSecret, dns.RcodeRefused, 0, true},
+		{"a zone privdns does not hold", "elsewhere.example.", "dhcp", xfrSecret, dns.RcodeNotAuth, 0, true},
+	} {
+		r := send(c.zone, c.key, c.secret)
+		if r.Rcode != c.rcode || tsigError(r) != c.tsig {
+			t.Errorf("%s: %s TSIG error %d, want %s TSIG error %d", c.what, dns.RcodeToString[r.Rcode], tsigError(r), dns.RcodeToString[c.rcode], c.tsig)
+		}
+		if signed := r.IsTsig() != nil && len(r.IsTsig().MAC) > 0; signed != c.signed {
+			t.Errorf("%s: reply signed %v, want %v", c.what, signed, c.signed)
+		}
+	}
+	if n := metricValue(t, srv.reg, "privdns_updates_total", map[string]string{"zone": "", "result": "NOTAUTH"}); n != 1 {
+		t.Errorf("privdns_updates_total{zone=\"\",result=NOTAUTH} = %v, want 1", n)
 	}
 }
