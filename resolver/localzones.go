@@ -95,14 +95,20 @@ func (w *walk) local(z *zones.Zone, name string) {
 	res := z.Lookup(name, w.qtype)
 	switch res.Kind {
 	case zones.Answer:
-		w.trace("locally served zone %s (RFC 6303): %s %s → answer", z.Name(), name, typeName(w.qtype))
+		if w.tracing() {
+			w.trace("locally served zone %s (RFC 6303): %s %s → answer", z.Name(), name, typeName(w.qtype))
+		}
 		w.rcode = dns.RcodeSuccess
 		w.add(false, res.Records...)
 	case zones.NoData:
-		w.trace("locally served zone %s (RFC 6303): %s has no %s records → NODATA", z.Name(), name, typeName(w.qtype))
+		if w.tracing() {
+			w.trace("locally served zone %s (RFC 6303): %s has no %s records → NODATA", z.Name(), name, typeName(w.qtype))
+		}
 		w.rcode, w.auth, w.authPublic = dns.RcodeSuccess, []dns.RR{res.SOA}, false
 	default:
-		w.trace("locally served zone %s (RFC 6303): %s → NXDOMAIN, never asked upstream", z.Name(), name)
+		if w.tracing() {
+			w.trace("locally served zone %s (RFC 6303): %s → NXDOMAIN, never asked upstream", z.Name(), name)
+		}
 		w.rcode, w.auth, w.authPublic = dns.RcodeNameError, []dns.RR{res.SOA}, false
 	}
 }

@@ -35,11 +35,15 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 		r.Exchanged(f)
 	}
 	if err != nil {
-		w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)
+		if w.tracing() {
+			w.trace("public: %s %s via %s %v → no answer: %v", name, typeName(w.qtype), route.Name, route.Targets, err)
+		}
 		return "", err // names the route (the group), the question and why
 	}
-	w.trace("public: %s %s via %s %v → %s, %d answer records", name, typeName(w.qtype), route.Name, route.Targets,
-		dns.RcodeToString[reply.Rcode], len(reply.Answer))
+	if w.tracing() {
+		w.trace("public: %s %s via %s %v → %s, %d answer records", name, typeName(w.qtype), route.Name, route.Targets,
+			dns.RcodeToString[reply.Rcode], len(reply.Answer))
+	}
 	w.keepEDE(reply)
 
 	cur := name
@@ -57,15 +61,21 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 		}
 		target = dns.CanonicalName(target)
 		if z := w.nv.zoneFor(target); z != nil {
-			w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.apex())
+			if w.tracing() {
+				w.trace("public CNAME %s → %s enters linked zone %s: resolved privately", cur, target, z.apex())
+			}
 			w.obs.CNAMEIntoPrivate(trimDot(z.apex()))
 			return target, nil
 		}
 		if r := w.v.routeFor(w.nv, target); r != route && r != w.v.def {
-			w.trace("public CNAME %s → %s falls under forwarding rule %s: resolved there", cur, target, r.Name)
+			if w.tracing() {
+				w.trace("public CNAME %s → %s falls under forwarding rule %s: resolved there", cur, target, r.Name)
+			}
 			return target, nil
 		}
-		w.trace("public CNAME %s → %s", cur, target)
+		if w.tracing() {
+			w.trace("public CNAME %s → %s", cur, target)
+		}
 		cur = target
 	}
 
@@ -74,7 +84,9 @@ func (w *walk) public(name string, route *Route) (next string, err error) {
 	case reply.Rcode == dns.RcodeNameError:
 		w.rcode = dns.RcodeNameError
 	case soa == nil && cur != name:
-		w.trace("public: chain ends at %s without data: asking for it", cur)
+		if w.tracing() {
+			w.trace("public: chain ends at %s without data: asking for it", cur)
+		}
 		return cur, nil
 	default:
 		w.rcode = reply.Rcode

@@ -114,7 +114,9 @@ func (w *walk) registeredPTR(name string) bool {
 		return false
 	}
 	w.step("registered")
-	w.trace("registrations of %s: %s is the reverse name of a registered address → %d PTR", strings.Join(from, ", "), name, len(w.answer))
+	if w.tracing() {
+		w.trace("registrations of %s: %s is the reverse name of a registered address → %d PTR", strings.Join(from, ", "), name, len(w.answer))
+	}
 	w.rcode = dns.RcodeSuccess
 	return true
 }
@@ -127,13 +129,17 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	zone := z.apex()
 	data := z.src.Current()
 	if data == nil {
-		w.trace("private zone %s (link %s): no data to answer from (no transfer yet, or expired) → SERVFAIL", zone, l.Name)
+		if w.tracing() {
+			w.trace("private zone %s (link %s): no data to answer from (no transfer yet, or expired) → SERVFAIL", zone, l.Name)
+		}
 		return "", false, ErrZoneUnavailable
 	}
 	if cut, ok := data.Delegated(name); ok {
 		// A delegation dropped from a transferred zone (R12): its names
 		// are resolved on the public path, where a rule may send them on.
-		w.trace("private zone %s (link %s): %s is delegated away at %s → public path", zone, l.Name, name, cut)
+		if w.tracing() {
+			w.trace("private zone %s (link %s): %s is delegated away at %s → public path", zone, l.Name, name, cut)
+		}
 		next, err = w.public(name, w.v.routeFor(w.nv, name))
 		return next, false, err
 	}
@@ -141,21 +147,29 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	res := data.Lookup(name, w.qtype)
 	switch res.Kind {
 	case zones.Answer:
-		w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
+		if w.tracing() {
+			w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
+		}
 		w.add(false, res.Records...)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "answer")
 	case zones.CNAME:
-		w.trace("private zone %s (link %s, %s): %s is a CNAME to %s", zone, l.Name, l.Policy, name, res.Target)
+		if w.tracing() {
+			w.trace("private zone %s (link %s, %s): %s is a CNAME to %s", zone, l.Name, l.Policy, name, res.Target)
+		}
 		w.add(false, res.Records...)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "answer") // the zone answered: with a CNAME
 		return res.Target, false, w.countCNAME()
 	case zones.NoData:
-		w.trace("private zone %s (link %s, %s): %s has no %s records → NODATA (never falls back)", zone, l.Name, l.Policy, name, typeName(w.qtype))
+		if w.tracing() {
+			w.trace("private zone %s (link %s, %s): %s has no %s records → NODATA (never falls back)", zone, l.Name, l.Policy, name, typeName(w.qtype))
+		}
 		w.rcode, w.auth, w.authPublic = dns.RcodeSuccess, []dns.RR{res.SOA}, false
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nodata")
 	case zones.NXDomain:
 		if z.fallsBack(w.qtype) {
-			w.trace("private zone %s (link %s, %s): %s does not exist → fallback to the public path", zone, l.Name, l.Policy, name)
+			if w.tracing() {
+				w.trace("private zone %s (link %s, %s): %s does not exist → fallback to the public path", zone, l.Name, l.Policy, name)
+			}
 			w.explain(z)
 			w.obs.PrivateAnswer(trimDot(zone), l.Name, "fallback")
 			w.path = "fallback"
@@ -165,7 +179,9 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 		if l.Policy == PolicyNxDomainRedirect {
 			why += "; " + typeName(w.qtype) + " does not fall back"
 		}
-		w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, why, name)
+		if w.tracing() {
+			w.trace("private zone %s (link %s, %s): %s does not exist → NXDOMAIN", zone, l.Name, why, name)
+		}
 		w.rcode, w.auth, w.authPublic = dns.RcodeNameError, []dns.RR{res.SOA}, false
 		w.explain(z)
 		w.obs.PrivateAnswer(trimDot(zone), l.Name, "nxdomain")
@@ -217,6 +233,11 @@ func (w *walk) explain(z *linkedZone) {
 }
 
 func (w *walk) trace(format string, args ...any) { w.q.trace(format, args...) }
+
+// tracing reports whether trace lines are wanted: callers test it first,
+// since the arguments of a trace call are boxed (allocated) even when
+// nobody reads them.
+func (w *walk) tracing() bool { return w.q.Trace != nil }
 
 // finish builds the reply: the chain in the answer section, the SOA of a
 // negative answer (and its DNSSEC proofs) in authority, EDE options in an OPT record that the
