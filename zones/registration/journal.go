@@ -164,13 +164,14 @@ type replayed struct {
 	names  map[string]*entry
 }
 
-// replay reads the snapshot and records of j.
-func replay(j *datadir.Journal) (replayed, error) {
+// replay reads the snapshot and records that each gives (a journal's
+// Replay, or a read-only ReadJournal); nil gives none.
+func replay(each func(func(datadir.Record) error) error) (replayed, error) {
 	out := replayed{names: map[string]*entry{}}
-	if j == nil {
+	if each == nil {
 		return out, nil
 	}
-	err := j.Replay(func(jr datadir.Record) error {
+	err := each(func(jr datadir.Record) error {
 		var rec record
 		if err := json.Unmarshal(jr.Data, &rec); err != nil {
 			return fmt.Errorf("%w %d: %v", errRecord, jr.Seq, err)
