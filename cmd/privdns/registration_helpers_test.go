@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +118,32 @@ func dirContents(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// regProcessConfig is registrationConfig on a fixed address, for a privdns
+// process restarted on the same port.
+func regProcessConfig(addr string) string {
+	return strings.Replace(registrationConfig, `"127.0.0.1:0"`, fmt.Sprintf("%q", addr), 1)
+}
+
+// startRegProcess starts privdns serve as its own process on dir and waits
+// until it answers.
+func startRegProcess(t *testing.T, dir, addr string) (*exec.Cmd, *lockedOutput) {
+	t.Helper()
+	file := filepath.Join(dir, "privdns.yaml")
+	if err := os.WriteFile(file, []byte(regProcessConfig(addr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := privdnsProcess(t, dir, "serve", "--config", file)
+	eventually(t, "privdns to answer", func() bool {
+		m, err := askErr("udp", "127.0.0.7", addr, "manual.corp.example", dns.TypeA, false)
+		return err == nil && lastA(m) == "10.0.0.9"
+	})
+	return cmd, out
+}
+
+// sigkill kills a privdns process with SIGKILL and waits for it to go.
+func sigkill(cmd *exec.Cmd) {
+	cmd.Process.Kill()
+	cmd.Wait()
 }
