@@ -27,9 +27,8 @@ type regOp struct {
 func addA(name, addr string) regOp { return regOp{name: name, addr: addr} }
 func delA(name string) regOp       { return regOp{del: true, name: name} }
 
-// sendUpdate sends an UPDATE of corp.example from src (signed with key
-// dhcp when signed) and returns the reply; the client waits at most wait.
-func sendUpdate(proto, src, addr string, signed bool, wait time.Duration, ops ...regOp) (*dns.Msg, error) {
+// updateMsg is an UPDATE of corp.example with ops.
+func updateMsg(ops ...regOp) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetUpdate("corp.example.")
 	for _, o := range ops {
@@ -38,12 +37,15 @@ func sendUpdate(proto, src, addr string, signed bool, wait time.Duration, ops ..
 			m.RemoveRRset([]dns.RR{&dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET}}})
 			continue
 		}
-		rr, err := dns.NewRR(fmt.Sprintf("%s 300 IN A %s", name, o.addr))
-		if err != nil {
-			return nil, err
-		}
-		m.Insert([]dns.RR{rr})
+		m.Insert([]dns.RR{&dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.ParseIP(o.addr)}})
 	}
+	return m
+}
+
+// sendUpdate sends an UPDATE of corp.example from src (signed with key
+// dhcp when signed) and returns the reply; the client waits at most wait.
+func sendUpdate(proto, src, addr string, signed bool, wait time.Duration, ops ...regOp) (*dns.Msg, error) {
+	m := updateMsg(ops...)
 	c := &dns.Client{Net: proto, Timeout: wait}
 	ip := net.ParseIP(src)
 	if proto == "tcp" {
