@@ -44,7 +44,7 @@ type Query struct {
 	Recorder Recorder
 
 	// Filled in by the resolver.
-	Path  string // what produced the answer: private, public, fallback
+	Path  string // what produced the answer: private, registered, public, fallback, localzone
 	Route string // the public route asked last, if any
 	View  *View  // the View it was resolved with
 }

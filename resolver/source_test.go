@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -168,5 +169,57 @@ func TestRegisteredReverseNamesAreAnsweredBeforeR2(t *testing.T) {
 	}
 	if m := ask("127.0.1.1", "4.0.1.10.in-addr.arpa"); m.Rcode != dns.RcodeNameError || len(m.Answer) != 0 {
 		t.Errorf("from a network not linked to the registration zone: %s %v, want the RFC 6303 NXDOMAIN", dns.RcodeToString[m.Rcode], m.Answer)
+	}
+}
+
+// regSource is a source some of whose names are registered.
+type regSource struct {
+	revSource
+	registered map[string]bool
+}
+
+func (r *regSource) Registered(name string) bool { return r.registered[name] }
+
+// Answers of registered names, and PTR answers of registered addresses,
+// take path "registered" (the query log says so), also at the end of a
+// CNAME chain; the zone's own records, and NODATA at a registered name,
+// stay "private"; a trace says which records were registered.
+func TestAnswersOfRegisteredNamesTakePathRegistered(t *testing.T) {
+	reg := &regSource{revSource: revSource{source: source{name: "corp.example."}, ptr: map[string][]dns.RR{}},
+		registered: map[string]bool{"vm1.corp.example.": true}}
+	reg.cur.Store(transferred(t, "corp.example.", "corp.example. 60 IN SOA ns.corp.example. h.corp.example. 1 60 60 600 60",
+		"vm1.corp.example. 10 IN A 10.1.0.4", "manual.corp.example. 60 IN A 10.1.0.9", "alias.corp.example. 60 IN CNAME vm1.corp.example.",
+		"*.wild.corp.example. 60 IN A 10.1.0.7"))
+	ptr, _ := dns.NewRR("4.0.1.10.in-addr.arpa. 10 IN PTR vm1.corp.example.")
+	reg.ptr["4.0.1.10.in-addr.arpa."] = []dns.RR{ptr}
+	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, resolvertest.MustPublic(), resolver.Link{Source: reg})})
+	for _, c := range []struct {
+		name      string
+		qtype     uint16
+		wantPath  string
+		wantTrace bool // the trace says the records were registered
+	}{
+		{"vm1.corp.example", dns.TypeA, "registered", true},
+		{"VM1.Corp.Example", dns.TypeA, "registered", true},
+		{"alias.corp.example", dns.TypeA, "registered", true},
+		{"4.0.1.10.in-addr.arpa", dns.TypePTR, "registered", false},
+		{"manual.corp.example", dns.TypeA, "private", false},
+		{"vm1.corp.example", dns.TypeTXT, "private", false},
+		{"x.wild.corp.example", dns.TypeA, "private", false},
+		{"missing.corp.example", dns.TypeA, "private", false},
+	} {
+		var trace []string
+		q := &resolver.Query{Msg: resolvertest.Query(c.name, c.qtype), Client: netip.MustParseAddr("127.0.0.1"),
+			Trace: func(format string, args ...any) { trace = append(trace, fmt.Sprintf(format, args...)) }}
+		if _, err := e.Resolve(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		said := false
+		for _, l := range trace {
+			said = said || strings.Contains(l, "registered by UPDATE")
+		}
+		if q.Path != c.wantPath || said != c.wantTrace {
+			t.Errorf("%s %s: path %q, trace says registered %v, want %q, %v\n%s", c.name, dns.Type(c.qtype), q.Path, said, c.wantPath, c.wantTrace, strings.Join(trace, "\n"))
+		}
 	}
 }

@@ -83,6 +83,18 @@ type ReverseSource interface {
 	PTR(qname string) []dns.RR
 }
 
+// RegisteredSource is a ZoneSource some of whose names hold records
+// registered by UPDATE (R13) rather than the zone's own: an answer at such
+// a name takes path "registered" in the query log and says so in explain.
+// Registered is asked only for a name the zone answered with records; it
+// is given a lower-case FQDN and must be cheap and lock-free, like
+// Current. It may see data a moment newer than the Current just answered
+// from: it labels the answer, never changes it.
+type RegisteredSource interface {
+	ZoneSource
+	Registered(name string) bool
+}
+
 // ErrZoneUnavailable is the SERVFAIL of a name in a linked zone that has
 // no data to answer from: a secondary zone before its first transfer or
 // after its SOA expire without a primary (R12).
@@ -151,7 +163,8 @@ type netView struct {
 
 type linkedZone struct {
 	link Link
-	src  ZoneSource // the link's Source, or its Zone as one
+	src  ZoneSource       // the link's Source, or its Zone as one
+	reg  RegisteredSource // src, when it has registered names; else nil
 }
 
 // apex is the linked zone's name.
@@ -215,6 +228,7 @@ func (v *View) addLinks(links []Link) error {
 			return fmt.Errorf("link %s: network %s is already linked to a zone named %s", l.Name, l.Network, name)
 		}
 		lz := &linkedZone{link: l, src: src}
+		lz.reg, _ = src.(RegisteredSource)
 		nv.zones[name] = lz
 		if _, ok := src.(ReverseSource); ok {
 			nv.reverse = append(nv.reverse, lz)

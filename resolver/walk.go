@@ -28,7 +28,7 @@ type walk struct {
 	auth   []dns.RR
 	ede    []dns.EDNS0_EDE
 	cnames int
-	path   string // the kind of the last step: private, public; fallback sticks
+	path   string // the kind of the last step: private, registered, public, localzone; fallback sticks
 
 	// For the Recorder: whether the authority SOA came from the public path.
 	authPublic bool
@@ -147,7 +147,13 @@ func (w *walk) private(z *linkedZone, name string) (next string, fallback bool, 
 	res := data.Lookup(name, w.qtype)
 	switch res.Kind {
 	case zones.Answer:
-		if w.tracing() {
+		switch {
+		case z.reg != nil && !res.Wildcard && z.reg.Registered(name):
+			w.step("registered")
+			if w.tracing() {
+				w.trace("private zone %s (link %s, %s): %s %s → answer: records registered by UPDATE", zone, l.Name, l.Policy, name, typeName(w.qtype))
+			}
+		case w.tracing():
 			w.trace("private zone %s (link %s, %s): %s %s → answer", zone, l.Name, l.Policy, name, typeName(w.qtype))
 		}
 		w.add(false, res.Records...)

@@ -18,6 +18,7 @@ import (
 	"github.com/privdns/privdns/resolver/dnsserver"
 	"github.com/privdns/privdns/zones"
 	"github.com/privdns/privdns/zones/datadir"
+	"github.com/privdns/privdns/zones/registration"
 )
 
 func newExplainCommand() *cobra.Command {
@@ -58,13 +59,13 @@ func newExplainCommand() *cobra.Command {
 			}
 			txn := newGroupPool(nil).begin()
 			defer txn.abort()
-			sources := secondarySources(cmd.OutOrStdout(), cfg)
+			sources, regs := zoneSources(cmd.OutOrStdout(), cfg)
 			view, err := build(cfg, deps{log: slog.New(slog.DiscardHandler), groups: txn, sources: sources})
 			if err != nil {
 				return err
 			}
 			engine := resolver.NewEngine(resolver.EngineOptions{View: view})
-			return explain(cmd.Context(), cmd.OutOrStdout(), engine, client, network, args[0], qtype)
+			return explain(cmd.Context(), cmd.OutOrStdout(), engine, regs, client, network, args[0], qtype)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "", "configuration file (required)")
@@ -76,18 +77,27 @@ func newExplainCommand() *cobra.Command {
 	return cmd
 }
 
-// secondarySources gives explain the data of the secondary zones (R12):
-// the copy the server keeps in server.dataDir, read without touching it,
-// and says where it comes from. Without a copy a secondary zone has no
-// data here, and its names are SERVFAIL as on a server before its first
+// zoneSources gives explain the data the server keeps in server.dataDir,
+// read without touching it, and says where it comes from: the copies of
+// the secondary zones (R12) and the registrations of the registration
+// zones (R13), which it also returns. Without a copy a secondary zone has
+// no data here, and its names are SERVFAIL as on a server before its first
 // transfer.
-func secondarySources(out io.Writer, cfg *config.Config) []resolver.ZoneSource {
+func zoneSources(out io.Writer, cfg *config.Config) ([]resolver.ZoneSource, []*registration.Registry) {
 	sources := make([]resolver.ZoneSource, len(cfg.Zones))
+	var regs []*registration.Registry
 	var store *datadir.Store
 	if cfg.Server.DataDir != "" {
 		store, _ = datadir.OpenReadOnly(cfg.Server.DataDir)
 	}
 	for i, z := range cfg.Zones {
+		if !z.Secondary() && z.Registration != nil {
+			if reg := readRegistrations(out, cfg, store, &cfg.Zones[i]); reg != nil {
+				sources[i] = reg
+				regs = append(regs, reg)
+			}
+			continue
+		}
 		if !z.Secondary() {
 			continue
 		}
@@ -117,12 +127,12 @@ func secondarySources(out io.Writer, cfg *config.Config) []resolver.ZoneSource {
 		fmt.Fprintf(out, "%sdata from the copy in %s: serial %d, last confirmed by a primary %s\n", where, cfg.Server.DataDir, c.Serial, c.Checked.UTC().Format(time.RFC3339))
 		sources[i] = fixedZone{data}
 	}
-	return sources
+	return sources, regs
 }
 
 // explain resolves one query with a tracer and prints the steps, then the
 // final answer as dig would show it.
-func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client netip.Addr, network, name string, qtype uint16) error {
+func explain(ctx context.Context, out io.Writer, r resolver.Resolver, regs []*registration.Registry, client netip.Addr, network, name string, qtype uint16) error {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.SetEdns0(dnsserver.UDPSize, false)
@@ -155,6 +165,7 @@ func explain(ctx context.Context, out io.Writer, r resolver.Resolver, client net
 			}
 		}
 	}
+	printRegistrations(out, regs, m.Question[0].Name, resp, time.Now())
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -46,10 +47,12 @@ type Journal struct {
 	f        *os.File
 	path     string
 	snapPath string
-	snapSeq  uint64 // seq of the last record the snapshot covers
-	seq      uint64 // seq of the last record appended
-	size     int64  // bytes of whole frames
-	broken   error  // set when a failed append could not be undone
+	log      *slog.Logger
+	snapSeq  uint64      // seq of the last record the snapshot covers
+	seq      uint64      // seq of the last record appended
+	size     int64       // bytes of whole frames
+	snapFile os.FileInfo // the snapshot written or found last; nil for none
+	broken   error       // set when a failed append could not be undone; each append tries again
 }
 
 // Record is one step of a replay: the snapshot (Snapshot set, first, at
@@ -61,8 +64,16 @@ type Record struct {
 }
 
 // ErrBroken is returned by appends after one failed in a way that left the
-// journal file in an unknown state.
+// journal file in an unknown state (the failed write could not be undone),
+// until an append manages to undo it.
 var ErrBroken = errors.New("datadir: journal broken by a failed write")
+
+// ErrMoved is the error of an append to a journal whose file or snapshot
+// was removed or replaced under it (a folder in the file's place, say):
+// what it appended would not be found there after a restart. The records
+// the journal held are then only in its caller's memory: Compact with the
+// whole state writes both files again, and appends go on.
+var ErrMoved = errors.New("datadir: the journal's file or snapshot was removed or replaced")
 
 // OpenJournal opens (creating it if missing) the journal under name, for
 // instance a zone's registrations. A torn tail is cut off, fsynced and
@@ -79,9 +90,11 @@ func (s *Store) OpenJournal(name string) (*Journal, error) {
 	j := &Journal{
 		path:     filepath.Join(s.journalsDir(), base+".journal"),
 		snapPath: filepath.Join(s.journalsDir(), base+".snapshot"),
+		log:      s.log,
 	}
 	if _, snapSeq, err := readSnapshot(j.snapPath); err == nil {
 		j.snapSeq = snapSeq
+		j.snapFile, _ = os.Stat(j.snapPath)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("datadir: %s: %w", j.snapPath, err)
 	}
@@ -240,15 +253,19 @@ func (j *Journal) Replay(fn func(Record) error) error {
 
 // Append writes one record and fsyncs it: once Append returns nil the
 // record survives a crash, so a caller acknowledges what it holds only
-// then. It returns the record's seq.
+// then. It returns the record's seq. It fails with ErrMoved, appending
+// nothing, when the journal's files are no longer at their paths.
 func (j *Journal) Append(data []byte) (uint64, error) {
 	if len(data) > maxRecord {
 		return 0, fmt.Errorf("datadir: a record of %d bytes is over the %d limit", len(data), maxRecord)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.broken != nil {
-		return 0, j.broken
+	if err := j.repair(); err != nil {
+		return 0, err
+	}
+	if err := j.inPlace(); err != nil {
+		return 0, fmt.Errorf("datadir: append to %s: %w", j.path, err)
 	}
 	seq := j.seq + 1
 	buf := make([]byte, frameHeader+len(data))
@@ -260,9 +277,12 @@ func (j *Journal) Append(data []byte) (uint64, error) {
 	if err == nil {
 		err = j.f.Sync()
 	}
+	if err == nil {
+		err = j.inPlace() // replaced while it was written: the record is not in dataDir
+	}
 	if err != nil {
 		// Undo the partial frame so the next append does not follow
-		// garbage; if that fails too, stop appending altogether.
+		// garbage; if that fails too, stop appending until it can.
 		if terr := j.f.Truncate(j.size); terr != nil {
 			j.broken = fmt.Errorf("%w: %v", ErrBroken, terr)
 		} else if _, serr := j.f.Seek(j.size, io.SeekStart); serr != nil {
@@ -296,12 +316,18 @@ func (j *Journal) write(buf []byte) error {
 // Compact replaces the snapshot with state, which must hold the effect of
 // every record appended so far (the caller holds its own lock across its
 // state and Compact), and empties the journal. A crash between the two
-// steps leaves records the new snapshot covers; Replay skips them.
+// steps leaves records the new snapshot covers; Replay skips them. When
+// the journal's files were removed or replaced (ErrMoved) it writes them
+// again, their folder too.
 func (j *Journal) Compact(state []byte) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.broken != nil {
-		return j.broken
+	if err := j.repair(); err != nil {
+		return err
+	}
+	dir := filepath.Dir(j.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("datadir: %w", err)
 	}
 	buf := make([]byte, len(snapMagic)+frameHeader+len(state))
 	copy(buf, snapMagic)
@@ -314,6 +340,13 @@ func (j *Journal) Compact(state []byte) error {
 		return fmt.Errorf("datadir: snapshot %s: %w", j.snapPath, err)
 	}
 	j.snapSeq = j.seq
+	j.snapFile, _ = os.Stat(j.snapPath) // nil: the next append finds it moved, and asks for another
+	switch err := sameFile(j.path, j.f); {
+	case errors.Is(err, ErrMoved):
+		return j.reopen()
+	case err != nil:
+		return fmt.Errorf("datadir: %w", err)
+	}
 	if err := j.f.Truncate(0); err != nil {
 		return fmt.Errorf("datadir: empty %s: %w", j.path, err)
 	}

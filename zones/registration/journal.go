@@ -126,7 +126,18 @@ func (r *Registry) appendRecord(rec record, next *state) error {
 		return err
 	}
 	if _, err := r.journal.Append(data); err != nil {
-		return err
+		if !errors.Is(err, datadir.ErrMoved) {
+			return err
+		}
+		// The journal's files were removed or replaced: write them
+		// again from what is served, which holds every record so far.
+		r.log.Warn("registration: the journal's files in dataDir were removed or replaced; writing them again from the registrations held", "err", err)
+		if cerr := r.compactTo(r.cur.Load()); cerr != nil {
+			return fmt.Errorf("%w; writing them again: %v", err, cerr)
+		}
+		if _, err := r.journal.Append(data); err != nil {
+			return err
+		}
 	}
 	r.appended++
 	if r.appended >= r.compactEvery {
@@ -141,6 +152,13 @@ func (r *Registry) compact(st *state) {
 	if r.journal == nil {
 		return
 	}
+	if err := r.compactTo(st); err != nil {
+		r.log.Warn("registration: journal compaction failed", "err", err)
+	}
+}
+
+// compactTo is compact, failing. The caller holds mu (or is New).
+func (r *Registry) compactTo(st *state) error {
 	rec := record{V: recordVersion, Serial: st.serial, Digest: st.digest}
 	for _, name := range sortedNames(st.names) {
 		rec.Names = append(rec.Names, encodeName(name, st.names[name]))
@@ -150,10 +168,10 @@ func (r *Registry) compact(st *state) {
 		err = r.journal.Compact(data)
 	}
 	if err != nil {
-		r.log.Warn("registration: journal compaction failed", "err", err)
-		return
+		return err
 	}
 	r.appended = 0
+	return nil
 }
 
 // replayed is what the journal held.
@@ -164,13 +182,14 @@ type replayed struct {
 	names  map[string]*entry
 }
 
-// replay reads the snapshot and records of j.
-func replay(j *datadir.Journal) (replayed, error) {
+// replay reads the snapshot and records that each gives (a journal's
+// Replay, or a read-only ReadJournal); nil gives none.
+func replay(each func(func(datadir.Record) error) error) (replayed, error) {
 	out := replayed{names: map[string]*entry{}}
-	if j == nil {
+	if each == nil {
 		return out, nil
 	}
-	err := j.Replay(func(jr datadir.Record) error {
+	err := each(func(jr datadir.Record) error {
 		var rec record
 		if err := json.Unmarshal(jr.Data, &rec); err != nil {
 			return fmt.Errorf("%w %d: %v", errRecord, jr.Seq, err)

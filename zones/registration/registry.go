@@ -70,6 +70,8 @@ type Registry struct {
 	cur  atomic.Pointer[state]
 	wake chan struct{} // publish → Run: the next expiry may have moved
 
+	readOnly bool // ReadOnly: Update answers SERVFAIL
+
 	mu       sync.Mutex // serialises changes
 	set      Settings
 	ttl      uint32          // set.TTL in seconds
@@ -85,6 +87,34 @@ var ErrNoManual = errors.New("registration: no manual zone")
 // gives the served serial (kept in the journal, grown if the data changed
 // meanwhile), and compacts the journal.
 func New(opts Options) (*Registry, error) {
+	var each func(func(datadir.Record) error) error
+	if opts.Journal != nil {
+		each = opts.Journal.Replay
+	}
+	return open(opts, each)
+}
+
+// ReadOnly is the Registry a server on store would serve now, read from
+// the zone's journal without writing anything there (no compaction, a
+// torn tail left for the server to cut), so that privdns explain can run
+// beside the server: its Update answers SERVFAIL and opts.Journal is not
+// used. A zone that never had a registration reads as none.
+func ReadOnly(store *datadir.Store, opts Options) (*Registry, error) {
+	if opts.Manual == nil {
+		return nil, ErrNoManual
+	}
+	opts.Journal = nil
+	name := opts.Manual.Name()
+	r, err := open(opts, func(fn func(datadir.Record) error) error { return store.ReadJournal(name, fn) })
+	if err != nil {
+		return nil, err
+	}
+	r.readOnly = true
+	return r, nil
+}
+
+// open is New with the journal's records from each.
+func open(opts Options, each func(func(datadir.Record) error) error) (*Registry, error) {
 	if opts.Manual == nil {
 		return nil, ErrNoManual
 	}
@@ -107,7 +137,7 @@ func New(opts Options) (*Registry, error) {
 		r.compactEvery = 1024
 	}
 	r.configure(opts.Settings)
-	old, err := replay(opts.Journal)
+	old, err := replay(each)
 	if err != nil {
 		return nil, fmt.Errorf("registration %s: %w", r.apex, err)
 	}
@@ -227,6 +257,15 @@ func (r *Registry) PTR(qname string) []dns.RR {
 		return rrs
 	}
 	return ptr[dns.CanonicalName(qname)]
+}
+
+// Registered reports whether a registration holds name (a lower-case
+// FQDN; other spellings are not found): its records were registered by
+// UPDATE, not taken from the zone's own data. Lock-free and
+// allocation-free, for the query log's path "registered".
+func (r *Registry) Registered(name string) bool {
+	_, ok := r.cur.Load().names[name]
+	return ok
 }
 
 // Registration is what explain says about a registered name.

@@ -39,6 +39,9 @@ func (r *Registry) Update(msg *dns.Msg, who Principal) Result {
 	if res := r.checkZone(msg); res.Rcode != dns.RcodeSuccess {
 		return res
 	}
+	if r.readOnly {
+		return fail(dns.RcodeServerFailure, "registrations read-only here (privdns explain)")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
