@@ -62,10 +62,12 @@ type Replica struct {
 	reverse atomic.Pointer[reverseMap] // of the last copy PTR saw
 }
 
-// reverseMap is the reverse names of one version of the copy.
+// reverseMap is the registered names of one version of the copy, and the
+// reverse names of their addresses.
 type reverseMap struct {
-	zone *zones.Zone
-	ptr  map[string][]dns.RR
+	zone  *zones.Zone
+	ptr   map[string][]dns.RR
+	names map[string]bool
 }
 
 // ErrReplicaOptions is returned by NewReplica when a required option is
@@ -105,16 +107,8 @@ func (r *Replica) Current() *zones.Zone { return r.opts.Copy() }
 // (give the zone's own records another TTL). The map is built once per
 // version of the copy.
 func (r *Replica) PTR(qname string) []dns.RR {
-	z := r.opts.Copy()
-	if z == nil {
-		return nil
-	}
-	m := r.reverse.Load()
-	if m == nil || m.zone != z {
-		m = &reverseMap{zone: z, ptr: registeredReverse(z, r.ttl)}
-		r.reverse.Store(m)
-	}
-	if len(m.ptr) == 0 {
+	m := r.registered()
+	if m == nil || len(m.ptr) == 0 {
 		return nil
 	}
 	if rrs, found := m.ptr[qname]; found {
@@ -123,10 +117,31 @@ func (r *Replica) PTR(qname string) []dns.RR {
 	return m.ptr[dns.CanonicalName(qname)]
 }
 
-// registeredReverse is the reverse map of the A and AAAA records of z
-// below its apex at ttl.
-func registeredReverse(z *zones.Zone, ttl uint32) map[string][]dns.RR {
-	ptr := map[string][]dns.RR{}
+// Registered reports whether name (a lower-case FQDN) holds registered
+// records in the copy, by the rule of PTR: for the query log and explain.
+func (r *Replica) Registered(name string) bool {
+	m := r.registered()
+	return m != nil && m.names[name]
+}
+
+// registered is the map of the current copy, built at its first use.
+func (r *Replica) registered() *reverseMap {
+	z := r.opts.Copy()
+	if z == nil {
+		return nil
+	}
+	m := r.reverse.Load()
+	if m == nil || m.zone != z {
+		m = registeredIn(z, r.ttl)
+		r.reverse.Store(m)
+	}
+	return m
+}
+
+// registeredIn finds the registered names of z, the A and AAAA records
+// below its apex at ttl, and the reverse names of their addresses.
+func registeredIn(z *zones.Zone, ttl uint32) *reverseMap {
+	m := &reverseMap{zone: z, ptr: map[string][]dns.RR{}, names: map[string]bool{}}
 	for _, rr := range z.Records() {
 		h := rr.Header()
 		name := dns.CanonicalName(h.Name)
@@ -137,16 +152,17 @@ func registeredReverse(z *zones.Zone, ttl uint32) map[string][]dns.RR {
 		if !isAddr {
 			continue
 		}
+		m.names[name] = true
 		rev, err := dns.ReverseAddr(ip.String())
 		if err != nil {
 			continue
 		}
-		ptr[rev] = append(ptr[rev], &dns.PTR{Hdr: dns.RR_Header{Name: rev, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: name})
+		m.ptr[rev] = append(m.ptr[rev], &dns.PTR{Hdr: dns.RR_Header{Name: rev, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: name})
 	}
-	for _, set := range ptr {
+	for _, set := range m.ptr {
 		slices.SortFunc(set, func(a, b dns.RR) int { return cmp.Compare(a.(*dns.PTR).Ptr, b.(*dns.PTR).Ptr) })
 	}
-	return ptr
+	return m
 }
 
 // Update checks an update from who as a Registry would, as far as the copy

@@ -299,6 +299,9 @@ func TestReplicaAnswersReverseNamesFromItsCopy(t *testing.T) {
 	if got := rw.replica.PTR("80.0.0.10.in-addr.arpa."); got != nil {
 		t.Errorf("PTR of the zone's own www = %v, want none", got)
 	}
+	if !rw.replica.Registered("vm.corp.example.") || rw.replica.Registered("www.corp.example.") {
+		t.Error("Registered should tell vm (registered) from www (the zone's own)")
+	}
 	rw.update(vm1, dns.RcodeSuccess, "up vm 0 ANY A")
 	if got := rw.replica.PTR("4.0.1.10.in-addr.arpa."); len(got) != 1 {
 		t.Errorf("PTR of 10.1.0.4 after vm's deletion = %v, want host only", got)
