@@ -102,6 +102,10 @@ func zoneSources(out io.Writer, cfg *config.Config) ([]resolver.ZoneSource, []*r
 			continue
 		}
 		where := "secondary zone " + strings.TrimSuffix(z.Name, ".") + " (primaries " + strings.Join(z.Primaries, ", ") + "): "
+		if z.Registration.Replica() {
+			where = "registration replica of zone " + strings.TrimSuffix(z.Name, ".") + " (updates forwarded to " + z.Registration.Primary +
+				", data from primaries " + strings.Join(z.Primaries, ", ") + "): "
+		}
 		if store == nil {
 			fmt.Fprintln(out, where+"no server.dataDir, so no copy to read here; its names are SERVFAIL in this explain")
 			continue

@@ -45,14 +45,13 @@ zones:
 
 // twoReplicas starts replicas of corp.example at 127.0.0.2 and 127.0.0.3
 // forwarding to primary, once it knows their addresses from addrs.
-func twoReplicas(t *testing.T, primary string, addrs [2]string) [2]*server {
+func twoReplicas(t *testing.T, primary string, addrs [2]string) (servers [2]*server, dirs [2]string) {
 	t.Helper()
-	var out [2]*server
 	for i, addr := range addrs {
-		dir := t.TempDir()
-		out[i] = serveText(t, dir, fmt.Sprintf(replicaConfig, addr, filepath.Join(dir, "data"), primary))
+		dirs[i] = t.TempDir()
+		servers[i] = serveText(t, dirs[i], fmt.Sprintf(replicaConfig, addr, filepath.Join(dirs[i], "data"), primary))
 	}
-	return out
+	return servers, dirs
 }
 
 func replicaAddrs(t *testing.T) [2]string {
@@ -66,7 +65,7 @@ func replicaAddrs(t *testing.T) [2]string {
 func TestReplicasOfAPrivdnsPrimary(t *testing.T) {
 	paddr, raddrs := freePort(t), replicaAddrs(t)
 	primary := serveText(t, "", fmt.Sprintf(registrationPrimaryConfig, paddr, `"`+raddrs[0]+`", "`+raddrs[1]+`"`))
-	replicas := twoReplicas(t, paddr, raddrs)
+	replicas, dirs := twoReplicas(t, paddr, raddrs)
 	a, b := raddrs[0], raddrs[1]
 	for _, r := range raddrs {
 		within(t, "the replica's first transfer", answers("127.0.0.7", r, "manual.corp.example", "10.0.0.9"))
@@ -87,6 +86,10 @@ func TestReplicasOfAPrivdnsPrimary(t *testing.T) {
 		t.Errorf("a registration answered by B: %v, want one A at registration.ttl", m.Answer)
 	}
 	wantPTR(t, b, "5.0.0.127.in-addr.arpa", "vm1.corp.example.")
+	out, errOut, code := run(t, "explain", "--config", filepath.Join(dirs[1], "privdns.yaml"), "--from", "127.0.0.7", "vm1.corp.example")
+	if code != 0 || !strings.Contains(out, "registration replica of zone corp.example (updates forwarded to "+paddr) || !strings.Contains(out, "127.0.0.5") {
+		t.Errorf("explain on replica B: exit %d\n%s%s", code, out, errOut)
+	}
 	if reg, found := primary.zones.regs["corp.example."].reg.Lookup("vm1.corp.example."); !found || reg.By.String() != "127.0.0.5" {
 		t.Errorf("the primary's registration of vm1: %+v %v, want the client 127.0.0.5's own", reg, found)
 	}
