@@ -37,5 +37,5 @@ func dialUDP(addr *net.UDPAddr) (udpConn, error) {
 		syscall.Close(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	return os.NewFile(uintptr(fd), "udp "+addr.String()), nil
+	return os.NewFile(uintptr(fd), "udp"), nil // errors name the upstream already
 }
