@@ -11,6 +11,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/miekg/dns"
+	"github.com/privdns/privdns/resolver/workers"
 )
 
 // Exchanger sends one query and returns the reply. NOERROR and NXDOMAIN replies are
@@ -72,7 +73,7 @@ type Cache struct {
 	opts   Options
 	lru    *lru.Cache[key, *entry] // nil when disabled
 	flight flight
-	wg     sync.WaitGroup
+	fetch  *workers.Pool // the upstream fetches, on goroutines kept warm
 	// gen is bumped by Purge so refreshes started before it do not resurrect entries;
 	// purgeMu makes "check gen, then store" atomic with respect to Purge.
 	gen     atomic.Uint64
@@ -94,7 +95,7 @@ func New(opts Options) (*Cache, error) {
 		return nil, err
 	}
 	opts = withDefaults(opts)
-	c := &Cache{opts: opts}
+	c := &Cache{opts: opts, fetch: workers.New(0)}
 	if opts.MaxEntries > 0 {
 		l, err := lru.NewWithEvict(opts.MaxEntries, func(_ key, e *entry) { e.gone.Store(true) })
 		if err != nil {
@@ -177,7 +178,7 @@ func (c *Cache) Stats() Stats {
 
 // Wait blocks until background refreshes (prefetch, stale refresh) have finished; for
 // tests and shutdown.
-func (c *Cache) Wait() { c.wg.Wait() }
+func (c *Cache) Wait() { c.fetch.Wait() }
 
 // Purge drops every entry, for example when a reload changes what routes mean.
 // Refreshes already in flight still answer their waiters but are not stored.

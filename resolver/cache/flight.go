@@ -75,7 +75,7 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 			rep.Budget = waiter.Budget // the query that starts it pays for it
 		}
 		bg := report.With(report.Detach(ctx), &rep)
-		r.c.wg.Go(func() {
+		r.c.fetch.Go(func() {
 			reply, err := r.next.Exchange(bg, upstreamReq)
 			cl.answerer = rep.Answerer
 			if err == nil && reply == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/privdns/privdns/resolver/ratelimit"
 	"github.com/privdns/privdns/resolver/wire"
+	"github.com/privdns/privdns/resolver/workers"
 )
 
 // udpServer answers UDP queries on the sockets bound to one address, a
@@ -24,18 +25,20 @@ import (
 // the full path is answered inline from what needs no upstream (private
 // zones, the cache) or SERVFAIL: readers never wait on an upstream.
 type udpServer struct {
-	ios    []batchIO // sockets sharing the address (SO_REUSEPORT), a reader each
-	h      Handler
-	log    *slog.Logger
-	limits *Limits        // the rate limiter, first to see every request
-	wg     sync.WaitGroup // readers and the answers they started
-	done   chan struct{}
-	stop   sync.Once     // closes done
-	slow   chan struct{} // a slot per full-path answer running
+	ios     []batchIO // sockets sharing the address (SO_REUSEPORT), a reader each
+	h       Handler
+	log     *slog.Logger
+	limits  *Limits        // the rate limiter, first to see every request
+	wg      sync.WaitGroup // readers and the answers they started
+	done    chan struct{}
+	stop    sync.Once     // closes done
+	slow    chan struct{} // a slot per full-path answer running
+	answers *workers.Pool // runs the full-path answers on goroutines kept warm
 }
 
 func serveUDP(ios []batchIO, h Handler, opts Options) *udpServer {
-	u := &udpServer{ios: ios, h: h, log: opts.Logger, limits: opts.Limits, done: make(chan struct{}), slow: make(chan struct{}, opts.MaxInFlight)}
+	u := &udpServer{ios: ios, h: h, log: opts.Logger, limits: opts.Limits, done: make(chan struct{}), slow: make(chan struct{}, opts.MaxInFlight),
+		answers: workers.New(0)}
 	for _, io := range ios {
 		u.wg.Add(1)
 		go u.readBatch(io)
@@ -91,11 +94,11 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 			q = &c
 		}
 		u.wg.Add(1)
-		go func() {
+		u.answers.Go(func() {
 			defer u.wg.Done()
 			defer func() { <-u.slow }()
 			u.full(io, req, raw, q, from, dst)
-		}()
+		})
 	default:
 		if u.direct(io, req, raw, from, dst) {
 			return 0
@@ -187,6 +190,7 @@ func (u *udpServer) shutdown(ctx context.Context) error {
 	for _, io := range u.ios {
 		err = errors.Join(err, notClosed(io.close()))
 	}
+	u.answers.Stop() // the idle goroutines end; busy ones after their answer
 	return err
 }
 
