@@ -29,9 +29,10 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 	}
 	b := newBuilder(apex)
 	defer b.release()
+	var sources []*source
 	if file != "" {
-		err := eachRecord(apex, file, b.addOne)
-		if err != nil {
+		var err *Error
+		if sources, err = eachRecord(apex, file, b.addOne); err != nil {
 			b.errs = append(b.errs, err)
 		}
 	}
@@ -49,6 +50,7 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 	z := b.finish()
 	b.checkTargets(z)
 	z.warnings = b.warns
+	z.file, z.sources = file, sources
 	return z, nil
 }
 

@@ -52,7 +52,9 @@ func (s *server) reload() error {
 	if file == "" {
 		cfg, err = config.Default()
 	} else {
-		cfg, err = config.Load(file)
+		// Zones whose files are unchanged keep their data: a reload that
+		// edits one file of a thousand parses one.
+		cfg, err = config.Reload(file, s.cfg)
 	}
 	if err != nil {
 		return err
