@@ -28,12 +28,18 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 		return nil, Errors{{Msg: fmt.Sprintf("bad zone name %q", origin)}}
 	}
 	b := newBuilder(apex)
-	defer b.release()
+	defer func() { b.release() }()
 	var sources []*source
 	if file != "" {
-		var err *Error
-		if sources, err = eachRecord(apex, file, b.addOne); err != nil {
-			b.errs = append(b.errs, err)
+		var fast bool
+		if sources, fast = fastRecords(apex, file, b.addOne); !fast {
+			// Declined: what it read goes, the zone parser reads it all.
+			b.release()
+			b = newBuilder(apex)
+			var err *Error
+			if sources, err = eachRecord(apex, file, b.addOne); err != nil {
+				b.errs = append(b.errs, err)
+			}
 		}
 	}
 	for i, text := range inline {
