@@ -26,6 +26,7 @@ func (s *server) Reload(reason string) error {
 		return errors.New("server is closed")
 	}
 	err := s.reload()
+	settleMemory()
 	s.metrics.Reload(err == nil, time.Now())
 	if err != nil {
 		var problems config.Errors
