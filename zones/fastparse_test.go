@@ -51,6 +51,7 @@ func TestFastRecordsReadsAsTheZoneParser(t *testing.T) {
 		"addresses":            "a IN A 0.0.0.0\nb IN A 255.255.255.255\nc IN AAAA ::\nd IN AAAA 2001:db8::1:2:3:4:5\n",
 		"class then TTL":       "a IN 60 A 10.0.0.1\nb 70 IN A 10.0.0.2\nc 80 A 10.0.0.3\nd IN A 10.0.0.4\n",
 		"other types":          "@ IN NS ns\nns IN A 10.0.0.53\nt IN TXT a b c\nc IN CAA 0 issue letsencrypt.org\n",
+		"owners spelt like a type, a class or a TTL": "A IN A 10.0.0.1\nin 60 A 10.0.0.2\n300 IN A 10.0.0.3\nAAAA AAAA ::1\n",
 	}
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
