@@ -29,7 +29,7 @@ func Default() (*Config, error) {
 // defaultFrom is Default with the resolv.conf path injectable for tests.
 func defaultFrom(resolvConf string) (*Config, error) {
 	servers, warning := nameservers(resolvConf)
-	cfg, err := parse(defaultYAML, "yaml", "", servers)
+	cfg, err := parse(defaultYAML, "yaml", "", servers, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -93,7 +93,7 @@ func TestConfigWithoutUpstreamsForwardsToResolvConf(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := "networks:\n  - name: n\n    addressPrefixes: [10.0.0.0/8]\n"
-	cfg, err := parseWith([]byte(text), "yaml", filepath.Join(dir, "privdns.yaml"), resolv)
+	cfg, err := parseWith([]byte(text), "yaml", filepath.Join(dir, "privdns.yaml"), resolv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestConfigWithoutUpstreamsForwardsToResolvConf(t *testing.T) {
 		t.Errorf("warnings %q", cfg.Warnings)
 	}
 	// Servers given in the file: no default, no warning.
-	cfg, err = parseWith([]byte(text+"upstreams: {servers: [192.0.2.1]}\n"), "yaml", filepath.Join(dir, "privdns.yaml"), resolv)
+	cfg, err = parseWith([]byte(text+"upstreams: {servers: [192.0.2.1]}\n"), "yaml", filepath.Join(dir, "privdns.yaml"), resolv, nil)
 	if err != nil || len(cfg.Warnings) != 0 || !slices.Equal(cfg.Upstreams.Servers, []string{"192.0.2.1:53"}) {
 		t.Errorf("explicit servers: %v %q %v", cfg.Upstreams.Servers, cfg.Warnings, err)
 	}

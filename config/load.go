@@ -55,7 +55,15 @@ var scalarDefaults = map[string]any{
 // Load reads, validates and completes the configuration file at path. The
 // format follows the extension (.yaml/.yml, .json, .toml; YAML otherwise).
 // The error, if any, is Errors holding every problem found.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return Reload(path, nil) }
+
+// Reload is Load for a configuration that replaces prev (nil: none). A
+// zone of a file or inline records whose name, file and records are as in
+// prev, and whose files still hold the bytes prev's data was parsed from
+// (zones.Zone.FilesUnchanged), keeps prev's data, the same *zones.Zone,
+// instead of being parsed again: a reload that edits one zone file of a
+// thousand parses one.
+func Reload(path string, prev *Config) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
@@ -64,7 +72,7 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("read configuration: %v", err)}}
 	}
-	return Parse(data, "", path)
+	return parseWith(data, "", path, "/etc/resolv.conf", prev)
 }
 
 // Parse is Load for text already in memory. format is "yaml", "json" or
@@ -74,14 +82,14 @@ func Load(path string) (*Config, error) {
 // A configuration without upstreams.servers forwards to the nameservers of
 // /etc/resolv.conf, with a warning, as the embedded default does.
 func Parse(data []byte, format, path string) (*Config, error) {
-	return parseWith(data, format, path, "/etc/resolv.conf")
+	return parseWith(data, format, path, "/etc/resolv.conf", nil)
 }
 
 // parseWith is Parse with the resolv.conf that supplies the default
-// upstreams (injectable for tests).
-func parseWith(data []byte, format, path, resolvConf string) (*Config, error) {
+// upstreams (injectable for tests) and the configuration it replaces.
+func parseWith(data []byte, format, path, resolvConf string, prev *Config) (*Config, error) {
 	servers, why := nameservers(resolvConf)
-	cfg, err := parse(data, format, path, servers)
+	cfg, err := parse(data, format, path, servers, prev)
 	if err != nil || !cfg.serversDefaulted {
 		return cfg, err
 	}
@@ -96,8 +104,9 @@ func parseWith(data []byte, format, path, resolvConf string) (*Config, error) {
 	return cfg, nil
 }
 
-// parse is Parse with the default of upstreams.servers.
-func parse(data []byte, format, path string, servers []string) (*Config, error) {
+// parse is Parse with the default of upstreams.servers and the
+// configuration whose unchanged zones it keeps (nil: none).
+func parse(data []byte, format, path string, servers []string, prev *Config) (*Config, error) {
 	if format == "" {
 		format = formatOf(path)
 	}
@@ -113,7 +122,7 @@ func parse(data []byte, format, path string, servers []string) (*Config, error) 
 	r.unknownKeys(tree)
 	validate(r, cfg)
 	validateTransfers(r, cfg, filepath.Dir(path))
-	loadZones(r, cfg, filepath.Dir(path))
+	loadZones(r, cfg, filepath.Dir(path), prev)
 	checkTransferApex(r, cfg)
 	if len(r.problems) > 0 {
 		return nil, r.sorted()

@@ -17,12 +17,15 @@ import (
 // inline records at their entry in the configuration. Zones load in
 // parallel, one per CPU at a time (a million records in a thousand files
 // is a few seconds of parsing), and are reported in configuration order.
-func loadZones(r *report, cfg *Config, dir string) {
+// A zone prev loaded from the same name, file and records whose files are
+// unchanged keeps prev's data (Reload).
+func loadZones(r *report, cfg *Config, dir string, prev *Config) {
 	type loaded struct {
 		file string
 		data *zones.Zone
 		err  error
 	}
+	kept := keptZones(prev)
 	results := make([]loaded, len(cfg.Zones))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -50,10 +53,14 @@ func loadZones(r *report, cfg *Config, dir string) {
 		results[i].file = file
 		wg.Add(1)
 		slots <- struct{}{}
-		go func(res *loaded, name string, records []string) {
+		go func(res *loaded, z *Zone) {
 			defer func() { <-slots; wg.Done() }()
-			res.data, res.err = zones.Load(name, res.file, records)
-		}(&results[i], z.Name, z.Records)
+			if old := kept[dataKey(z)]; old != nil && old.File() == res.file && old.FilesUnchanged() {
+				res.data = old
+				return
+			}
+			res.data, res.err = zones.Load(z.Name, res.file, z.Records)
+		}(&results[i], z)
 	}
 	wg.Wait()
 	for i := range results {
@@ -69,6 +76,31 @@ func loadZones(r *report, cfg *Config, dir string) {
 			cfg.Zones[i].Data = res.data
 		}
 	}
+}
+
+// zoneKey is what a zone's data is loaded from besides its files' bytes.
+type zoneKey struct {
+	name, file string // file: absolute
+	records    string // the inline records, NUL-separated
+}
+
+func dataKey(z *Zone) zoneKey {
+	return zoneKey{name: z.Name, file: z.File, records: strings.Join(z.Records, "\x00")}
+}
+
+// keptZones is the data of prev's zones of files or inline records, by
+// what they were loaded from; nil for no prev.
+func keptZones(prev *Config) map[zoneKey]*zones.Zone {
+	if prev == nil {
+		return nil
+	}
+	kept := make(map[zoneKey]*zones.Zone, len(prev.Zones))
+	for i := range prev.Zones {
+		if z := &prev.Zones[i]; z.Data != nil && !z.Secondary() {
+			kept[dataKey(z)] = z.Data
+		}
+	}
+	return kept
 }
 
 // zoneProblems reports the errors of zones.Load for the zone at key, whose

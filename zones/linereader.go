@@ -12,7 +12,8 @@ import (
 // $INCLUDE makes dns.ZoneParser switch between files on its own, so the file
 // that delivered the most recent byte is the file of the record just parsed.
 type lineTracker struct {
-	cur *lineReader
+	cur  *lineReader
+	read []*hashingReader // every file opened, in order (sources.go)
 }
 
 // lineReader feeds a master file to dns.ZoneParser and works out the line on
@@ -135,7 +136,9 @@ func (fsys includeFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &includeFile{lineReader: newLineReader(fsys.display(abs), f, fsys.t), f: f}, nil
+	hr := newHashingReader(abs, f)
+	fsys.t.read = append(fsys.t.read, hr)
+	return &includeFile{lineReader: newLineReader(fsys.display(abs), hr, fsys.t), f: f}, nil
 }
 
 // includeFile is an fs.File whose reads go through a lineReader.

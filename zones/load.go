@@ -2,6 +2,7 @@ package zones
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -27,12 +28,19 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 	if _, ok := dns.IsDomainName(apex); !ok || origin == "" {
 		return nil, Errors{{Msg: fmt.Sprintf("bad zone name %q", origin)}}
 	}
-	b := newBuilder(apex)
-	defer b.release()
+	b := newBuilder(apex, namesHint(file))
+	defer func() { b.release() }()
+	var sources []*source
 	if file != "" {
-		err := eachRecord(apex, file, b.addOne)
-		if err != nil {
-			b.errs = append(b.errs, err)
+		var fast bool
+		if sources, fast = fastRecords(apex, file, b.addOne); !fast {
+			// Declined: what it read goes, the zone parser reads it all.
+			b.release()
+			b = newBuilder(apex, namesHint(file))
+			var err *Error
+			if sources, err = eachRecord(apex, file, b.addOne); err != nil {
+				b.errs = append(b.errs, err)
+			}
 		}
 	}
 	for i, text := range inline {
@@ -49,6 +57,7 @@ func Load(origin, file string, inline []string) (*Zone, error) {
 	z := b.finish()
 	b.checkTargets(z)
 	z.warnings = b.warns
+	z.file, z.sources = file, sources
 	return z, nil
 }
 
@@ -66,8 +75,24 @@ type builder struct {
 	index   map[rrsetKey]map[string][]dns.RR // large RRsets by folded data (dedup.go)
 }
 
-func newBuilder(apex string) *builder {
-	return &builder{apex: apex, drafts: map[string]*draft{apex: {}}}
+// newBuilder starts a zone; hint is about how many names it will have,
+// so that the drafts' map is not grown a few times over while reading.
+func newBuilder(apex string, hint int) *builder {
+	drafts := make(map[string]*draft, hint)
+	drafts[apex] = &draft{}
+	return &builder{apex: apex, drafts: drafts}
+}
+
+// namesHint guesses the names of a master file from its size, erring
+// high: a private zone's record line is some 20 to 40 bytes, the guess
+// is one name per 16. At most a million, so that a file of comments costs
+// no more than some tens of MB, and only while it loads.
+func namesHint(file string) int {
+	fi, err := os.Stat(file)
+	if file == "" || err != nil {
+		return 0
+	}
+	return int(min(fi.Size()/16, 1<<20))
 }
 
 func (b *builder) addAll(entries []entry) {

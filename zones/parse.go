@@ -25,25 +25,28 @@ type entry struct {
 // most one syntax error (plus the records parsed before it).
 func parseFile(origin, file string) ([]entry, *Error) {
 	var out []entry
-	err := eachRecord(origin, file, func(e entry) { out = append(out, e) })
+	_, err := eachRecord(origin, file, func(e entry) { out = append(out, e) })
 	return out, err
 }
 
 // eachRecord is parseFile handing each record to fn as it is parsed, so
-// that a large file is never held as a list of entries.
-func eachRecord(origin, file string, fn func(entry)) *Error {
+// that a large file is never held as a list of entries. It returns the
+// files it read, the master file first, with the digest of their bytes.
+func eachRecord(origin, file string, fn func(entry)) ([]*source, *Error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return &Error{File: file, Msg: err.Error()}
+		return nil, &Error{File: file, Msg: err.Error()}
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		return &Error{File: file, Msg: fmt.Sprintf("open zone file: %v", unwrapPath(err))}
+		return nil, &Error{File: file, Msg: fmt.Sprintf("open zone file: %v", unwrapPath(err))}
 	}
 	defer f.Close()
 
 	t := &lineTracker{}
-	top := newLineReader(file, f, t)
+	hr := newHashingReader(abs, f)
+	t.read = append(t.read, hr)
+	top := newLineReader(file, hr, t)
 	zp := dns.NewZoneParser(top, origin, abs)
 	zp.SetDefaultTTL(defaultTTL)
 	zp.SetIncludeAllowed(true)
@@ -69,9 +72,13 @@ func eachRecord(origin, file string, fn func(entry)) *Error {
 		if errors.As(err, &pe) { // a missing $INCLUDE: say so in the user's terms
 			e.Msg = fmt.Sprintf("$INCLUDE: open %s: %v", display(pe.Path), pe.Err)
 		}
-		return e
+		return nil, e
 	}
-	return nil
+	sources := make([]*source, len(t.read))
+	for i, hr := range t.read {
+		sources[i] = hr.done()
+	}
+	return sources, nil
 }
 
 // displayPath returns a function that shows an included file's absolute path

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -47,6 +48,9 @@ const wireSize = 255 + 10 + 65535
 // in their data, the bulk of a private zone, skip the unpacking and have
 // only their owner measured.
 func (b *builder) fitsWire(rr dns.RR) string {
+	if plainAddress(rr) {
+		return ""
+	}
 	b.scratch()
 	n, err := dns.PackRR(rr, b.wire, 0, nil, false)
 	if err == nil {
@@ -68,6 +72,20 @@ func (b *builder) fitsWire(rr dns.RR) string {
 		return "is longer than the 65535 octets a record may hold"
 	}
 	return fmt.Sprintf("cannot be sent in a reply: %v", err)
+}
+
+// plainAddress reports whether rr is an A or AAAA record with a valid
+// address and a canonical owner of plain labels (isPlain), whose wire form
+// fits without being packed: isPlain names are at most 254 characters, so
+// at most 255 octets on the wire, and the data is four or sixteen octets.
+func plainAddress(rr dns.RR) bool {
+	switch rr := rr.(type) {
+	case *dns.A:
+		return rr.A.To4() != nil && isPlain(rr.Hdr.Name)
+	case *dns.AAAA:
+		return len(rr.AAAA) == net.IPv6len && isPlain(rr.Hdr.Name)
+	}
+	return false
 }
 
 // ownerOctets is the length of the uncompressed owner name that starts the

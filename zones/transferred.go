@@ -33,7 +33,7 @@ func Transferred(origin string, rrs []dns.RR) (z *Zone, cuts []string, err error
 		}
 	}
 	cuts = topmost(cuts)
-	b := newBuilder(apex)
+	b := newBuilder(apex, len(rrs))
 	defer b.release()
 	hasSOA := false
 	for _, rr := range rrs {

@@ -71,7 +71,9 @@ type Zone struct {
 	negSOA  *dns.SOA          // soa with the negative TTL, for NoData/NXDomain
 	// warnings are the repairs and oddities Load accepted (rfc2181.go).
 	warnings []*Error
-	cuts     []string // delegations dropped by Transferred, lower-case FQDNs
+	cuts     []string  // delegations dropped by Transferred, lower-case FQDNs
+	file     string    // the master file as Load was given it
+	sources  []*source // the files Load read (sources.go)
 }
 
 // node is one owner name: its name in Zone.names and its RRsets in

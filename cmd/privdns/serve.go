@@ -34,6 +34,7 @@ func newServeCommand() *cobra.Command {
 		Short: "Serve DNS (no FILE and no ./privdns.yaml: the embedded default)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			firstLoadMemory()
 			cfg, err := loadConfig(file, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -57,6 +58,7 @@ func newServeCommand() *cobra.Command {
 				log.Warn("configuration warning", "warning", w)
 			}
 			s, err := start(cfg, serverOptions{Log: log, Level: lv, LevelOverride: level, Listen: listen})
+			settleMemory()
 			if err != nil {
 				log.Error("cannot start", "err", withBindHint(err))
 				return exitError{1}
