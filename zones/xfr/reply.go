@@ -46,8 +46,17 @@ func ReplyTSIGError(w dns.ResponseWriter, req *dns.Msg) error {
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], uint64(now.Unix()))
 		rt.OtherLen, rt.OtherData = 6, hex.EncodeToString(b[2:])
+		return w.WriteMsg(m) // signed
 	}
-	return w.WriteMsg(m)
+	// BADSIG and BADKEY go unsigned (RFC 8945 §5.3.2), packed here: a
+	// writer's signing would zero Time Signed, and clients then blame
+	// their clocks. BIND sends its time too.
+	data, err := m.Pack()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
 
 // Reply answers req with rcode and the records given, AA set, signed

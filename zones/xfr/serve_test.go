@@ -203,6 +203,8 @@ func TestServeRefusesAndRejects(t *testing.T) {
 				t.Errorf("TSIG error = %s, want %s", dns.RcodeToString[int(ts.Error)], dns.RcodeToString[c.wantTSIG])
 			case ts != nil && (ts.Error == dns.RcodeBadSig || ts.Error == dns.RcodeBadKey) && ts.MAC != "":
 				t.Errorf("a %s reply is signed", dns.RcodeToString[int(ts.Error)])
+			case ts != nil && (ts.Error == dns.RcodeBadSig || ts.Error == dns.RcodeBadKey) && time.Since(time.Unix(int64(ts.TimeSigned), 0)).Abs() > time.Minute:
+				t.Errorf("a %s reply's Time Signed is %d, not the server's time (clients then blame their clocks)", dns.RcodeToString[int(ts.Error)], ts.TimeSigned)
 			case ts != nil && ts.Error == dns.RcodeBadTime && (ts.MAC == "" || ts.OtherLen != 6):
 				t.Errorf("a BADTIME reply must be signed and carry the server's time: %v", ts)
 			}
