@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/resolvertest"
 )
 
 // nsupdate runs BIND's nsupdate against server from src with commands
@@ -164,5 +166,60 @@ func TestSignedUpdatesThroughTheServer(t *testing.T) {
 	}
 	if n := metricValue(t, srv.reg, "privdns_updates_total", map[string]string{"zone": "", "result": "NOTAUTH"}); n != 1 {
 		t.Errorf("privdns_updates_total{zone=\"\",result=NOTAUTH} = %v, want 1", n)
+	}
+}
+
+// UPDATEs broken on the wire (R7, RFC 2136 §3.1) are FORMERR and change
+// nothing: one that does not parse, and ones whose header announces more
+// records than they hold (miekg/dns unpacks those without an error). A
+// signed update of a zone without registrations is REFUSED, as for any key
+// not among the zone's registration keys.
+func TestMalformedUpdatesThroughTheServer(t *testing.T) {
+	cfg := strings.Replace(registrationConfig, "zones:\n", "zones:\n  - name: plain.example\n    records: [\"@ 60 IN SOA ns hostmaster 1 3600 60 600 60\"]\n    links: [{name: plain, network: prod}]\n", 1)
+	srv := serveText(t, "", cfg)
+	addr := srv.addrs()[0]
+	update := func(name string) []byte {
+		m := new(dns.Msg)
+		m.SetUpdate("corp.example.")
+		rr, _ := dns.NewRR(name + ".corp.example. 300 IN A 127.0.0.1")
+		m.Insert([]dns.RR{rr})
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	withCount := func(b []byte, at int, n uint16) []byte {
+		b[at], b[at+1] = byte(n>>8), byte(n)
+		return b
+	}
+	garbage := append(update("g")[:12:12], 0xff, 0xff, 0xff)
+	garbage[5] = 1 // one zone record, which is not there
+	for _, c := range []struct {
+		what, name string
+		pkt        []byte
+	}{
+		{"bytes that do not parse after an UPDATE header", "g", garbage},
+		{"UPCOUNT 2, one record", "up2", withCount(update("up2"), 8, 2)},
+		{"ARCOUNT 1, no record", "ar1", withCount(update("ar1"), 10, 1)},
+		{"PRCOUNT 1, no record", "pr1", withCount(update("pr1"), 6, 1)},
+	} {
+		r := resolvertest.RawExchange(t, addr, c.pkt, 2*time.Second)
+		if r == nil || r.Rcode != dns.RcodeFormatError {
+			t.Errorf("%s: %v, want FORMERR", c.what, r)
+		}
+		if m := ask(t, "udp", "127.0.0.7", addr, c.name+".corp.example", dns.TypeA, false); m.Rcode != dns.RcodeNameError {
+			t.Errorf("%s: %s.corp.example is %s %v, want NXDOMAIN: nothing applied", c.what, c.name, dns.RcodeToString[m.Rcode], m.Answer)
+		}
+	}
+
+	m := new(dns.Msg)
+	m.SetUpdate("plain.example.")
+	rr, _ := dns.NewRR("x.plain.example. 300 IN A 10.9.9.1")
+	m.Insert([]dns.RR{rr})
+	m.SetTsig("dhcp.", dns.HmacSHA256, 300, time.Now().Unix())
+	r, _, err := (&dns.Client{TsigSecret: map[string]string{"dhcp.": xfrSecret}}).Exchange(m, addr)
+	if err != nil || r.Rcode != dns.RcodeRefused {
+		t.Errorf("a signed update of a zone without registrations: %v %v, want REFUSED", r, err)
 	}
 }

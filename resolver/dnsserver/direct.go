@@ -97,6 +97,7 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 		}
 		return send(b)
 	}
+	whole := countsMatch(req, raw) // before NewWriter: verifying a TSIG rewrites raw's ARCOUNT
 	w := xfr.NewWriter(req, raw, local, remote, keys, first)
 	src = xfr.Source(w)
 	var z *AuthZone
@@ -104,10 +105,21 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 		z = a.Zones[strings.ToLower(req.Question[0].Name)]
 	}
 	var err error
-	switch req.Opcode {
-	case dns.OpcodeNotify:
+	switch {
+	case !whole:
+		// Fewer records than the header announces: a message cut short,
+		// never applied in part (RFC 2136 §3.1, R7).
+		if req.Opcode == dns.OpcodeUpdate && a != nil && a.Updated != nil {
+			zone := ""
+			if z != nil {
+				zone = z.Source.Name()
+			}
+			a.Updated(zone, dns.RcodeFormatError)
+		}
+		err = w.WriteMsg(errorReply(req, dns.RcodeFormatError))
+	case req.Opcode == dns.OpcodeNotify:
 		err = h.notify(w, req, z)
-	case dns.OpcodeUpdate:
+	case req.Opcode == dns.OpcodeUpdate:
 		err = h.update(w, req, z, src, a)
 	default:
 		qtype := req.Question[0].Qtype
@@ -131,6 +143,17 @@ func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send 
 		h.log.Debug("writing a transfer reply failed", "client", src, "question", questionString(req), "err", err)
 	}
 	return true
+}
+
+// countsMatch reports whether req holds as many records in each section
+// as raw's header says: miekg/dns unpacks a message with records missing
+// at its end without an error.
+func countsMatch(req *dns.Msg, raw []byte) bool {
+	if len(raw) < 12 {
+		return false
+	}
+	count := func(at int) int { return int(raw[at])<<8 | int(raw[at+1]) }
+	return count(4) == len(req.Question) && count(6) == len(req.Answer) && count(8) == len(req.Ns) && count(10) == len(req.Extra)
 }
 
 // observeDirect counts and logs a reply of Direct.
@@ -185,7 +208,7 @@ func (h *Handler) update(w *xfr.Writer, req *dns.Msg, z *AuthZone, src netip.Add
 			a.Updated(zone, dns.RcodeNotAuth)
 		}
 		return xfr.ReplyTSIGError(w, req)
-	case tsig != nil && !z.registers():
+	case tsig != nil && z == nil:
 		rcode = dns.RcodeNotAuth
 	case tsig != nil && !z.Keys[strings.ToLower(tsig.Hdr.Name)]:
 		rcode = dns.RcodeRefused

@@ -184,7 +184,9 @@ func (h *Handler) Malformed(dh dns.Header, client netip.Addr, proto string) *dns
 	rq := &request{start: time.Now(), set: h.set.Load()}
 	rq.q = resolver.Query{Msg: new(dns.Msg), Network: rq.set.Network, Proto: proto, Client: client.Unmap()}
 	rcode := dns.RcodeFormatError
-	if int(dh.Bits>>11&0xF) != dns.OpcodeQuery {
+	switch int(dh.Bits >> 11 & 0xF) {
+	case dns.OpcodeQuery, dns.OpcodeNotify, dns.OpcodeUpdate: // opcodes privdns serves
+	default:
 		rcode = dns.RcodeNotImplemented
 	}
 	resp := wire.HeaderReply(dh, rcode)
