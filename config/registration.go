@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -104,22 +105,23 @@ func validateReplica(r *report, zoneKey string, z *Zone, keys keyIndex) {
 	} else {
 		reg.Primary = addr
 	}
-	switch {
-	case z.Secondary() || z.File != "" || len(z.Records) > 0:
-		if z.TSIGKey != "" && z.Secondary() {
-			z.TSIGKey = keys.ref(r, zoneKey+".tsigKey", z.TSIGKey)
-		}
-	default:
-		// The replica holds the zone as a secondary of its primary,
-		// transfers signed with tsigKey, or else with primaryKey.
-		z.Primaries = []string{reg.Primary}
-		if z.TSIGKey == "" {
-			z.TSIGKey = reg.PrimaryKey
-		} else {
-			z.TSIGKey = keys.ref(r, zoneKey+".tsigKey", z.TSIGKey)
-		}
-	}
 	if reg.ExpireAfter != 0 {
 		r.errorf(key+".expireAfter", "a replica forwards registrations and keeps none: set expireAfter on the primary, which counts each forwarded re-registration as a renewal")
+	}
+	if z.File != "" || len(z.Records) > 0 {
+		return // an error above
+	}
+	// The replica holds the zone as a secondary of its primary (unless it
+	// names other primaries), its checks and transfers signed with
+	// tsigKey, or else with primaryKey, which the primary knows.
+	if !z.Secondary() {
+		z.Primaries = []string{reg.Primary}
+	} else if !slices.Contains(z.Primaries, reg.Primary) {
+		r.warnf(zoneKey+".primaries", "%s: updates go to registration.primary %s, which is not among the primaries the zone is transferred from; make sure they serve the same data", strings.Join(z.Primaries, ", "), reg.Primary)
+	}
+	if z.TSIGKey == "" {
+		z.TSIGKey = reg.PrimaryKey
+	} else {
+		z.TSIGKey = keys.ref(r, zoneKey+".tsigKey", z.TSIGKey)
 	}
 }

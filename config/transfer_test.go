@@ -196,13 +196,16 @@ func TestReplicaConfigurationLoads(t *testing.T) {
 		"  - name: dev.example",
 		"    tsigKey: XFR",
 		"    registration: {primary: 10.10.0.4, primaryKey: replica}",
+		"  - name: test.example",
+		"    primaries: [10.10.0.4]",
+		"    registration: {primary: 10.10.0.4, primaryKey: replica}",
 		"  - name: lab.example",
 		"    primaries: ['10.10.0.9:5300']",
 		"    tsigKey: xfr",
 		"    registration: {primary: '10.10.0.4:5353', primaryKey: replica}",
 	)})
 	cfg := mustLoad(t, filepath.Join(dir, "privdns.yaml"))
-	corp, dev, lab := cfg.Zones[0], cfg.Zones[1], cfg.Zones[2]
+	corp, dev, test, lab := cfg.Zones[0], cfg.Zones[1], cfg.Zones[2], cfg.Zones[3]
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -217,9 +220,21 @@ func TestReplicaConfigurationLoads(t *testing.T) {
 		{"primaries named", lab.Primaries, []string{"10.10.0.9:5300"}},
 		{"transfer key named", lab.TSIGKey, "xfr."},
 		{"forwarded elsewhere", lab.Registration.Primary, "10.10.0.4:5353"},
+		{"primaries written out, transfers still signed with primaryKey", test.TSIGKey, "replica."},
+		{"a warning for primaries that are not the primary", countContaining(cfg.Warnings, "not among the primaries"), 1},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
 		}
 	}
+}
+
+func countContaining(lines []string, part string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, part) {
+			n++
+		}
+	}
+	return n
 }
