@@ -301,7 +301,7 @@ func (t *zoneTxn) register(z *config.Zone) (*registered, error) {
 // replica returns the forwarder of a replica zone, whose copy is sec.
 func (t *zoneTxn) replica(z *config.Zone, sec *secondary.Secondary) (*registration.Replica, error) {
 	return registration.NewReplica(registration.ReplicaOptions{Zone: z.Name, Primary: z.Registration.Primary,
-		Key: t.keys[z.Registration.PrimaryKey], Settings: registrationSettings(z), Copy: sec.Current, Refresh: sec.Notify,
+		Key: t.keys[z.Registration.PrimaryKey], Settings: registrationSettings(z), Copy: sec.Current, Refresh: func(ctx context.Context) { sec.Sync(ctx) }, //nolint:errcheck // bounded by ctx; the answer goes out either way
 		Logger: t.zs.log.With("zone", strings.TrimSuffix(z.Name, "."))})
 }
 

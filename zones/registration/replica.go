@@ -36,8 +36,13 @@ type ReplicaOptions struct {
 	// primary): nil before any data and while expired.
 	Copy func() *zones.Zone
 	// Refresh, when set, is called after the primary accepted an update:
-	// check the primary's serial now rather than wait for its NOTIFY.
-	Refresh func()
+	// it checks the primary now rather than wait for its NOTIFY, and
+	// returns once the copy holds the change (or ctx ends), so that the
+	// client that registered is answered its name by this replica at once.
+	Refresh func(ctx context.Context)
+	// RefreshWait bounds Refresh; default 1s. The update's answer waits
+	// for it.
+	RefreshWait time.Duration
 	// Timeout bounds one forward, both tries (UDP, then TCP when
 	// truncated); default 2s.
 	Timeout time.Duration
@@ -81,6 +86,9 @@ func NewReplica(opts ReplicaOptions) (*Replica, error) {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
+	}
+	if opts.RefreshWait <= 0 {
+		opts.RefreshWait = time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -178,7 +186,9 @@ func (r *Replica) Update(ctx context.Context, msg *dns.Msg, who Principal) Resul
 	}
 	res = r.forward(ctx, fwd)
 	if res.Rcode == dns.RcodeSuccess && r.opts.Refresh != nil {
-		r.opts.Refresh()
+		wait, cancel := context.WithTimeout(ctx, r.opts.RefreshWait)
+		r.opts.Refresh(wait)
+		cancel()
 	}
 	return res
 }

@@ -86,7 +86,7 @@ func newReplicaWorld(t *testing.T) *replicaWorld {
 			}
 			return rw.w().reg.Current()
 		},
-		Refresh: func() { rw.fresh.Add(1) }})
+		Refresh: func(context.Context) { rw.fresh.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}

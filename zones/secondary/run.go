@@ -23,7 +23,7 @@ func (s *Secondary) Run(ctx context.Context) {
 	for {
 		if due {
 			last = s.opts.Now()
-			s.refresh(ctx, last)
+			s.check(ctx, last)
 			due = false
 		}
 		now := s.opts.Now()
@@ -42,6 +42,22 @@ func (s *Secondary) Run(ctx context.Context) {
 			due = !s.opts.Now().Before(next)
 		}
 	}
+}
+
+// check is one refresh, counted for Sync.
+func (s *Secondary) check(ctx context.Context, now time.Time) {
+	s.mu.Lock()
+	s.checks.started++
+	n := s.checks.started
+	s.mu.Unlock()
+	s.refresh(ctx, now)
+	s.mu.Lock()
+	s.checks.finished = n
+	if s.checks.ended != nil {
+		close(s.checks.ended)
+		s.checks.ended = nil
+	}
+	s.mu.Unlock()
 }
 
 // interval is the time to the next check: the SOA refresh after a

@@ -1,6 +1,7 @@
 package secondary
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -88,6 +89,14 @@ type Secondary struct {
 
 	mu     sync.Mutex
 	status Status
+	checks checks
+}
+
+// checks counts the checks Run made, for Sync: started and finished are
+// numbered alike, and ended is closed (and replaced) at each end.
+type checks struct {
+	started, finished uint64
+	ended             chan struct{}
 }
 
 // ErrNoPrimaries is returned by New for a zone without primaries.
@@ -177,6 +186,33 @@ func (s *Secondary) Notify() {
 	select {
 	case s.notify <- struct{}{}:
 	default:
+	}
+}
+
+// Sync asks for a check at once and waits until a check that began after
+// the call has ended (with a transfer, when the primary had news), or ctx
+// ends: a replica that had an update accepted answers it right after.
+func (s *Secondary) Sync(ctx context.Context) error {
+	s.mu.Lock()
+	want := s.checks.started + 1
+	s.mu.Unlock()
+	s.Notify()
+	for {
+		s.mu.Lock()
+		if s.checks.finished >= want {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.checks.ended == nil {
+			s.checks.ended = make(chan struct{})
+		}
+		ended := s.checks.ended
+		s.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package secondary
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -462,5 +463,31 @@ func TestRFC2181OdditiesOfATransferAreLogged(t *testing.T) {
 	h.run()
 	if h.s.Current() == nil || !h.logHas("accepted an oddity in the transfer", "multi.corp.example.") {
 		t.Errorf("an RRset with two TTLs: current %v\n%s", h.s.Current(), h.log)
+	}
+}
+
+// Sync returns once a check that began after it was called has ended: the
+// change is served when it returns, and a check already running when it
+// is called does not count.
+func TestSyncWaitsForAFreshCheck(t *testing.T) {
+	p := newPrimary(t, nil, mustZone(t, version(10)...))
+	h := newHarness(t, []string{p.addr}, nil)
+	h.run()
+	for serial := 11; serial <= 15; serial++ {
+		p.set(mustZone(t, version(serial)...))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := h.s.Sync(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		if got, want := h.www(), fmt.Sprintf("10.0.1.%d", serial); got != want {
+			t.Fatalf("www = %q right after Sync, want %s", got, want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := newHarness(t, []string{p.addr}, nil).s.Sync(ctx); err == nil {
+		t.Error("Sync without Run returned nil on an ended context")
 	}
 }
