@@ -67,18 +67,7 @@ func TestReplicasOfAPrivdnsPrimary(t *testing.T) {
 	primary := serveText(t, "", fmt.Sprintf(registrationPrimaryConfig, paddr, `"`+raddrs[0]+`", "`+raddrs[1]+`"`))
 	replicas, dirs := twoReplicas(t, paddr, raddrs)
 	a, b := raddrs[0], raddrs[1]
-	for _, r := range raddrs {
-		within(t, "the replica's first transfer", answers("127.0.0.7", r, "manual.corp.example", "10.0.0.9"))
-	}
-
-	if out, ok := nsupdate(t, a, "127.0.0.5", "", "zone corp.example", "update add vm1.corp.example 300 A 127.0.0.5"); !ok {
-		t.Fatalf("registering through replica A failed:\n%s", out)
-	}
-	if err := answers("127.0.0.7", a, "vm1.corp.example", "127.0.0.5")(); err != nil {
-		t.Errorf("replica A as soon as it answered the update NOERROR: %v", err)
-	}
-	took := within(t, "replica B answering a registration made through A", answers("127.0.0.7", b, "vm1.corp.example", "127.0.0.5"))
-	t.Logf("registered through A, answered by B %v after nsupdate returned", took)
+	registerThroughAAnsweredByB(t, raddrs, "manual.corp.example", "10.0.0.9")
 	if err := answers("127.0.0.7", paddr, "vm1.corp.example", "127.0.0.5")(); err != nil {
 		t.Errorf("the primary: %v", err)
 	}
@@ -155,18 +144,7 @@ zone "corp.example" {
 	})
 	twoReplicas(t, bind.Addr, raddrs)
 	a, b := raddrs[0], raddrs[1]
-	for _, r := range raddrs {
-		within(t, "the replica's first transfer from BIND", answers("127.0.0.7", r, "www.corp.example", "10.0.1.1"))
-	}
-
-	if out, ok := nsupdate(t, a, "127.0.0.5", "", "zone corp.example", "update add vm1.corp.example 300 A 127.0.0.5"); !ok {
-		t.Fatalf("registering through replica A failed:\n%s", out)
-	}
-	if err := answers("127.0.0.7", a, "vm1.corp.example", "127.0.0.5")(); err != nil {
-		t.Errorf("replica A as soon as it answered the update NOERROR: %v", err)
-	}
-	took := within(t, "replica B answering a registration made through A", answers("127.0.0.7", b, "vm1.corp.example", "127.0.0.5"))
-	t.Logf("registered through A at BIND, answered by B %v after nsupdate returned", took)
+	registerThroughAAnsweredByB(t, raddrs, "www.corp.example", "10.0.1.1")
 	if m := bind.Query(t, "vm1.corp.example", dns.TypeA); len(m.Answer) != 1 || m.Answer[0].Header().Ttl != 10 {
 		t.Errorf("BIND holds %v, want vm1 at the replicas' registration.ttl 10", m.Answer)
 	}
@@ -212,6 +190,25 @@ func TestAReplicaWithoutItsPrimary(t *testing.T) {
 	if n := metricValue(t, srv.reg, "privdns_updates_total", map[string]string{"zone": "corp.example.", "result": "SERVFAIL"}); n != 1 {
 		t.Errorf("privdns_updates_total SERVFAIL = %v, want 1", n)
 	}
+}
+
+// registerThroughAAnsweredByB waits for both replicas' first transfer
+// (name answering addr), registers vm1 at 127.0.0.5 through replica A,
+// which must answer it at once, and waits for replica B to answer it.
+func registerThroughAAnsweredByB(t *testing.T, replicas [2]string, name, addr string) {
+	t.Helper()
+	a, b := replicas[0], replicas[1]
+	for _, r := range replicas {
+		within(t, "the replica's first transfer", answers("127.0.0.7", r, name, addr))
+	}
+	if out, ok := nsupdate(t, a, "127.0.0.5", "", "zone corp.example", "update add vm1.corp.example 300 A 127.0.0.5"); !ok {
+		t.Fatalf("registering through replica A failed:\n%s", out)
+	}
+	if err := answers("127.0.0.7", a, "vm1.corp.example", "127.0.0.5")(); err != nil {
+		t.Errorf("replica A as soon as it answered the update NOERROR: %v", err)
+	}
+	took := within(t, "replica B answering a registration made through A", answers("127.0.0.7", b, "vm1.corp.example", "127.0.0.5"))
+	t.Logf("registered through A, answered by B %v after nsupdate returned", took)
 }
 
 // wantPTR checks that server answers the reverse name with one PTR to
