@@ -15,6 +15,10 @@ type Registration struct {
 	// TSIGKeys name (as TSIGKey.Name) the keys whose signed updates may
 	// register any name of the zone (a DHCP server).
 	TSIGKeys []string
+	// ReplicaKeys, of TSIGKeys, are the keys of this zone's replicas: only
+	// their forwards of a client's registration count as the client's own.
+	// Empty: every key of TSIGKeys is trusted so (SPEC R13).
+	ReplicaKeys []string
 	// Primary (host:port) and PrimaryKey (a TSIGKey.Name) are replica
 	// mode: accepted updates are forwarded to Primary signed with
 	// PrimaryKey, and the zone is a secondary of Primary (its primaries
@@ -35,7 +39,7 @@ func decodeRegistrations(root node, cfg *Config) {
 			continue
 		}
 		b := n.child("registration")
-		reg := &Registration{TTL: defaultRegistrationTTL, ExpireAfter: b.duration("expireAfter"), TSIGKeys: b.strs("tsigKeys"),
+		reg := &Registration{TTL: defaultRegistrationTTL, ExpireAfter: b.duration("expireAfter"), TSIGKeys: b.strs("tsigKeys"), ReplicaKeys: b.strs("replicaKeys"),
 			Primary: b.str("primary"), PrimaryKey: b.str("primaryKey")}
 		if b.has("ttl") {
 			reg.TTL = b.duration("ttl")
@@ -49,6 +53,12 @@ func decodeRegistrations(root node, cfg *Config) {
 // registrations in server.dataDir, so it must be set; a secondary zone
 // takes its data from its primaries and registers nothing itself.
 func validateRegistrations(r *report, cfg *Config, keys keyIndex) {
+	var listeners []string
+	for _, l := range cfg.Server.Listeners {
+		if addr, err := withPort(l.Address, "53"); err == nil {
+			listeners = append(listeners, addr)
+		}
+	}
 	for i := range cfg.Zones {
 		z := &cfg.Zones[i]
 		key := fmt.Sprintf("zones[%d]", i)
@@ -80,14 +90,21 @@ func validateRegistrations(r *report, cfg *Config, keys keyIndex) {
 		for j, k := range reg.TSIGKeys {
 			reg.TSIGKeys[j] = keys.ref(r, fmt.Sprintf("%s.registration.tsigKeys[%d]", key, j), k)
 		}
-		validateReplica(r, key, z, keys)
+		for j, k := range reg.ReplicaKeys {
+			at := fmt.Sprintf("%s.registration.replicaKeys[%d]", key, j)
+			reg.ReplicaKeys[j] = keys.ref(r, at, k)
+			if _, known := keys[reg.ReplicaKeys[j]]; known && !slices.Contains(reg.TSIGKeys, reg.ReplicaKeys[j]) {
+				r.errorf(at, "%s is not in registration.tsigKeys: a replica's key must be one of the keys that may register", k)
+			}
+		}
+		validateReplica(r, key, z, keys, listeners)
 	}
 }
 
 // validateReplica checks registration.primary and primaryKey (both or
 // neither, and no expireAfter, which is the primary's) and makes a replica
 // that names no primaries a secondary of its primary.
-func validateReplica(r *report, zoneKey string, z *Zone, keys keyIndex) {
+func validateReplica(r *report, zoneKey string, z *Zone, keys keyIndex, listeners []string) {
 	reg, key := z.Registration, zoneKey+".registration"
 	switch {
 	case reg.Primary == "" && reg.PrimaryKey != "":
@@ -104,6 +121,11 @@ func validateReplica(r *report, zoneKey string, z *Zone, keys keyIndex) {
 		r.errorf(key+".primary", "%q: %v", reg.Primary, err)
 	} else {
 		reg.Primary = addr
+		for _, l := range listeners {
+			if l == addr {
+				r.errorf(key+".primary", "%s is a listener of this privdns: a replica would forward its updates to itself", addr)
+			}
+		}
 	}
 	if reg.ExpireAfter != 0 {
 		r.errorf(key+".expireAfter", "a replica forwards registrations and keeps none: set expireAfter on the primary, which counts each forwarded re-registration as a renewal")

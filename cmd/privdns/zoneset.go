@@ -306,7 +306,8 @@ func (t *zoneTxn) replica(z *config.Zone, sec *secondary.Secondary) (*registrati
 }
 
 func registrationSettings(z *config.Zone) registration.Settings {
-	return registration.Settings{TTL: z.Registration.TTL, ExpireAfter: z.Registration.ExpireAfter, Keys: z.Registration.TSIGKeys}
+	return registration.Settings{TTL: z.Registration.TTL, ExpireAfter: z.Registration.ExpireAfter, Keys: z.Registration.TSIGKeys,
+		ReplicaKeys: z.Registration.ReplicaKeys}
 }
 
 // registrationChanged is told by a Registry that its data changed (an

@@ -14,7 +14,7 @@ type setKey struct {
 
 // prerequisites is RFC 2136 §3.2 against z, the zone as served: every
 // record in order, then the value-dependent RRsets whole (TTL ignored).
-func (r *Registry) prerequisites(z *zones.Zone, rrs []dns.RR) Result {
+func (r *checker) prerequisites(z *zones.Zone, rrs []dns.RR) Result {
 	var temp map[setKey][]dns.RR
 	var order []setKey
 	for _, rr := range rrs {

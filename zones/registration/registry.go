@@ -28,6 +28,10 @@ type Settings struct {
 	// Keys are registration.tsigKeys, the key names whose signed updates
 	// may register (any case). Update refuses other keys.
 	Keys []string
+	// ReplicaKeys, when set, are the keys (of Keys) whose forwards of a
+	// client's registration (a replica's, R13) are taken as the client's
+	// own; empty: every key of Keys is trusted to vouch for clients so.
+	ReplicaKeys []string
 }
 
 // Options configure a Registry. Manual is required.
@@ -76,6 +80,7 @@ type Registry struct {
 	set      Settings
 	ttl      uint32          // set.TTL in seconds
 	keys     map[string]bool // set.Keys, canonical
+	replicas map[string]bool // set.ReplicaKeys, canonical; nil: every key
 	appended int             // journal records since the last compaction
 }
 
@@ -184,6 +189,13 @@ func (r *Registry) configure(s Settings) {
 	r.keys = map[string]bool{}
 	for _, k := range s.Keys {
 		r.keys[dns.CanonicalName(k)] = true
+	}
+	r.replicas = nil
+	for _, k := range s.ReplicaKeys {
+		if r.replicas == nil {
+			r.replicas = map[string]bool{}
+		}
+		r.replicas[dns.CanonicalName(k)] = true
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,9 @@ type Replica struct {
 
 	mu   sync.Mutex // guards scan.wire
 	scan checker
+	busy chan struct{} // a slot per forward in flight
+
+	building sync.Mutex // one build of the map at a time
 
 	reverse atomic.Pointer[reverseMap] // of the last copy PTR saw
 }
@@ -74,6 +78,11 @@ type reverseMap struct {
 	ptr   map[string][]dns.RR
 	names map[string]bool
 }
+
+// maxForwards bounds the updates a replica forwards at once: a primary
+// that does not answer holds each for the forward's timeout, and the
+// listener that asked waits meanwhile.
+const maxForwards = 64
 
 // ErrReplicaOptions is returned by NewReplica when a required option is
 // missing.
@@ -93,7 +102,7 @@ func NewReplica(opts ReplicaOptions) (*Replica, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Replica{opts: opts, scan: newChecker(dns.CanonicalName(opts.Zone))}
+	r := &Replica{opts: opts, scan: newChecker(dns.CanonicalName(opts.Zone)), busy: make(chan struct{}, maxForwards)}
 	// A Registry's settings without its journal: the same defaults.
 	var reg Registry
 	reg.configure(opts.Settings)
@@ -138,6 +147,11 @@ func (r *Replica) registered() *reverseMap {
 	if z == nil {
 		return nil
 	}
+	if m := r.reverse.Load(); m != nil && m.zone == z {
+		return m
+	}
+	r.building.Lock()
+	defer r.building.Unlock()
 	m := r.reverse.Load()
 	if m == nil || m.zone != z {
 		m = registeredIn(z, r.ttl)
@@ -153,7 +167,7 @@ func registeredIn(z *zones.Zone, ttl uint32) *reverseMap {
 	for _, rr := range z.Records() {
 		h := rr.Header()
 		name := dns.CanonicalName(h.Name)
-		if h.Ttl != ttl || name == z.Name() {
+		if h.Ttl != ttl || name == z.Name() || strings.HasPrefix(name, "*.") {
 			continue
 		}
 		ip, isAddr := address(rr)
@@ -184,6 +198,12 @@ func (r *Replica) Update(ctx context.Context, msg *dns.Msg, who Principal) Resul
 	if res.Rcode != dns.RcodeSuccess {
 		return res
 	}
+	select {
+	case r.busy <- struct{}{}:
+		defer func() { <-r.busy }()
+	default:
+		return fail(dns.RcodeServerFailure, "%d updates are waiting on the primary %s already", maxForwards, r.opts.Primary)
+	}
 	res = r.forward(ctx, fwd)
 	if res.Rcode == dns.RcodeSuccess && r.opts.Refresh != nil {
 		wait, cancel := context.WithTimeout(ctx, r.opts.RefreshWait)
@@ -204,13 +224,18 @@ func (r *Replica) check(msg *dns.Msg, who Principal) (*dns.Msg, Result) {
 	if held == nil {
 		return nil, fail(dns.RcodeServerFailure, "the replica holds no data of %s yet (or it expired): the primary is unreachable", r.scan.apex)
 	}
+	// The order of Registry.Update: prerequisites (against the copy; the
+	// primary checks them again), the update's form, then R13's rules.
+	if res := r.scan.prerequisites(held, msg.Answer); res.Rcode != dns.RcodeSuccess {
+		return nil, res
+	}
 	ops, res := r.scan.prescan(msg.Ns)
 	if res.Rcode != dns.RcodeSuccess {
 		return nil, res
 	}
 	fwd := new(dns.Msg)
 	fwd.SetUpdate(r.scan.apex)
-	fwd.Answer = append(fwd.Answer, msg.Answer...) // the client's own prerequisites
+	fwd.Answer = wireCopies(msg.Answer, 0) // the client's own prerequisites
 	switch {
 	case who.key != "":
 		if !r.keys[who.key] {
@@ -224,7 +249,7 @@ func (r *Replica) check(msg *dns.Msg, who Principal) (*dns.Msg, Result) {
 				return nil, res
 			}
 		}
-		fwd.Ns = r.records(msg.Ns)
+		fwd.Ns = wireCopies(msg.Ns, r.ttl)
 	case who.addr.IsValid():
 		if len(ops) == 0 {
 			return nil, fail(dns.RcodeRefused, "an unsigned update must touch one name, this one touches none")
@@ -237,11 +262,19 @@ func (r *Replica) check(msg *dns.Msg, who Principal) (*dns.Msg, Result) {
 				return nil, res
 			}
 		}
-		pre, res := claim(held, ops[0].name, who)
+		name := ops[0].name
+		for _, rr := range msg.Answer {
+			// RFC 2136 §3.2.5 would merge it with the claim, which
+			// then says less than the replica checked.
+			if h := rr.Header(); h.Class == dns.ClassINET && dns.CanonicalName(h.Name) == name {
+				return nil, fail(dns.RcodeRefused, "an unsigned update through a replica may not hold value-dependent prerequisites on %s, the name it registers", name)
+			}
+		}
+		pre, res := claim(held, name, who, r.ttl)
 		if res.Rcode != dns.RcodeSuccess {
 			return nil, res
 		}
-		fwd.Answer = append(fwd.Answer, pre)
+		fwd.Answer = append(fwd.Answer, pre, marker(r.scan.apex))
 		fwd.Ns = r.replacing(ops, who)
 	default:
 		return nil, fail(dns.RcodeRefused, "an update from nobody")
@@ -249,16 +282,48 @@ func (r *Replica) check(msg *dns.Msg, who Principal) (*dns.Msg, Result) {
 	return fwd, ok
 }
 
+// marker is the last prerequisite of a forwarded client registration,
+// after its claim: the apex's SOA exists, always true, and never sent by
+// a DHCP server, so that a primary tells a replica's forward from a key's
+// own update of the same shape.
+func marker(apex string) dns.RR {
+	return &dns.ANY{Hdr: dns.RR_Header{Name: apex, Rrtype: dns.TypeSOA, Class: dns.ClassANY}}
+}
+
+// wireCopies copies records to forward: those of classes ANY and NONE
+// rebuilt without data (as miekg/dns unpacks an empty MX, say, it would
+// pack again with data), adds at ttl when it is not 0.
+func wireCopies(rrs []dns.RR, ttl uint32) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		h := *rr.Header()
+		switch {
+		case h.Class == dns.ClassANY || h.Class == dns.ClassNONE && isEmpty(rr):
+			h.Rdlength = 0
+			out[i] = &dns.ANY{Hdr: h}
+		default:
+			out[i] = dns.Copy(rr)
+			if ttl != 0 && h.Class == dns.ClassINET {
+				out[i].Header().Ttl = ttl
+			}
+		}
+	}
+	return out
+}
+
 // claim is the replica's check of an unsigned registration of name,
 // encoded as the prerequisite the primary checks again (last of the
 // update's): the name is not in use, or its only records are the
 // client's own address.
-func claim(held *zones.Zone, name string, who Principal) (dns.RR, Result) {
+func claim(held *zones.Zone, name string, who Principal, ttl uint32) (dns.RR, Result) {
 	res := held.Lookup(name, dns.TypeANY)
 	if res.Kind != zones.Answer || res.Wildcard {
 		return &dns.ANY{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeANY, Class: dns.ClassNONE}}, ok
 	}
-	if len(res.Records) == 1 {
+	// A record at another TTL than registration.ttl is the zone's own,
+	// which wins even at the client's address (the primary may be BIND,
+	// which does not know registrations from its own records).
+	if len(res.Records) == 1 && res.Records[0].Header().Ttl == ttl {
 		if a, isAddr := address(res.Records[0]); isAddr && a == who.addr {
 			rr := dns.Copy(res.Records[0])
 			*rr.Header() = dns.RR_Header{Name: name, Rrtype: rr.Header().Rrtype, Class: dns.ClassINET}
@@ -301,39 +366,29 @@ func (r *Replica) replacing(ops []op, who Principal) []dns.RR {
 	return out
 }
 
-// records copies a signed update's section, its adds at registration.ttl
-// as they are answered.
-func (r *Replica) records(rrs []dns.RR) []dns.RR {
-	out := make([]dns.RR, len(rrs))
-	for i, rr := range rrs {
-		out[i] = dns.Copy(rr)
-		if h := out[i].Header(); h.Class == dns.ClassINET {
-			h.Ttl = r.ttl
-		}
-	}
-	return out
-}
-
 // forward sends fwd to the primary, signed, and returns its answer.
 func (r *Replica) forward(ctx context.Context, fwd *dns.Msg) Result {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	kr := xfr.NewKeyring(r.opts.Key)
-	var reply *dns.Msg
-	for _, network := range []string{"udp", "tcp"} {
-		fwd.Id = dns.Id()
-		fwd.Extra = nil
-		r.opts.Key.Sign(fwd, time.Now())
-		c := &dns.Client{Net: network, TsigProvider: kr, UDPSize: dns.DefaultMsgSize}
-		var err error
-		reply, _, err = c.ExchangeContext(ctx, fwd, r.opts.Primary)
-		if err == nil && reply.Truncated && network == "udp" {
-			continue
-		}
-		if res, bad := r.badReply(reply, err); bad {
-			return res
-		}
-		break
+	// Over UDP when it fits in 512 bytes, else over TCP; never both, since
+	// the primary may have applied the first.
+	network := "udp"
+	if fwd.Len()+100 > dns.MinMsgSize { // room for the TSIG
+		network = "tcp"
+	}
+	fwd.Id = dns.Id()
+	r.opts.Key.Sign(fwd, time.Now())
+	c := &dns.Client{Net: network, TsigProvider: kr}
+	reply, _, err := c.ExchangeContext(ctx, fwd, r.opts.Primary)
+	if res, bad := r.badReply(reply, err); bad {
+		return res
+	}
+	if reply.Truncated {
+		return fail(dns.RcodeServerFailure, "the primary %s answered truncated", r.opts.Primary)
+	}
+	if reply.Rcode > 0xF {
+		return fail(dns.RcodeServerFailure, "the primary %s answered %s, an extended rcode", r.opts.Primary, rcodeName(reply.Rcode))
 	}
 	if reply.Rcode != dns.RcodeSuccess {
 		return fail(reply.Rcode, "the primary %s answered %s", r.opts.Primary, rcodeName(reply.Rcode))
@@ -371,17 +426,22 @@ func rcodeName(rc int) string {
 }
 
 // forwardedClient recognises, on a primary, an update a replica forwarded
-// for a client: its last prerequisite is the replica's claim (the name not
-// in use, or its A or AAAA RRset of one address), and its update section
+// for a client: its last prerequisites are the replica's claim (the name
+// not in use, or its A or AAAA RRset of one address) and the marker (the
+// apex's SOA exists), and its update section
 // touches only that name's RRset of that type with that one address. It
 // returns the client's address: the primary registers the name as that
 // address's own, so that expireAfter and ownership hold as if the client
 // had sent it there.
 func forwardedClient(msg *dns.Msg) (netip.Addr, bool) {
-	if len(msg.Answer) == 0 || len(msg.Ns) == 0 {
+	if len(msg.Answer) < 2 || len(msg.Ns) == 0 || len(msg.Question) != 1 {
 		return netip.Addr{}, false
 	}
-	last := msg.Answer[len(msg.Answer)-1]
+	if m := msg.Answer[len(msg.Answer)-1].Header(); m.Class != dns.ClassANY || m.Rrtype != dns.TypeSOA ||
+		!strings.EqualFold(dns.Fqdn(m.Name), dns.Fqdn(msg.Question[0].Name)) {
+		return netip.Addr{}, false
+	}
+	last := msg.Answer[len(msg.Answer)-2]
 	h := last.Header()
 	name := dns.CanonicalName(h.Name)
 	var typ uint16

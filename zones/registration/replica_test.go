@@ -79,7 +79,7 @@ func newReplicaWorld(t *testing.T) *replicaWorld {
 	rw := &replicaWorld{world: newWorld(t, func(o *Options) { o.Keys = append(o.Keys, "replica") })}
 	rw.primary = newPrimary(t, rw.world, key)
 	rw.replica, err = NewReplica(ReplicaOptions{Zone: "CORP.example", Primary: rw.primary.addr, Key: key,
-		Settings: Settings{TTL: 30 * time.Second, Keys: []string{"dhcp"}}, Timeout: 500 * time.Millisecond,
+		Settings: Settings{TTL: 10 * time.Second, Keys: []string{"dhcp"}}, Timeout: 500 * time.Millisecond,
 		Copy: func() *zones.Zone {
 			if z := rw.held.Load(); z != nil {
 				return z
@@ -120,17 +120,20 @@ func TestReplicaForwardsAClientsRegistrationAsItsOwn(t *testing.T) {
 	}
 	// The forward carries the replica's claim and replaces the RRset.
 	got := rw.primary.got.Load()
-	if last := got.Answer[len(got.Answer)-1]; last.Header().Class != dns.ClassNONE || last.Header().Rrtype != dns.TypeANY {
-		t.Errorf("the claim for a free name = %v, want 'name not in use'", last)
+	if m := got.Answer[len(got.Answer)-1].Header(); m.Class != dns.ClassANY || m.Rrtype != dns.TypeSOA {
+		t.Errorf("the last prerequisite = %v, want the marker (the apex's SOA exists)", m)
 	}
-	if d := got.Ns[0].Header(); d.Class != dns.ClassANY || d.Rrtype != dns.TypeA || got.Ns[1].Header().Ttl != 30 {
-		t.Errorf("forwarded update section = %v, want the A RRset deleted, then the address at registration.ttl 30", got.Ns)
+	if claim := got.Answer[len(got.Answer)-2]; claim.Header().Class != dns.ClassNONE || claim.Header().Rrtype != dns.TypeANY {
+		t.Errorf("the claim for a free name = %v, want 'name not in use'", claim)
+	}
+	if d := got.Ns[0].Header(); d.Class != dns.ClassANY || d.Rrtype != dns.TypeA || got.Ns[1].Header().Ttl != 10 {
+		t.Errorf("forwarded update section = %v, want the A RRset deleted, then the address at registration.ttl 10", got.Ns)
 	}
 
 	rw.clock.Add(50 * time.Minute)
 	rw.via(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
 	got = rw.primary.got.Load()
-	if last := got.Answer[len(got.Answer)-1]; last.Header().Class != dns.ClassINET || last.(*dns.A).A.String() != "10.1.0.4" {
+	if last := got.Answer[len(got.Answer)-2]; last.Header().Class != dns.ClassINET || last.(*dns.A).A.String() != "10.1.0.4" {
 		t.Errorf("the claim for the client's own name = %v, want its A RRset exactly", last)
 	}
 	if reg, _ := rw.reg.Lookup("vm.corp.example."); !reg.Renewed.Equal(rw.clock.Now()) {
@@ -263,10 +266,12 @@ func TestForwardedClientShape(t *testing.T) {
 		lines []string
 		want  string
 	}{
-		{[]string{"pre vm 0 NONE ANY", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, "10.1.0.4"},
-		{[]string{"pre vm 0 IN A 10.1.0.4", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, "10.1.0.4"},
-		{[]string{"pre vm 0 IN AAAA fd00::4", "up vm 0 ANY AAAA"}, "fd00::4"},
-		{[]string{"pre vm 0 IN A 10.1.0.4", "up vm 0 NONE A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 NONE ANY", "pre @ 0 ANY SOA", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 IN A 10.1.0.4", "pre @ 0 ANY SOA", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 IN AAAA fd00::4", "pre @ 0 ANY SOA", "up vm 0 ANY AAAA"}, "fd00::4"},
+		{[]string{"pre vm 0 IN A 10.1.0.4", "pre @ 0 ANY SOA", "up vm 0 NONE A 10.1.0.4"}, "10.1.0.4"},
+		{[]string{"pre vm 0 NONE ANY", "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, ""},     // no marker: a key's textbook update
+		{[]string{"pre vm 0 NONE ANY", "pre www 0 ANY SOA", "up vm 30 IN A 10.1.0.4"}, ""}, // a marker elsewhere
 		{[]string{"pre vm 0 NONE ANY", "up vm 30 IN A 10.1.0.4", "up vm 30 IN DHCID " + dhcidA}, ""},
 		{[]string{"pre vm 0 IN DHCID " + dhcidA, "up vm 0 ANY A", "up vm 30 IN A 10.1.0.4"}, ""},
 		{[]string{"pre vm 0 NONE ANY", "up vm 0 ANY A"}, ""},
@@ -307,3 +312,93 @@ func TestReplicaAnswersReverseNamesFromItsCopy(t *testing.T) {
 		t.Errorf("PTR of 10.1.0.4 after vm's deletion = %v, want host only", got)
 	}
 }
+
+// What the review of the replica found, each a case that once went wrong:
+// the replica checks prerequisites first, forwards empty ones empty,
+// leaves the zone's own records alone even at the client's address, and
+// refuses prerequisites that would widen its claim.
+func TestReplicaChecksLikeTheRegistry(t *testing.T) {
+	rw := newReplicaWorld(t)
+	rw.update(vm2, dns.RcodeSuccess, "up taken 300 IN A 10.1.0.5")
+	rw.primary.got.Store(nil)
+	rw.via(vm1, dns.RcodeYXDomain, "pre taken 0 NONE ANY", "up taken 300 IN A 10.1.0.4")
+	rw.via(dhcp, dns.RcodeNXRrset, "pre host 0 IN A 10.9.9.9", "up host 300 IN PTR x.corp.example.")
+	if rw.primary.got.Load() != nil {
+		t.Error("an update whose prerequisites fail on the copy was forwarded")
+	}
+	rw.via(dhcp, dns.RcodeSuccess, "pre host 0 NONE MX", "pre host 0 NONE SRV", "up host 300 IN A 10.9.0.1")
+	rw.via(dhcp, dns.RcodeSuccess, "pre host 0 ANY A", "up host 0 ANY TXT", "up host 300 IN TXT \"x\"")
+
+	rw.update(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	rw.via(vm1, dns.RcodeRefused, "pre vm 0 IN A 10.1.0.4", "up vm 300 IN A 10.1.0.4")
+
+	own := newReplicaWorld(t)
+	own.opts.Manual = manual(t, "db 3600 IN A 10.1.0.4")
+	own.restart()
+	own.via(vm1, dns.RcodeRefused, "up db 300 IN A 10.1.0.4")
+	own.via(vm1, dns.RcodeRefused, "up db 0 ANY A")
+}
+
+// With registration.replicaKeys, only those keys vouch for clients: a
+// DHCP key sending a forward's very shape stays its own principal, and
+// cannot take or delete a client's name.
+func TestOnlyReplicaKeysVouchForClients(t *testing.T) {
+	w := newWorld(t, func(o *Options) { o.Keys = append(o.Keys, "replica"); o.ReplicaKeys = []string{"replica."} })
+	w.update(vm1, dns.RcodeSuccess, "up vm 300 IN A 10.1.0.4")
+	w.update(dhcp, dns.RcodeRefused, "pre vm 0 IN A 10.1.0.4", "pre @ 0 ANY SOA", "up vm 0 ANY A")
+	w.update(dhcp, dns.RcodeSuccess, "pre vm9 0 NONE ANY", "pre @ 0 ANY SOA", "up vm9 0 ANY A", "up vm9 300 IN A 10.1.0.9")
+	if reg, _ := w.reg.Lookup("vm9.corp.example."); reg.By != dhcp {
+		t.Errorf("vm9 registered by %s, want the dhcp key itself", reg.By)
+	}
+	w.update(Key("replica"), dns.RcodeSuccess, "pre vm 0 IN A 10.1.0.4", "pre @ 0 ANY SOA", "up vm 0 ANY A")
+	w.wantServed("vm", dns.TypeA)
+}
+
+// FuzzForward: whatever an update holds, the replica's check and the
+// primary's recognition of forwards never panic, and a forward the
+// replica builds from a client's update is recognised as that client's.
+func FuzzForward(f *testing.F) {
+	for _, m := range []*dns.Msg{
+		msg(f, "up vm 300 IN A 10.1.0.4"),
+		msg(f, "pre vm 0 NONE ANY", "up vm 300 IN A 10.1.0.4", "up vm 300 IN DHCID "+dhcidA),
+		msg(f, "up vm 0 NONE A 10.1.0.4"),
+	} {
+		b, _ := m.Pack()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m dns.Msg
+		if m.Unpack(b) != nil {
+			return
+		}
+		forwardedClient(&m)
+		r, err := NewReplica(ReplicaOptions{Zone: apex, Primary: "127.0.0.1:9", Key: fuzzKey, Settings: Settings{Keys: []string{"dhcp"}},
+			Copy: func() *zones.Zone { return fuzzZone }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, who := range []Principal{vm1, vm6, dhcp} {
+			fwd, res := r.check(&m, who)
+			if res.Rcode != dns.RcodeSuccess || who.key != "" {
+				continue
+			}
+			if _, err := fwd.Pack(); err != nil {
+				t.Fatalf("a forward does not pack: %v\n%v", err, fwd)
+			}
+			if addr, found := forwardedClient(fwd); !found || addr != who.addr {
+				t.Fatalf("a forward for %s is recognised as %v %v\n%v", who, addr, found, fwd)
+			}
+		}
+	})
+}
+
+var (
+	fuzzKey, _ = xfr.NewKey("replica", dns.HmacSHA256, replicaSecret)
+	fuzzZone   = func() *zones.Zone {
+		z, err := zones.Load(apex, "", append(manualRecords, "vm 10 IN A 10.1.0.4"))
+		if err != nil {
+			panic(err)
+		}
+		return z
+	}()
+)

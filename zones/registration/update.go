@@ -50,7 +50,7 @@ func (r *Registry) Update(msg *dns.Msg, who Principal) Result {
 	if _, err := r.expireLocked(now); err != nil {
 		return fail(dns.RcodeServerFailure, "expiring registrations: %v", err)
 	}
-	if who.key != "" && r.keys[who.key] {
+	if who.key != "" && r.keys[who.key] && (r.replicas == nil || r.replicas[who.key]) {
 		// A replica's forward of a client's registration (R13): the
 		// client's own, as if sent here.
 		if addr, forwarded := forwardedClient(msg); forwarded {
