@@ -130,6 +130,9 @@ func zoneSources(out io.Writer, cfg *config.Config) ([]resolver.ZoneSource, []*r
 		}
 		fmt.Fprintf(out, "%sdata from the copy in %s: serial %d, last confirmed by a primary %s\n", where, cfg.Server.DataDir, c.Serial, c.Checked.UTC().Format(time.RFC3339))
 		sources[i] = fixedZone{data}
+		if z.Registration.Replica() {
+			sources[i] = registration.NewHeld(data, registrationSettings(&cfg.Zones[i]))
+		}
 	}
 	return sources, regs
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -76,8 +77,13 @@ func TestReplicasOfAPrivdnsPrimary(t *testing.T) {
 	}
 	wantPTR(t, b, "5.0.0.127.in-addr.arpa", "vm1.corp.example.")
 	out, errOut, code := run(t, "explain", "--config", filepath.Join(dirs[1], "privdns.yaml"), "--from", "127.0.0.7", "vm1.corp.example")
-	if code != 0 || !strings.Contains(out, "registration replica of zone corp.example (updates forwarded to "+paddr) || !strings.Contains(out, "127.0.0.5") {
+	if code != 0 || !strings.Contains(out, "registration replica of zone corp.example (updates forwarded to "+paddr) || !strings.Contains(out, "127.0.0.5") ||
+		!strings.Contains(out, "records registered by UPDATE") {
 		t.Errorf("explain on replica B: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "explain", "--config", filepath.Join(dirs[1], "privdns.yaml"), "--from", "127.0.0.7", "5.0.0.127.in-addr.arpa", "PTR")
+	if code != 0 || !strings.Contains(out, "vm1.corp.example.") {
+		t.Errorf("explain of a registered address's reverse name on replica B: exit %d\n%s%s", code, out, errOut)
 	}
 	if reg, found := primary.zones.regs["corp.example."].reg.Lookup("vm1.corp.example."); !found || reg.By.String() != "127.0.0.5" {
 		t.Errorf("the primary's registration of vm1: %+v %v, want the client 127.0.0.5's own", reg, found)
@@ -218,5 +224,47 @@ func wantPTR(t *testing.T, server, name, target string) {
 	m := ask(t, "udp", "127.0.0.7", server, name, dns.TypePTR, false)
 	if len(m.Answer) != 1 || m.Answer[0].(*dns.PTR).Ptr != target {
 		t.Errorf("PTR %s at %s: %s %v, want %s", name, server, dns.RcodeToString[m.Rcode], m.Answer, target)
+	}
+}
+
+// A DHCP server's signed updates through a replica: verified there with
+// its own key, forwarded with the replicas' key, the primary's answer
+// relayed signed with the DHCP server's key; a bad signature is the
+// replica's NOTAUTH, and a key the replica knows but that may not register
+// is REFUSED, signed.
+func TestSignedUpdatesThroughAReplica(t *testing.T) {
+	paddr, raddrs := freePort(t), replicaAddrs(t)
+	serveText(t, "", fmt.Sprintf(registrationPrimaryConfig, paddr, `"`+raddrs[0]+`", "`+raddrs[1]+`"`))
+	cfg := strings.Replace(replicaConfig, "tsigKeys:\n", "tsigKeys:\n  - {name: dhcp, algorithm: hmac-sha256, secret: \""+otherSecret+"\"}\n", 1)
+	cfg = strings.Replace(cfg, "primaryKey: replica}", "primaryKey: replica, tsigKeys: [dhcp]}", 1)
+	dir := t.TempDir()
+	serveText(t, dir, fmt.Sprintf(cfg, raddrs[0], filepath.Join(dir, "data"), paddr))
+	a := raddrs[0]
+	within(t, "the replica's first transfer", answers("127.0.0.7", a, "manual.corp.example", "10.0.0.9"))
+
+	send := func(key, secret, name string) (*dns.Msg, error) {
+		m := new(dns.Msg)
+		m.SetUpdate("corp.example.")
+		rr, _ := dns.NewRR(name + ".corp.example. 300 IN A 10.9.9.1")
+		m.Insert([]dns.RR{rr})
+		m.SetTsig(key+".", dns.HmacSHA256, 300, time.Now().Unix())
+		r, _, err := (&dns.Client{TsigSecret: map[string]string{key + ".": secret}}).Exchange(m, a)
+		return r, err
+	}
+	r, err := send("dhcp", otherSecret, "lease1")
+	if err != nil || r.Rcode != dns.RcodeSuccess || r.IsTsig() == nil {
+		t.Fatalf("a DHCP server's update through the replica: %v %v, want NOERROR signed with its key (verified by the client)", r, err)
+	}
+	if err := answers("127.0.0.7", paddr, "lease1.corp.example", "10.9.9.1")(); err != nil {
+		t.Errorf("the primary: %v", err)
+	}
+	if r, _ := send("dhcp", xfrSecret, "lease2"); r == nil || r.Rcode != dns.RcodeNotAuth || r.IsTsig() == nil || r.IsTsig().Error != dns.RcodeBadSig {
+		t.Errorf("a wrong secret at the replica: %v, want NOTAUTH BADSIG", r)
+	}
+	if r, err := send("replica", xfrSecret, "lease3"); err != nil || r.Rcode != dns.RcodeRefused || r.IsTsig() == nil {
+		t.Errorf("a key of the replica that may not register: %v %v, want REFUSED, signed", r, err)
+	}
+	if m := ask(t, "udp", "127.0.0.7", paddr, "lease3.corp.example", dns.TypeA, false); m.Rcode != dns.RcodeNameError {
+		t.Errorf("lease3 reached the primary: %v", m.Answer)
 	}
 }

@@ -160,6 +160,32 @@ func (r *Replica) registered() *reverseMap {
 	return m
 }
 
+// Held is a copy of a replica's zone as explain reads it from dataDir: it
+// answers reverse names and tells registered names by the rule the
+// replica serves them with (Replica.PTR).
+type Held struct {
+	m *reverseMap
+}
+
+// NewHeld returns z, held by a replica with settings s.
+func NewHeld(z *zones.Zone, s Settings) *Held {
+	var reg Registry
+	reg.configure(s)
+	return &Held{m: registeredIn(z, reg.ttl)}
+}
+
+// Name is the zone's apex.
+func (h *Held) Name() string { return h.m.zone.Name() }
+
+// Current is the copy.
+func (h *Held) Current() *zones.Zone { return h.m.zone }
+
+// PTR is Replica.PTR on the copy.
+func (h *Held) PTR(qname string) []dns.RR { return h.m.ptr[dns.CanonicalName(qname)] }
+
+// Registered is Replica.Registered on the copy.
+func (h *Held) Registered(name string) bool { return h.m.names[name] }
+
 // registeredIn finds the registered names of z, the A and AAAA records
 // below its apex at ttl, and the reverse names of their addresses.
 func registeredIn(z *zones.Zone, ttl uint32) *reverseMap {
