@@ -191,3 +191,68 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	}
 	return strings.Replace(s, old, new, 1)
 }
+
+// TestReloadOfFilesRewrittenAlikeKeepsTheirData: a reload after every
+// zone file was edited (a comment added to each, a record to one) loads
+// the changed record, gives the others prev's data again (the same
+// records, no second copy held) and, the next time, finds them unchanged.
+func TestReloadOfFilesRewrittenAlikeKeepsTheirData(t *testing.T) {
+	dir := writeFiles(t, reuseFiles())
+	path := filepath.Join(dir, "privdns.yaml")
+	prev := mustLoad(t, path)
+	for _, f := range []string{"a.zone", "a-more.zone", "b.zone"} {
+		appendTo(t, filepath.Join(dir, f), "; edited\n")
+	}
+	appendTo(t, filepath.Join(dir, "b.zone"), "added IN A 10.0.2.7\n")
+	cfg, err := Reload(path, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := answerOf(t, cfg, 1, "added.b.example."); got != "10.0.2.7" {
+		t.Errorf("added.b.example. = %s, want the added 10.0.2.7", got)
+	}
+	if got := answerOf(t, cfg, 0, "y.a.example."); got != "10.0.1.2" {
+		t.Errorf("y.a.example. = %s, want 10.0.1.2", got)
+	}
+	rr := func(c *Config, zone int, name string) dns.RR {
+		return c.Zones[zone].Data.Lookup(name, dns.TypeA).Records[0]
+	}
+	if rr(cfg, 0, "y.a.example.") != rr(prev, 0, "y.a.example.") {
+		t.Error("a.example, rewritten alike, holds a second copy of its records")
+	}
+	if rr(cfg, 1, "x.b.example.") == rr(prev, 1, "x.b.example.") {
+		t.Error("b.example, changed, shares prev's records")
+	}
+	if !cfg.Zones[0].Data.FilesUnchanged() {
+		t.Error("a.example's kept data does not know its files' new bytes")
+	}
+	again, err := Reload(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.Zones {
+		if again.Zones[i].Data != cfg.Zones[i].Data {
+			t.Errorf("zone %s parsed again with no edit since", again.Zones[i].Name)
+		}
+	}
+	// A broken file among files rewritten alike still rejects the reload.
+	appendTo(t, filepath.Join(dir, "a.zone"), "; again\n")
+	appendTo(t, filepath.Join(dir, "b.zone"), "bad IN A not-an-address\n")
+	if _, err := Reload(path, again); err == nil || !strings.Contains(err.Error(), "b.zone") {
+		t.Errorf("Reload with a broken b.zone: %v, want its error", err)
+	}
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}

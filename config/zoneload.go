@@ -18,7 +18,8 @@ import (
 // parallel, one per CPU at a time (a million records in a thousand files
 // is a few seconds of parsing), and are reported in configuration order.
 // A zone prev loaded from the same name, file and records whose files are
-// unchanged keeps prev's data (Reload).
+// unchanged keeps prev's data (Reload); one whose files changed but give
+// the same data keeps prev's storage (zones.Zone.Keep).
 func loadZones(r *report, cfg *Config, dir string, prev *Config) {
 	type loaded struct {
 		file string
@@ -55,11 +56,14 @@ func loadZones(r *report, cfg *Config, dir string, prev *Config) {
 		slots <- struct{}{}
 		go func(res *loaded, z *Zone) {
 			defer func() { <-slots; wg.Done() }()
-			if old := kept[dataKey(z)]; old != nil && old.File() == res.file && old.FilesUnchanged() {
+			old := kept[dataKey(z)]
+			if old != nil && old.File() == res.file && old.FilesUnchanged() {
 				res.data = old
 				return
 			}
-			res.data, res.err = zones.Load(z.Name, res.file, z.Records)
+			if res.data, res.err = zones.Load(z.Name, res.file, z.Records); res.err == nil {
+				res.data = res.data.Keep(old)
+			}
 		}(&results[i], z)
 	}
 	wg.Wait()

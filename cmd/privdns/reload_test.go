@@ -568,3 +568,39 @@ func TestAFailedReloadLeavesNoGaugeForTheTargetsItAdded(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadOfZoneFilesRewrittenAlike: a reload after every zone file got
+// a comment (their data kept, not held twice) answers as before, from
+// ready-packed replies too, and the next real edit answers new data.
+func TestReloadOfZoneFilesRewrittenAlike(t *testing.T) {
+	f := startReloadFixture(t, `{address: "127.0.0.1:0"}`)
+	addr := f.srv.addrs()[0]
+	for range 3 { // the later ones from ready-packed replies
+		if n, err := answerVersion(ask(t, "udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)); err != nil || n != 0 {
+			t.Fatalf("before: version %d (%v), want 0", n, err)
+		}
+	}
+	for _, name := range []string{"one.zone", "two.zone"} {
+		path := filepath.Join(f.dir, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeAtomic(t, path, string(b)+"; edited\n")
+	}
+	if err := f.srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := answerVersion(ask(t, "udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)); err != nil || n != 0 {
+		t.Fatalf("after a rewrite alike: version %d (%v), want 0", n, err)
+	}
+	f.writeVersion(t, 3, `{address: "127.0.0.1:0"}`)
+	if err := f.srv.Reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if n, err := answerVersion(ask(t, "udp", "127.0.1.7", addr, "v.one.example", dns.TypeA, true)); err != nil || n != 3 {
+			t.Fatalf("after a real edit: version %d (%v), want 3", n, err)
+		}
+	}
+}
