@@ -104,15 +104,7 @@ func TestReplicasOfAPrivdnsPrimary(t *testing.T) {
 		t.Errorf("after the refusals: %v", err)
 	}
 
-	if out, ok := nsupdate(t, b, "127.0.0.5", "", "zone corp.example", "update delete vm1.corp.example A"); !ok {
-		t.Fatalf("the client deleting its registration through B:\n%s", out)
-	}
-	within(t, "the deletion reaching replica A", func() error {
-		if m := ask(t, "udp", "127.0.0.7", a, "vm1.corp.example", dns.TypeA, false); m.Rcode != dns.RcodeNameError {
-			return fmt.Errorf("vm1 at A: %s %v, want NXDOMAIN", dns.RcodeToString[m.Rcode], m.Answer)
-		}
-		return nil
-	})
+	deleteThroughBGoneAtA(t, raddrs)
 	if n := metricValue(t, replicas[0].reg, "privdns_updates_total", map[string]string{"zone": "corp.example.", "result": "NOERROR"}); n != 1 {
 		t.Errorf("replica A counted %v accepted updates, want 1", n)
 	}
@@ -170,15 +162,7 @@ zone "corp.example" {
 		t.Errorf("a client taking BIND's own www: %q, want REFUSED", out)
 	}
 
-	if out, ok := nsupdate(t, b, "127.0.0.5", "", "zone corp.example", "update delete vm1.corp.example A"); !ok {
-		t.Fatalf("deleting through B:\n%s", out)
-	}
-	within(t, "the deletion reaching replica A", func() error {
-		if m := ask(t, "udp", "127.0.0.7", a, "vm1.corp.example", dns.TypeA, false); m.Rcode != dns.RcodeNameError {
-			return fmt.Errorf("vm1 at A: %s %v, want NXDOMAIN", dns.RcodeToString[m.Rcode], m.Answer)
-		}
-		return nil
-	})
+	deleteThroughBGoneAtA(t, raddrs)
 }
 
 // A replica's zone is a secondary: it answers SERVFAIL, updates too,
@@ -215,6 +199,21 @@ func registerThroughAAnsweredByB(t *testing.T, replicas [2]string, name, addr st
 	}
 	took := within(t, "replica B answering a registration made through A", answers("127.0.0.7", b, "vm1.corp.example", "127.0.0.5"))
 	t.Logf("registered through A, answered by B %v after nsupdate returned", took)
+}
+
+// deleteThroughBGoneAtA deletes vm1's registration as its client through
+// replica B and waits for replica A to answer NXDOMAIN.
+func deleteThroughBGoneAtA(t *testing.T, replicas [2]string) {
+	t.Helper()
+	if out, ok := nsupdate(t, replicas[1], "127.0.0.5", "", "zone corp.example", "update delete vm1.corp.example A"); !ok {
+		t.Fatalf("the client deleting its registration through B:\n%s", out)
+	}
+	within(t, "the deletion reaching replica A", func() error {
+		if m := ask(t, "udp", "127.0.0.7", replicas[0], "vm1.corp.example", dns.TypeA, false); m.Rcode != dns.RcodeNameError {
+			return fmt.Errorf("vm1 at A: %s %v, want NXDOMAIN", dns.RcodeToString[m.Rcode], m.Answer)
+		}
+		return nil
+	})
 }
 
 // wantPTR checks that server answers the reverse name with one PTR to
