@@ -104,24 +104,6 @@ func (s *server) registry(t *testing.T, zone string) *registration.Registry {
 	return r.reg
 }
 
-// dirContents is every file under dir with its bytes.
-func dirContents(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		out[path] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // regProcessConfig is registrationConfig on a fixed address, for a privdns
 // process restarted on the same port.
 func regProcessConfig(addr string) string {

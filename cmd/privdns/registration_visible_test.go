@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver/resolvertest"
+	"github.com/privdns/privdns/zones/datadir/crashtest"
 )
 
 // visibleConfig is a registration zone whose registrations expire, with
@@ -104,7 +105,7 @@ func TestExplainShowsRegistrationsWhileTheServerRuns(t *testing.T) {
 	if !vm1.Renewed.After(vm1.Since) {
 		t.Fatalf("the renewal did not renew: %+v", vm1)
 	}
-	before := dirContents(t, filepath.Join(dir, "data"))
+	before := crashtest.Files(t, filepath.Join(dir, "data"))
 
 	explainOut := func(args ...string) string {
 		t.Helper()
@@ -154,7 +155,7 @@ func TestExplainShowsRegistrationsWhileTheServerRuns(t *testing.T) {
 		t.Errorf("explain of a manual name:\n%s", out)
 	}
 
-	if after := dirContents(t, filepath.Join(dir, "data")); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := crashtest.Files(t, filepath.Join(dir, "data")); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("explain changed the dataDir:\nbefore %q\nafter  %q", before, after)
 	}
 	// The server goes on, and explain follows it.

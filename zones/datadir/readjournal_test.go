@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/privdns/privdns/zones/datadir/crashtest"
 )
 
 // readAll is ReadJournal's replay: the snapshot ("" when none) and the records.
@@ -28,24 +30,6 @@ func readAll(t *testing.T, s *Store) (string, []string) {
 		t.Fatal(err)
 	}
 	return snap, recs
-}
-
-// dirContents is every file under dir with its bytes.
-func dirContents(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		out[path] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // A read-only reader sees what the journal's own Replay sees, and writes
@@ -73,11 +57,11 @@ func TestReadJournalReadsWithoutWriting(t *testing.T) {
 	}
 	path := filepath.Join(dir, "journals", "corp.example%2E.journal")
 	appendBytes(t, path, []byte{0, 0, 0, 9, 1, 2, 3}) // a write in progress, or torn
-	before := dirContents(t, dir)
+	before := crashtest.Files(t, dir)
 	if snap, recs := readAll(t, ro); snap != "state after r1" || strings.Join(recs, " ") != "r2 r3" {
 		t.Errorf("read = %q, %q; want the snapshot then r2 r3", snap, recs)
 	}
-	if after := dirContents(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+	if after := crashtest.Files(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("reading changed the dataDir:\nbefore %q\nafter  %q", before, after)
 	}
 	if _, err := ro.OpenJournal("corp.example."); err == nil {

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,4 +56,23 @@ func Run(t testing.TB, test string, env []string, acks int, stop func(line strin
 	}
 	cmd.Wait()
 	return last
+}
+
+// Files is every file under dir with its bytes: what a reader that must
+// not write (explain) is checked against, before and after.
+func Files(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		out[path] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
