@@ -74,7 +74,7 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 		if waiter := report.From(ctx); waiter != nil {
 			rep.Budget = waiter.Budget // the query that starts it pays for it
 		}
-		bg := report.With(report.Detach(ctx), &rep)
+		bg := report.With(context.WithoutCancel(ctx), &rep) // Detach, its Report replaced
 		r.c.fetch.Go(func() {
 			reply, err := r.next.Exchange(bg, upstreamReq)
 			cl.answerer = rep.Answerer

@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/privdns/privdns/resolver"
+	"github.com/privdns/privdns/resolver/wire"
 	"github.com/privdns/privdns/zones/registration"
 	"github.com/privdns/privdns/zones/secondary"
 	"github.com/privdns/privdns/zones/xfr"
@@ -59,21 +60,7 @@ func (h *Handler) SetAuthority(a *Authority) { h.auth.Store(a) }
 // verified against raw, the request as read). It reports whether it
 // answered; everything else goes to Answer.
 func (h *Handler) Direct(req *dns.Msg, raw []byte, local, remote net.Addr, send func([]byte) error) bool {
-	if req.Response {
-		return false
-	}
-	switch req.Opcode {
-	case dns.OpcodeNotify, dns.OpcodeUpdate:
-	case dns.OpcodeQuery:
-		if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET {
-			return false
-		}
-		switch req.Question[0].Qtype {
-		case dns.TypeAXFR, dns.TypeIXFR, dns.TypeSOA:
-		default:
-			return false
-		}
-	default:
+	if !wire.MaybeDirect(req) {
 		return false
 	}
 	start := time.Now()

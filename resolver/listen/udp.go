@@ -129,6 +129,9 @@ func (u *udpServer) full(io udpIO, req *dns.Msg, raw []byte, q *wire.Question, f
 // direct offers req to the Handler's Direct, replies leaving from dst as
 // Answer's do.
 func (u *udpServer) direct(io udpIO, req *dns.Msg, raw []byte, from netip.AddrPort, dst netip.Addr) bool {
+	if !wire.MaybeDirect(req) {
+		return false // what Direct declines, without building its arguments
+	}
 	local := &net.UDPAddr{IP: dst.AsSlice()}
 	send := func(b []byte) error { return io.write(b, from, dst) }
 	return u.h.Direct(req, raw, local, net.UDPAddrFromAddrPort(from), send)

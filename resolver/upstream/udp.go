@@ -26,22 +26,32 @@ func exchangeUDP(ctx context.Context, addr *net.UDPAddr, q *query, deadline time
 	defer stop()
 
 	id := q.stamp()
-	if _, err := conn.Write(q.udp()); err != nil {
-		return nil, fmt.Errorf("udp write: %w", err)
-	}
 	buf := getBuf()
 	defer putBuf(buf)
+	n, err := sendThenRead(conn, q.udp(), *buf)
 	for {
-		n, err := conn.Read(*buf)
-		if errors.Is(err, io.EOF) {
-			continue // an empty datagram, as an os.File reads it
-		}
 		if err != nil {
-			return nil, fmt.Errorf("udp read: %w", err)
+			return nil, err
 		}
 		if m := parseReply((*buf)[:n], id, q.q); m != nil {
 			return m, nil
 		}
+		n, err = readDatagram(conn, *buf)
+	}
+}
+
+// readDatagram reads the next datagram into buf, skipping empty ones (an
+// os.File reads those as io.EOF).
+func readDatagram(conn udpConn, buf []byte) (int, error) {
+	for {
+		n, err := conn.Read(buf)
+		switch {
+		case errors.Is(err, io.EOF) || (err == nil && n == 0):
+			continue
+		case err != nil:
+			return 0, fmt.Errorf("udp read: %w", err)
+		}
+		return n, nil
 	}
 }
 

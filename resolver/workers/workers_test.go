@@ -60,6 +60,26 @@ func TestIdleGoroutinesEnd(t *testing.T) {
 	}
 }
 
+// A goroutine busy when its idle timer fires goes on serving: it ends only
+// after idle time without a task.
+func TestBusyGoroutineOutlivesItsTimer(t *testing.T) {
+	const idle = 50 * time.Millisecond
+	p := New(idle)
+	defer p.Close()
+	release, done := make(chan struct{}), make(chan struct{})
+	p.Go(func() { <-release; close(done) })
+	time.Sleep(2 * idle) // the timer fires while the task runs (not a timing assertion)
+	close(release)
+	<-done
+	time.Sleep(time.Millisecond) // the goroutine gets back to waiting
+	again := make(chan struct{})
+	p.Go(func() { close(again) })
+	<-again
+	if n := p.started.Load(); n != 1 {
+		t.Errorf("%d goroutines started, want the busy one reused", n)
+	}
+}
+
 // BenchmarkGo: a task handed to an idle goroutine, and waited for.
 func BenchmarkGo(b *testing.B) {
 	p := New(time.Hour)
