@@ -158,7 +158,7 @@ func (h *Handler) Answer(req *dns.Msg, client netip.Addr, proto string, busy boo
 	rq.rep.OnlyCached = busy
 	rq.rep.Gate = h.opts.InFlight
 	rq.logged = rq.set.QueryLog && rand.Float64() < rq.set.QuerySampling
-	if q != nil && !h.opts.NoPacked {
+	if q != nil && !h.opts.NoPacked && h.packed.again(q) {
 		rq.pack = &packInfo{}
 		rq.q.Recorder = rq.pack
 	}

@@ -24,7 +24,9 @@ import (
 // public cache behind it would answer the same: while the cache holds the
 // entries it came from, and until they expire or their prefetch window
 // opens, so that the cache still sees the hits that trigger prefetch.
-// Stale answers, failures and truncated answers are never kept.
+// Stale answers, failures and truncated answers are never kept, nor the
+// first answer to a question (packedAnswers.again): most names asked once
+// are never asked again.
 // A reload brings a new View and new Settings, and with them an empty set.
 //
 // The set is a table of atomic pointers, four ways per bucket: a hit takes
@@ -117,10 +119,32 @@ func (s *answerSet) put(q *wire.Question, a *packedAnswer) {
 // packedAnswers is a listener's store of ready-packed answers.
 type packedAnswers struct {
 	cur  atomic.Pointer[answerSet]
+	// seen remembers the questions answered lately, one per slot: a
+	// question is kept ready-packed from its second full-path answer on,
+	// so that names asked once (a cold miss each, for unique names) cost
+	// nothing to pack and push no kept answer out.
+	seen [seenSlots]atomic.Uint32
 	hits atomic.Uint64 // hits on answers that took a public step
 	// epoch counts the flushes of every answer: a reply resolved before
 	// one is not kept after it (its data may be what was flushed).
 	epoch atomic.Uint64
+}
+
+const seenSlots = 1 << 16 // a power of two
+
+var seenSeed = maphash.MakeSeed()
+
+// again reports whether q was answered before, from any network, since its
+// slot last held another question, and remembers it.
+func (p *packedAnswers) again(q *wire.Question) bool {
+	h := maphash.Bytes(seenSeed, q.Name) ^ (uint64(q.Type)<<16|uint64(q.Class))*0x9E3779B97F4A7C15 ^ uint64(q.Bits)
+	mark := uint32(h>>32) | 1 // never the empty slot's 0
+	slot := &p.seen[h&(seenSlots-1)]
+	if slot.Load() == mark {
+		return true
+	}
+	slot.Store(mark)
+	return false
 }
 
 // setFor returns the answer set of view and set, starting a new one when

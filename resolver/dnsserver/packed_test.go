@@ -107,6 +107,36 @@ func TestPackedAnswersAreExactlyTheAnswers(t *testing.T) {
 	t.Logf("%d replies compared; ready-packed public hits %d; public cache %+v", compared, h.PackedHits(), c.Stats())
 }
 
+// A question is kept ready-packed from its second answer on, whichever
+// network asked first: unique names are never packed.
+func TestAQuestionIsKeptFromItsSecondAnswer(t *testing.T) {
+	w := enginetest.New(t, true)
+	h := New(Options{Engine: w.Engine})
+	alice, bob := netip.AddrPortFrom(w.Alice, 5300), netip.AddrPortFrom(w.Bob, 5300)
+	ask := func(name string, from netip.AddrPort) bool {
+		m := resolvertest.Query(name, dns.TypeA)
+		pkt, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, _ := wire.ParseQuestion(pkt, make([]byte, 0, 255))
+		_, keep := h.Answer(m, from.Addr(), "udp", false, &q)
+		return keep != nil
+	}
+	const name = "contoso.privatelink.blob.core.windows.net."
+	if ask(name, bob) {
+		t.Fatal("first answer offered to be kept")
+	}
+	if !ask(name, alice) || !ask(name, bob) {
+		t.Fatal("second and third answers not offered to be kept")
+	}
+	for i := range 100 {
+		if ask(fmt.Sprintf("n%d.privatelink.blob.core.windows.net.", i), bob) {
+			t.Fatalf("unique name %d offered to be kept", i)
+		}
+	}
+}
+
 func TestPackedAnswersFollowAReload(t *testing.T) {
 	old := resolvertest.Zone(t, "corp.example", "www 60 IN A 10.0.0.1")
 	e := resolver.NewEngine(resolver.EngineOptions{View: enginetest.OneNetwork(t, nil, resolver.Link{Zone: old})})
@@ -212,8 +242,9 @@ func TestPackedAnswersGoWithTheirCacheEntry(t *testing.T) {
 	}
 }
 
-// packedOnce answers m through h's full path as a UDP listener does, keeps
-// the reply, and returns the packet and its parsed question for Packed.
+// packedOnce answers m through h's full path as a UDP listener does, twice
+// (a question is kept from its second answer on), keeps the second reply,
+// and returns the packet and its parsed question for Packed.
 func packedOnce(t testing.TB, h *Handler, m *dns.Msg, from netip.AddrPort) ([]byte, wire.Question) {
 	t.Helper()
 	pkt, err := m.Pack()
@@ -223,6 +254,9 @@ func packedOnce(t testing.TB, h *Handler, m *dns.Msg, from netip.AddrPort) ([]by
 	q, ok := wire.ParseQuestion(pkt, make([]byte, 0, 255))
 	if !ok {
 		t.Fatal("not a plain query")
+	}
+	if _, keep := h.Answer(m, from.Addr(), "udp", false, &q); keep != nil {
+		t.Fatal("the first answer to a question was offered to be kept")
 	}
 	resp, keep := h.Answer(m, from.Addr(), "udp", false, &q)
 	b, err := resp.Pack()
