@@ -118,7 +118,7 @@ func (s *answerSet) put(q *wire.Question, a *packedAnswer) {
 
 // packedAnswers is a listener's store of ready-packed answers.
 type packedAnswers struct {
-	cur  atomic.Pointer[answerSet]
+	cur atomic.Pointer[answerSet]
 	// seen remembers the questions answered lately, one per slot: a
 	// question is kept ready-packed from its second full-path answer on,
 	// so that names asked once (a cold miss each, for unique names) cost
