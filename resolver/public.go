@@ -126,8 +126,7 @@ func (w *walk) denialProofs(ns []dns.RR, zone string) []dns.RR {
 
 // upstreamQuery asks for name with the client's type, class and DNSSEC bits.
 func (w *walk) upstreamQuery(name string) *dns.Msg {
-	m := new(dns.Msg)
-	m.Id = dns.Id()
+	m := new(dns.Msg) // no ID: each exchange stamps its own (RFC 5452)
 	m.RecursionDesired = true
 	m.CheckingDisabled = w.cd
 	m.Question = []dns.Question{{Name: name, Qtype: w.qtype, Qclass: w.qclass}}

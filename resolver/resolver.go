@@ -27,7 +27,10 @@ type Resolver interface {
 
 // Exchanger sends one query to a public route (upstream resolvers, a
 // forwarding rule's targets, or a cache in front of them). NOERROR and
-// NXDOMAIN replies are answers; anything unusable is an error.
+// NXDOMAIN replies are answers; anything unusable is an error. req is
+// handed over: the Exchanger may keep it after returning (a cache's
+// refresh runs on), so the caller must not modify it afterwards; the
+// reply is the caller's to keep and modify.
 type Exchanger interface {
 	Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error)
 }

@@ -16,7 +16,10 @@ import (
 
 // Exchanger sends one query and returns the reply. NOERROR and NXDOMAIN replies are
 // answers; anything unusable (SERVFAIL, timeouts, …) is an error. It is declared here with
-// the same shape as upstream.Exchanger so the cache does not depend on that package.
+// the same shape as upstream.Exchanger so the cache does not depend on that package. As
+// resolver.Exchanger says, req is handed over: the cache's own Exchange keeps it for a
+// refresh that outlives the call, and the caller must not modify it afterwards. The reply
+// is the caller's: the cache keeps it as it came, trimmed.
 type Exchanger interface {
 	Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error)
 }

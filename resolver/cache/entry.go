@@ -72,7 +72,7 @@ func (c *Cache) storable(reply *dns.Msg, k key, now time.Time) *entry {
 	if reply.Rcode != dns.RcodeSuccess && reply.Rcode != dns.RcodeNameError {
 		return nil
 	}
-	m := privateCopy(reply)
+	m := kept(reply)
 	// The question is the key's (the name case-folded): an upstream's
 	// reply need not carry one.
 	soa := SOAFor(m.Ns, chainEnd(m.Answer, k.name, k.qclass))
@@ -217,31 +217,26 @@ func seconds(d time.Duration) uint32 {
 	return uint32(min(d/time.Second, time.Duration(^uint32(0))))
 }
 
-// privateCopy deep-copies reply without its question (the key holds it) and OPT record
-// (the caller adds its own), so the stored message shares nothing with the upstream's.
-func privateCopy(reply *dns.Msg) *dns.Msg {
-	m := &dns.Msg{MsgHdr: reply.MsgHdr}
-	m.Answer = copyRRs(reply.Answer)
-	m.Ns = copyRRs(reply.Ns)
-	m.Extra = copyRRs(reply.Extra)
-	return m
+// kept is reply as the cache keeps it: without its question (the key holds it) and OPT
+// record (the caller adds its own). An Exchanger's reply is its caller's to keep, so it is
+// trimmed in place rather than copied; waiters get copies of it (replyFrom).
+func kept(reply *dns.Msg) *dns.Msg {
+	reply.Question = nil
+	reply.Answer = withoutOPT(reply.Answer)
+	reply.Ns = withoutOPT(reply.Ns)
+	reply.Extra = withoutOPT(reply.Extra)
+	return reply
 }
 
-func copyRRs(rrs []dns.RR) []dns.RR {
-	n := 0
+func withoutOPT(rrs []dns.RR) []dns.RR {
+	out := rrs[:0]
 	for _, rr := range rrs {
 		if rr.Header().Rrtype != dns.TypeOPT {
-			n++
+			out = append(out, rr)
 		}
 	}
-	if n == 0 {
+	if len(out) == 0 {
 		return nil
-	}
-	out := make([]dns.RR, 0, n)
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != dns.TypeOPT {
-			out = append(out, dns.Copy(rr))
-		}
 	}
 	return out
 }

@@ -128,7 +128,7 @@ func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) *dns.Msg 
 	}
 	e := c.storable(reply, k, now)
 	if e == nil {
-		return privateCopy(reply)
+		return kept(reply)
 	}
 	c.store(k, gen, e)
 	return e.msg

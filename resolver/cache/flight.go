@@ -65,7 +65,6 @@ func (f *flight) finish(k key, cl *call, msg *dns.Msg, err error) {
 // arrives after them finds the new entry.
 func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 	return r.c.flight.join(k, func(cl *call) {
-		upstreamReq := req.Copy() // the caller may reuse req once it has its answer
 		gen := r.c.gen.Load()
 		// Detached: the waiters may give up (or be answered stale) and
 		// log their query while this runs. It reports into its own Report,
@@ -76,7 +75,7 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 		}
 		bg := report.With(context.WithoutCancel(ctx), &rep) // Detach, its Report replaced
 		r.c.fetch.Go(func() {
-			reply, err := r.next.Exchange(bg, upstreamReq)
+			reply, err := r.next.Exchange(bg, req) // handed over: the caller leaves it alone
 			cl.answerer = rep.Answerer
 			if err == nil && reply == nil {
 				err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",

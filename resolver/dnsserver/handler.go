@@ -123,6 +123,7 @@ type request struct {
 	q      resolver.Query
 	set    *Settings
 	rep    report.Report // what the cache and upstreams said
+	budget report.Budget // rep's
 	pack   *packInfo     // non-nil: note what a ready-packed reply needs
 	logged bool          // this query is logged (sampled)
 	epoch  uint64        // of the ready-packed store when the query arrived
@@ -233,7 +234,8 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	if budget <= 0 {
 		budget = defaultUpstreamBudget
 	}
-	rq.rep.Budget = report.NewBudget(budget)
+	rq.budget.Set(budget)
+	rq.rep.Budget = &rq.budget
 	ctx, cancel := context.WithTimeout(report.With(context.Background(), &rq.rep), h.opts.Timeout)
 	defer cancel()
 	defer rq.rep.Release() // also when resolving panics

@@ -78,9 +78,13 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 			return n
 		}
 	}
-	req := new(dns.Msg)
-	// Unpacked from a copy: the reader reuses pkt while req may live on.
-	raw := append([]byte(nil), pkt...)
+	// One allocation for the request and one for its bytes and name, as
+	// the reader reuses pkt, pq and name while the request lives on.
+	j := &fullJob{}
+	buf := make([]byte, len(pkt)+len(pq.Name))
+	raw := buf[:len(pkt):len(pkt)]
+	copy(raw, pkt)
+	req := &j.req
 	if err := req.Unpack(raw); err != nil {
 		u.malformed(io, dh, from, dst, out)
 		return 0
@@ -89,9 +93,10 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 	case u.slow <- struct{}{}:
 		var q *wire.Question
 		if packable {
-			c := *pq // the reader reuses pq and name
-			c.Name = append([]byte(nil), pq.Name...)
-			q = &c
+			j.q = *pq
+			j.q.Name = buf[len(pkt):]
+			copy(j.q.Name, pq.Name)
+			q = &j.q
 		}
 		u.wg.Add(1)
 		u.answers.Go(func() {
@@ -107,6 +112,12 @@ func (u *udpServer) answer(io udpIO, pkt []byte, from netip.AddrPort, dst netip.
 		u.send(io, resp, from, dst, out)
 	}
 	return 0
+}
+
+// fullJob is what a full-path answer keeps of the packet it answers.
+type fullJob struct {
+	req dns.Msg
+	q   wire.Question
 }
 
 // full answers req through the Handler, and hands the reply back to be

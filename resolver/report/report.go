@@ -114,9 +114,13 @@ type Budget struct{ left atomic.Int64 }
 // NewBudget returns a budget of n exchanges.
 func NewBudget(n int) *Budget {
 	b := &Budget{}
-	b.left.Store(int64(n))
+	b.Set(n)
 	return b
 }
+
+// Set makes b a budget of n exchanges (for a Budget held in a larger
+// struct, without an allocation of its own).
+func (b *Budget) Set(n int) { b.left.Store(int64(n)) }
 
 // Spend takes one exchange from b and reports whether there was one; a
 // nil Budget always has one.
