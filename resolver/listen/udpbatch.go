@@ -44,7 +44,7 @@ type batchIO interface {
 }
 
 func (p plainIO) batchConn() (batchConn, bool)   { return p.batch, false }
-func (p pktinfoIO) batchConn() (batchConn, bool) { return p.pc, true }
+func (p pktinfoIO) batchConn() (batchConn, bool) { return p.batch, true }
 
 // readBatch serves io with one reader: it reads up to batchSize queries
 // at once, answers them in order (ready-packed replies into the batch,

@@ -1,4 +1,4 @@
-//go:build !windows
+//go:build !windows && !linux
 
 package listen
 
@@ -21,3 +21,7 @@ func newBatchConn(conn *net.UDPConn, v4 bool) batchConn {
 	}
 	return ipv6.NewPacketConn(conn)
 }
+
+// pktinfoBatch is the batchConn of an IPv4 wildcard socket: pc, whose
+// control messages are on.
+func pktinfoBatch(_ *net.UDPConn, pc *ipv4.PacketConn) batchConn { return pc }

@@ -42,3 +42,7 @@ func (s singleConn) WriteBatch(ms []ipv4.Message, _ int) (int, error) {
 	}
 	return len(ms), nil
 }
+
+// pktinfoBatch is the batchConn of an IPv4 wildcard socket: pc, whose
+// control messages are on.
+func pktinfoBatch(_ *net.UDPConn, pc *ipv4.PacketConn) batchConn { return pc }

@@ -30,7 +30,13 @@ func newUDPIO(conn *net.UDPConn) (batchIO, error) {
 	if err := pc.SetControlMessage(ipv4.FlagDst, true); err != nil {
 		return nil, err
 	}
-	return pktinfoIO{conn, pc}, nil
+	return pktinfoIO{conn, pc, pktinfoBatch(conn, pc)}, nil
+}
+
+// rawWriter is a batchConn that also sends single datagrams its own way
+// (udpbatch_linux.go).
+type rawWriter interface {
+	writeTo(b []byte, to netip.AddrPort) error
 }
 
 // plainIO is a socket bound to a specific address; batch is the same
@@ -41,6 +47,9 @@ type plainIO struct {
 }
 
 func (p plainIO) write(b []byte, to netip.AddrPort, _ netip.Addr) error {
+	if w, ok := p.batch.(rawWriter); ok {
+		return w.writeTo(b, to)
+	}
 	_, err := p.conn.WriteToUDPAddrPort(b, to)
 	return err
 }
@@ -48,9 +57,12 @@ func (p plainIO) write(b []byte, to netip.AddrPort, _ netip.Addr) error {
 func (p plainIO) stop() error  { return p.conn.SetReadDeadline(time.Unix(1, 0)) }
 func (p plainIO) close() error { return p.conn.Close() }
 
+// pktinfoIO is an IPv4 wildcard socket: pc sets and reads IP_PKTINFO,
+// batch is the same socket, for readBatch.
 type pktinfoIO struct {
-	conn *net.UDPConn
-	pc   *ipv4.PacketConn
+	conn  *net.UDPConn
+	pc    *ipv4.PacketConn
+	batch batchConn
 }
 
 func (p pktinfoIO) write(b []byte, to netip.AddrPort, src netip.Addr) error {

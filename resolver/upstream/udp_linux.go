@@ -5,6 +5,9 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // dialUDP opens a connected, non-blocking UDP socket to addr with two
@@ -34,7 +37,7 @@ func dialUDP(addr *net.UDPAddr) (udpConn, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	if err := syscall.Connect(fd, sa); err != nil {
+	if err := connect(fd, sa); err != nil {
 		syscall.Close(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
@@ -66,10 +69,10 @@ func sendThenRead(conn udpConn, msg, buf []byte) (int, error) {
 	err = rc.Read(func(fd uintptr) bool {
 		if !sent {
 			sent = true
-			werr = ignoringEINTR(func() error { _, err := syscall.Write(int(fd), msg); return err })
+			werr = ignoringEINTR(func() error { _, err := rawIO(syscall.SYS_WRITE, fd, msg); return err })
 			return werr != nil // else wait until the socket is readable
 		}
-		rerr = ignoringEINTR(func() (err error) { n, err = syscall.Read(int(fd), buf); return err })
+		rerr = ignoringEINTR(func() (err error) { n, err = rawIO(syscall.SYS_READ, fd, buf); return err })
 		return rerr != syscall.EAGAIN
 	})
 	switch {
@@ -92,4 +95,45 @@ func ignoringEINTR(f func() error) error {
 			return err
 		}
 	}
+}
+
+// rawIO reads or writes (trap SYS_READ or SYS_WRITE) b on the
+// non-blocking socket fd as a raw system call, which never blocks and so
+// need not tell the scheduler, nor wake its monitor thread (see the
+// listeners' udpbatch_linux.go).
+func rawIO(trap uintptr, fd uintptr, b []byte) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(unsafe.SliceData(b))
+	}
+	r, _, e := syscall.RawSyscall(trap, fd, uintptr(p), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// connect connects the non-blocking UDP socket fd to sa as a raw system
+// call: for UDP it only sets the peer, and never blocks.
+func connect(fd int, sa syscall.Sockaddr) error {
+	var raw unsafe.Pointer
+	var n uintptr
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		r := syscall.RawSockaddrInet4{Family: syscall.AF_INET, Addr: sa.Addr}
+		p := (*[2]byte)(unsafe.Pointer(&r.Port))
+		p[0], p[1] = byte(sa.Port>>8), byte(sa.Port)
+		raw, n = unsafe.Pointer(&r), syscall.SizeofSockaddrInet4
+	case *syscall.SockaddrInet6:
+		r := syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Addr: sa.Addr, Scope_id: sa.ZoneId}
+		p := (*[2]byte)(unsafe.Pointer(&r.Port))
+		p[0], p[1] = byte(sa.Port>>8), byte(sa.Port)
+		raw, n = unsafe.Pointer(&r), syscall.SizeofSockaddrInet6
+	default:
+		return syscall.Connect(fd, sa)
+	}
+	if _, _, e := syscall.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(raw), n); e != 0 {
+		return e
+	}
+	return nil
 }

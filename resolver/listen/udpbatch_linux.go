@@ -1,0 +1,254 @@
+package listen
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
+)
+
+// msgTrunc flags a datagram cut short by the reader's buffer.
+const msgTrunc = unix.MSG_TRUNC
+
+// newBatchConn returns conn as a batchConn that calls recvmmsg and
+// sendmmsg itself, as raw system calls.
+//
+// Why raw: a socket that the poller says is ready never blocks on them
+// (MSG_DONTWAIT), and a system call made the usual way tells the Go
+// scheduler first, which wakes the runtime's monitor thread whenever the
+// process was idle: on a server pinned to one CPU that thread then
+// preempts the reader, at every query after a pause. Measured with a
+// bare UDP echo on one CPU at 10,000 q/s: median latency 37 µs the usual
+// way, 20 µs raw (Unbound: 33 µs). Raw calls also skip the scheduler's
+// bookkeeping, and the addresses are read into buffers kept per slot
+// rather than allocated per datagram.
+func newBatchConn(conn *net.UDPConn, v4 bool) batchConn {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return ipv4.NewPacketConn(conn) // cannot happen for a *net.UDPConn
+	}
+	c := &mmsgConn{rc: rc}
+	c.recv, c.send = c.recvmmsg, c.sendmmsg // made once: a closure per call would be allocated
+	return c
+}
+
+// mmsghdr is the kernel's struct mmsghdr: a msghdr and the length the
+// kernel sets (Go pads the struct as C does, on 32- and 64-bit systems).
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+}
+
+// mmsgConn is a UDP socket read and written in batches with raw system
+// calls. ReadBatch and WriteBatch may be called from one goroutine each
+// at a time (the reader does both); writeTo from any.
+type mmsgConn struct {
+	rc syscall.RawConn
+
+	rhdrs  []mmsghdr
+	riovs  []unix.Iovec
+	rnames []unix.RawSockaddrAny
+	raddrs []net.UDPAddr // ms[i].Addr after a read: slot i's, reused
+
+	whdrs  []mmsghdr
+	wiovs  []unix.Iovec
+	wnames []unix.RawSockaddrAny
+
+	// The poller's callbacks, and what they leave.
+	recv, send   func(fd uintptr) bool
+	rn, wn       int
+	rcall, wcall int // the batches' lengths
+	rflags       int
+	wflags       int
+	rerr, werr   syscall.Errno
+}
+
+func (c *mmsgConn) recvmmsg(fd uintptr) bool {
+	r, _, e := syscall.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.rhdrs[0])), uintptr(c.rcall),
+		uintptr(c.rflags|unix.MSG_DONTWAIT), 0, 0)
+	if e == syscall.EAGAIN || e == syscall.EINTR {
+		return false // EINTR: the poller says again whether it is ready
+	}
+	c.rn, c.rerr = int(r), e
+	return true
+}
+
+func (c *mmsgConn) sendmmsg(fd uintptr) bool {
+	r, _, e := syscall.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.whdrs[0])), uintptr(c.wcall),
+		uintptr(c.wflags|unix.MSG_DONTWAIT), 0, 0)
+	if e == syscall.EAGAIN || e == syscall.EINTR {
+		return false
+	}
+	c.wn, c.werr = int(r), e
+	return true
+}
+
+func (c *mmsgConn) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	if len(c.rhdrs) < len(ms) {
+		c.rhdrs = make([]mmsghdr, len(ms))
+		c.riovs = make([]unix.Iovec, len(ms))
+		c.rnames = make([]unix.RawSockaddrAny, len(ms))
+		c.raddrs = make([]net.UDPAddr, len(ms))
+		for i := range c.raddrs {
+			c.raddrs[i].IP = make(net.IP, 16)
+		}
+	}
+	for i := range ms {
+		h, buf := &c.rhdrs[i], ms[i].Buffers[0]
+		*h = mmsghdr{}
+		c.riovs[i].Base = unsafe.SliceData(buf)
+		c.riovs[i].SetLen(len(buf))
+		h.hdr.Iov = &c.riovs[i]
+		h.hdr.SetIovlen(1)
+		h.hdr.Name = (*byte)(unsafe.Pointer(&c.rnames[i]))
+		h.hdr.Namelen = uint32(unsafe.Sizeof(c.rnames[i]))
+		if oob := ms[i].OOB; len(oob) > 0 {
+			h.hdr.Control = unsafe.SliceData(oob)
+			h.hdr.SetControllen(len(oob))
+		}
+	}
+	c.rcall, c.rflags = len(ms), flags
+	if err := c.rc.Read(c.recv); err != nil {
+		return 0, err
+	}
+	n := c.rn
+	if c.rerr != 0 {
+		return 0, &net.OpError{Op: "read", Net: "udp", Err: c.rerr}
+	}
+	for i := range n {
+		h, m := &c.rhdrs[i], &ms[i]
+		m.N, m.NN, m.Flags = int(h.len), int(h.hdr.Controllen), int(h.hdr.Flags)
+		m.Addr = nil
+		if ap, ok := sockaddrAddrPort(&c.rnames[i]); ok {
+			ua := &c.raddrs[i]
+			if a := ap.Addr(); a.Is4() {
+				a4 := a.As4()
+				ua.IP = append(ua.IP[:0], a4[:]...)
+			} else {
+				a16 := a.As16()
+				ua.IP = append(ua.IP[:0], a16[:]...)
+			}
+			ua.Port, ua.Zone = int(ap.Port()), ap.Addr().Zone()
+			m.Addr = ua
+		}
+	}
+	return n, nil
+}
+
+func (c *mmsgConn) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
+	if len(ms) == 0 {
+		return 0, nil
+	}
+	if len(c.whdrs) < len(ms) {
+		c.whdrs = make([]mmsghdr, len(ms))
+		c.wiovs = make([]unix.Iovec, len(ms))
+		c.wnames = make([]unix.RawSockaddrAny, len(ms))
+	}
+	for i := range ms {
+		h, buf := &c.whdrs[i], ms[i].Buffers[0]
+		*h = mmsghdr{}
+		c.wiovs[i].Base = unsafe.SliceData(buf)
+		c.wiovs[i].SetLen(len(buf))
+		h.hdr.Iov = &c.wiovs[i]
+		h.hdr.SetIovlen(1)
+		if ua, ok := ms[i].Addr.(*net.UDPAddr); ok {
+			h.hdr.Namelen = putSockaddr(&c.wnames[i], ua.AddrPort())
+			h.hdr.Name = (*byte)(unsafe.Pointer(&c.wnames[i]))
+		}
+		if oob := ms[i].OOB; len(oob) > 0 {
+			h.hdr.Control = unsafe.SliceData(oob)
+			h.hdr.SetControllen(len(oob))
+		}
+	}
+	c.wcall, c.wflags = len(ms), flags
+	if err := c.rc.Write(c.send); err != nil {
+		return 0, err
+	}
+	if c.werr != 0 {
+		return 0, &net.OpError{Op: "write", Net: "udp", Err: c.werr}
+	}
+	return c.wn, nil
+}
+
+// writeTo sends one datagram to to with a raw sendto, for the same reason
+// as the batches. Safe for concurrent use.
+func (c *mmsgConn) writeTo(b []byte, to netip.AddrPort) error {
+	var sa unix.RawSockaddrAny
+	salen := putSockaddr(&sa, to)
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(unsafe.SliceData(b))
+	}
+	var errno syscall.Errno
+	err := c.rc.Write(func(fd uintptr) bool {
+		_, _, e := syscall.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), unix.MSG_DONTWAIT,
+			uintptr(unsafe.Pointer(&sa)), uintptr(salen))
+		if e == syscall.EAGAIN || e == syscall.EINTR {
+			return false
+		}
+		errno = e
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if errno != 0 {
+		return &net.OpError{Op: "write", Net: "udp", Err: errno}
+	}
+	return nil
+}
+
+// sockaddrAddrPort reads an IPv4 or IPv6 socket address.
+func sockaddrAddrPort(sa *unix.RawSockaddrAny) (netip.AddrPort, bool) {
+	switch sa.Addr.Family {
+	case unix.AF_INET:
+		s := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrPortFrom(netip.AddrFrom4(s.Addr), ntohs(s.Port)), true
+	case unix.AF_INET6:
+		s := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+		a := netip.AddrFrom16(s.Addr)
+		if s.Scope_id != 0 {
+			a = a.WithZone(strconv.FormatUint(uint64(s.Scope_id), 10)) // link-local: its interface
+		}
+		return netip.AddrPortFrom(a, ntohs(s.Port)), true
+	}
+	return netip.AddrPort{}, false
+}
+
+// putSockaddr writes ap into sa (IPv4 as AF_INET) and returns its length.
+func putSockaddr(sa *unix.RawSockaddrAny, ap netip.AddrPort) uint32 {
+	if a := ap.Addr(); a.Is4() {
+		s := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		*s = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: ntohs(ap.Port()), Addr: a.As4()}
+		return unix.SizeofSockaddrInet4
+	}
+	s := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+	*s = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: ntohs(ap.Port()), Addr: ap.Addr().As16()}
+	if z := ap.Addr().Zone(); z != "" {
+		if id, err := strconv.ParseUint(z, 10, 32); err == nil {
+			s.Scope_id = uint32(id)
+		} else if ifi, err := net.InterfaceByName(z); err == nil {
+			s.Scope_id = uint32(ifi.Index)
+		}
+	}
+	return unix.SizeofSockaddrInet6
+}
+
+// ntohs swaps a port between network and host byte order (the same
+// operation both ways) on little-endian systems, and leaves it on
+// big-endian ones.
+func ntohs(p uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(&p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// pktinfoBatch is the batchConn of an IPv4 wildcard socket, whose control
+// messages pc has turned on.
+func pktinfoBatch(conn *net.UDPConn, _ *ipv4.PacketConn) batchConn { return newBatchConn(conn, true) }
