@@ -52,6 +52,9 @@ func (p pktinfoIO) batchConn() (batchConn, bool) { return p.batch, true }
 func (u *udpServer) readBatch(io batchIO) {
 	defer u.wg.Done()
 	c, pktinfo := io.batchConn()
+	if r, ok := c.(interface{ release() }); ok {
+		defer r.release()
+	}
 	in := make([]ipv4.Message, batchSize)
 	out := make([]ipv4.Message, batchSize)
 	replies := make([][]byte, batchSize)

@@ -87,6 +87,14 @@ func (c *mmsgConn) sendmmsg(fd uintptr) bool {
 	return true
 }
 
+// release drops the buffers of the last batches (their headers point into
+// the reader's buffers), once the reader is done: a closed listener that
+// is still referenced holds no more than before.
+func (c *mmsgConn) release() {
+	c.rhdrs, c.riovs, c.rnames, c.raddrs = nil, nil, nil, nil
+	c.whdrs, c.wiovs, c.wnames = nil, nil, nil
+}
+
 func (c *mmsgConn) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
 	if len(ms) == 0 {
 		return 0, nil
