@@ -139,7 +139,7 @@ func checkZone(t *testing.T, z *Zone) {
 	}
 	for n := range z.nodes {
 		for _, set := range z.nodeSets(uint32(n)) {
-			rrs := z.records(set)
+			rrs := z.records(uint32(n), set)
 			if len(rrs) > 256 {
 				continue // the pairwise check would be the slow part
 			}

@@ -222,7 +222,7 @@ func TestCleanZoneHasNoWarnings(t *testing.T) {
 func mixedTTLs(z *Zone) string {
 	for n := range z.nodes {
 		for _, s := range z.nodeSets(uint32(n)) {
-			rrs := z.records(s)
+			rrs := z.records(uint32(n), s)
 			for _, rr := range rrs {
 				if rr.Header().Ttl != rrs[0].Header().Ttl {
 					return z.owner(uint32(n)) + " " + dns.TypeToString[s.typ] + ": " + strings.Join(rrStrings(rrs), " | ")

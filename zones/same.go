@@ -28,7 +28,7 @@ func (z *Zone) Keep(old *Zone) *Zone {
 // order (compact takes them from a map): o's are found by its index.
 func (z *Zone) sameData(o *Zone) bool {
 	if z.name != o.name || len(z.names) != len(o.names) || len(z.nodes) != len(o.nodes) || len(z.sets) != len(o.sets) ||
-		len(z.rrs) != len(o.rrs) || len(z.targets) != len(o.targets) || !slices.Equal(z.cuts, o.cuts) ||
+		len(z.rrs) != len(o.rrs) || len(z.addrs) != len(o.addrs) || len(z.targets) != len(o.targets) || !slices.Equal(z.cuts, o.cuts) ||
 		!sameRR(z.soa, o.soa) || !sameRR(z.negSOA, o.negSOA) {
 		return false
 	}
@@ -45,8 +45,14 @@ func (z *Zone) sameData(o *Zone) bool {
 		}
 		for s := range uint32(n.nsets) {
 			x, y := z.sets[n.set+s], o.sets[m.set+s]
-			if x.typ != y.typ || x.n != y.n {
+			if x.typ != y.typ || x.n != y.n || x.compact != y.compact {
 				return false
+			}
+			if x.compact {
+				if !z.sameAddresses(x, o, y) {
+					return false
+				}
+				continue
 			}
 			for r := range x.n {
 				if !sameRecord(z.rrs[x.off+r], o.rrs[y.off+r]) {

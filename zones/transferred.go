@@ -110,7 +110,7 @@ func (z *Zone) Records() []dns.RR {
 		}
 	}
 	slices.SortFunc(owners, func(a, b uint32) int { return cmp.Compare(z.owner(a), z.owner(b)) })
-	out := make([]dns.RR, 0, len(z.rrs))
+	out := make([]dns.RR, 0, len(z.rrs)+len(z.addrs))
 	out = append(out, z.soa)
 	for _, i := range append([]uint32{0}, owners...) {
 		for _, rr := range z.all(i) {

@@ -38,7 +38,8 @@ type Result struct {
 	Kind Kind
 	// Records is, for Answer, the RRset (owner = the query name as given,
 	// for wildcard synthesis); for CNAME, the single CNAME RR. Shared with
-	// the zone for exact matches: callers must not modify.
+	// the zone for exact matches (an A or AAAA record's address always):
+	// callers must not modify.
 	Records []dns.RR
 	// Target is, for CNAME, the target as a lower-case FQDN, where
 	// resolution restarts (R3b).
@@ -56,15 +57,17 @@ type Result struct {
 // It is laid out for zones of millions of records: a few slices per zone
 // instead of a map entry, a node and a slice per name. Owner names are
 // substrings of one string, every record's header names its owner with
-// such a substring, A and AAAA records sit in one array per type with
-// their addresses in one byte slice (compact.go), and an open-addressing
-// table of 32-bit slots finds a name's node (index.go).
+// such a substring, A and AAAA records are a TTL and an address each, not
+// dns.RRs, made into records when asked (addresses.go), and an
+// open-addressing table of 32-bit slots finds a name's node (index.go).
 type Zone struct {
 	name    string            // lower-case FQDN apex
 	names   string            // every owner name, back to back
 	nodes   []node            // one per owner name, ENTs included; nodes[0] is the apex
 	sets    []rrset           // every RRset, each node's in a row
-	rrs     []dns.RR          // every record, each RRset's and each node's in a row
+	rrs     []dns.RR          // the records of the other RRsets, each RRset's and each node's in a row
+	addrs   []address         // the records of the A and AAAA RRsets of class IN (addresses.go)
+	ips     []byte            // their addresses
 	index   index             // owner name → node
 	targets map[uint32]string // CNAME node → its target, lower-case FQDN
 	soa     *dns.SOA          // as configured, or the default
@@ -86,11 +89,12 @@ type node struct {
 }
 
 // rrset is the records of one type at one name, in configured order:
-// Zone.rrs[off : off+n].
+// Zone.rrs[off : off+n], or Zone.addrs[off : off+n] when compact.
 type rrset struct {
-	typ uint16
-	n   uint32
-	off uint32
+	typ     uint16
+	compact bool
+	n       uint32
+	off     uint32
 }
 
 // owner is the canonical name of node i.
@@ -105,26 +109,53 @@ func (z *Zone) nodeSets(i uint32) []rrset {
 	return z.sets[n.set : n.set+uint32(n.nsets)]
 }
 
-// records is set's records, capped so that an append by a caller copies.
-func (z *Zone) records(set rrset) []dns.RR {
+// records is the records of set, node i's: the zone's own, capped so
+// that an append by a caller copies, or made afresh for a compact set.
+func (z *Zone) records(i uint32, set rrset) []dns.RR {
+	if set.compact {
+		return z.addresses(z.owner(i), set)
+	}
 	return z.rrs[set.off : set.off+set.n : set.off+set.n]
 }
 
-// all is every record at node i, for qtype ANY: its RRsets are in a row.
+// all is every record at node i, for qtype ANY. Without compact sets its
+// RRsets are in a row in rrs.
 func (z *Zone) all(i uint32) []dns.RR {
 	sets := z.nodeSets(i)
 	if len(sets) == 0 {
 		return nil
 	}
-	first, last := sets[0], sets[len(sets)-1]
-	return z.rrs[first.off : last.off+last.n : last.off+last.n]
+	var out []dns.RR
+	for _, s := range sets {
+		if s.compact {
+			out = make([]dns.RR, 0, z.nodeLen(i))
+			break
+		}
+	}
+	if out == nil {
+		first, last := sets[0], sets[len(sets)-1]
+		return z.rrs[first.off : last.off+last.n : last.off+last.n]
+	}
+	for _, s := range sets {
+		out = append(out, z.records(i, s)...)
+	}
+	return out
+}
+
+// nodeLen is the number of records at node i.
+func (z *Zone) nodeLen(i uint32) int {
+	n := 0
+	for _, s := range z.nodeSets(i) {
+		n += int(s.n)
+	}
+	return n
 }
 
 // get returns the RRset of type t at node i, or nil.
 func (z *Zone) get(i uint32, t uint16) []dns.RR {
 	for _, s := range z.nodeSets(i) {
 		if s.typ == t {
-			return z.records(s)
+			return z.records(i, s)
 		}
 	}
 	return nil
