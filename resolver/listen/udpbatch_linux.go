@@ -1,9 +1,15 @@
+//go:build linux && !386 && !s390x
+
+// Raw system calls: on 386 and s390x, Linux before 4.3 has the socket calls
+// only through socketcall, so those use the portable files.
+
 package listen
 
 import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -67,24 +73,38 @@ type mmsgConn struct {
 	rerr, werr   syscall.Errno
 }
 
+// The callbacks return false only for EAGAIN, the one answer after which
+// the poller waits for readiness to come again; on EINTR they call again
+// at once (the poller forgot any readiness it had before calling them).
+
 func (c *mmsgConn) recvmmsg(fd uintptr) bool {
-	r, _, e := syscall.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.rhdrs[0])), uintptr(c.rcall),
-		uintptr(c.rflags|unix.MSG_DONTWAIT), 0, 0)
-	if e == syscall.EAGAIN || e == syscall.EINTR {
-		return false // EINTR: the poller says again whether it is ready
+	for {
+		r, _, e := syscall.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.rhdrs[0])), uintptr(c.rcall),
+			uintptr(c.rflags|unix.MSG_DONTWAIT), 0, 0)
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		c.rn, c.rerr = int(r), e
+		return true
 	}
-	c.rn, c.rerr = int(r), e
-	return true
 }
 
 func (c *mmsgConn) sendmmsg(fd uintptr) bool {
-	r, _, e := syscall.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.whdrs[0])), uintptr(c.wcall),
-		uintptr(c.wflags|unix.MSG_DONTWAIT), 0, 0)
-	if e == syscall.EAGAIN || e == syscall.EINTR {
-		return false
+	for {
+		r, _, e := syscall.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.whdrs[0])), uintptr(c.wcall),
+			uintptr(c.wflags|unix.MSG_DONTWAIT), 0, 0)
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		c.wn, c.werr = int(r), e
+		return true
 	}
-	c.wn, c.werr = int(r), e
-	return true
 }
 
 // release drops the buffers of the last batches (their headers point into
@@ -186,24 +206,15 @@ func (c *mmsgConn) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
 }
 
 // writeTo sends one datagram to to with a raw sendto, for the same reason
-// as the batches. Safe for concurrent use.
+// as the batches. Safe for concurrent use: each call takes a sender of
+// its own from a pool (a closure per call would cost three allocations).
 func (c *mmsgConn) writeTo(b []byte, to netip.AddrPort) error {
-	var sa unix.RawSockaddrAny
-	salen := putSockaddr(&sa, to)
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(unsafe.SliceData(b))
-	}
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		_, _, e := syscall.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), unix.MSG_DONTWAIT,
-			uintptr(unsafe.Pointer(&sa)), uintptr(salen))
-		if e == syscall.EAGAIN || e == syscall.EINTR {
-			return false
-		}
-		errno = e
-		return true
-	})
+	s := senders.Get().(*sender)
+	defer senders.Put(s)
+	s.b, s.salen = b, putSockaddr(&s.sa, to)
+	err := c.rc.Write(s.send)
+	errno := s.errno
+	s.b = nil
 	if err != nil {
 		return err
 	}
@@ -211,6 +222,40 @@ func (c *mmsgConn) writeTo(b []byte, to netip.AddrPort) error {
 		return &net.OpError{Op: "write", Net: "udp", Err: errno}
 	}
 	return nil
+}
+
+// sender is one writeTo's state and its poller callback.
+type sender struct {
+	b     []byte
+	sa    unix.RawSockaddrAny
+	salen uint32
+	errno syscall.Errno
+	send  func(fd uintptr) bool
+}
+
+var senders = sync.Pool{New: func() any {
+	s := new(sender)
+	s.send = s.sendto
+	return s
+}}
+
+func (s *sender) sendto(fd uintptr) bool {
+	var p unsafe.Pointer
+	if len(s.b) > 0 {
+		p = unsafe.Pointer(unsafe.SliceData(s.b))
+	}
+	for {
+		_, _, e := syscall.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(p), uintptr(len(s.b)), unix.MSG_DONTWAIT,
+			uintptr(unsafe.Pointer(&s.sa)), uintptr(s.salen))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		s.errno = e
+		return true
+	}
 }
 
 // sockaddrAddrPort reads an IPv4 or IPv6 socket address.
@@ -223,7 +268,7 @@ func sockaddrAddrPort(sa *unix.RawSockaddrAny) (netip.AddrPort, bool) {
 		s := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
 		a := netip.AddrFrom16(s.Addr)
 		if s.Scope_id != 0 {
-			a = a.WithZone(strconv.FormatUint(uint64(s.Scope_id), 10)) // link-local: its interface
+			a = a.WithZone(zones.name(s.Scope_id)) // link-local: its interface
 		}
 		return netip.AddrPortFrom(a, ntohs(s.Port)), true
 	}
@@ -240,11 +285,7 @@ func putSockaddr(sa *unix.RawSockaddrAny, ap netip.AddrPort) uint32 {
 	s := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
 	*s = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: ntohs(ap.Port()), Addr: ap.Addr().As16()}
 	if z := ap.Addr().Zone(); z != "" {
-		if id, err := strconv.ParseUint(z, 10, 32); err == nil {
-			s.Scope_id = uint32(id)
-		} else if ifi, err := net.InterfaceByName(z); err == nil {
-			s.Scope_id = uint32(ifi.Index)
-		}
+		s.Scope_id = zones.index(z)
 	}
 	return unix.SizeofSockaddrInet6
 }
@@ -260,3 +301,56 @@ func ntohs(p uint16) uint16 {
 // pktinfoBatch is the batchConn of an IPv4 wildcard socket, whose control
 // messages pc has turned on.
 func pktinfoBatch(conn *net.UDPConn, _ *ipv4.PacketConn) batchConn { return newBatchConn(conn, true) }
+
+// zones names the interfaces of IPv6 link-local addresses as net does
+// (fe80::1%eth0, the index when the interface has gone), remembering
+// both ways: asking the system is a netlink dump.
+var zones zoneCache
+
+type zoneCache struct {
+	mu      sync.RWMutex
+	names   map[uint32]string
+	indexes map[string]uint32
+}
+
+func (c *zoneCache) name(index uint32) string {
+	c.mu.RLock()
+	n, ok := c.names[index]
+	c.mu.RUnlock()
+	if ok {
+		return n
+	}
+	n = strconv.FormatUint(uint64(index), 10)
+	if ifi, err := net.InterfaceByIndex(int(index)); err == nil {
+		n = ifi.Name
+	}
+	c.remember(index, n)
+	return n
+}
+
+func (c *zoneCache) index(name string) uint32 {
+	c.mu.RLock()
+	i, ok := c.indexes[name]
+	c.mu.RUnlock()
+	if ok {
+		return i
+	}
+	if id, err := strconv.ParseUint(name, 10, 32); err == nil {
+		return uint32(id)
+	}
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return 0
+	}
+	c.remember(uint32(ifi.Index), name)
+	return uint32(ifi.Index)
+}
+
+func (c *zoneCache) remember(index uint32, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names == nil || len(c.names) > 256 {
+		c.names, c.indexes = map[uint32]string{}, map[string]uint32{}
+	}
+	c.names[index], c.indexes[name] = name, index
+}

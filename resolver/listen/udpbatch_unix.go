@@ -1,4 +1,4 @@
-//go:build !windows && !linux
+//go:build !windows && (!linux || 386 || s390x)
 
 package listen
 

@@ -1,3 +1,8 @@
+//go:build linux && !386 && !s390x
+
+// Raw system calls: on 386 and s390x, Linux before 4.3 has the socket calls
+// only through socketcall, so those use the portable files.
+
 package upstream
 
 import (
@@ -76,6 +81,11 @@ func sendThenRead(conn udpConn, msg, buf []byte) (int, error) {
 		return rerr != syscall.EAGAIN
 	})
 	switch {
+	case werr == syscall.EAGAIN: // a full send buffer: wait to write, as os.File does
+		if _, err := conn.Write(msg); err != nil {
+			return 0, fmt.Errorf("udp write: %w", err)
+		}
+		return readDatagram(conn, buf)
 	case werr != nil:
 		return 0, fmt.Errorf("udp write: %w", os.NewSyscallError("write", werr))
 	case err != nil: // the deadline, or the socket closed by a cancellation
