@@ -203,6 +203,9 @@ func TestNotCached(t *testing.T) {
 		{"SERVFAIL passed on as a reply", func(t *testing.T) func(*dns.Msg) (*dns.Msg, error) {
 			return replyWith(t, dns.RcodeServerFailure, nil)
 		}, nil},
+		{"an RR miekg cannot pack (answered, as it came)", func(*testing.T) func(*dns.Msg) (*dns.Msg, error) {
+			return unpackable
+		}, nil},
 		{"two questions pass through", func(t *testing.T) func(*dns.Msg) (*dns.Msg, error) {
 			return replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1"})
 		}, func() *dns.Msg {

@@ -78,6 +78,12 @@ func TestConcurrentMissesCollapseIntoOneExchange(t *testing.T) {
 		{"answer", func(t *testing.T) func(*dns.Msg) (*dns.Msg, error) {
 			return replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1"})
 		}, nil},
+		{"answer not cached (TTL 0)", func(t *testing.T) func(*dns.Msg) (*dns.Msg, error) {
+			return replyWith(t, dns.RcodeSuccess, []string{"@ 0 IN A 192.0.2.1"})
+		}, nil},
+		{"answer that cannot be packed", func(*testing.T) func(*dns.Msg) (*dns.Msg, error) {
+			return unpackable
+		}, nil},
 		{"failure", func(*testing.T) func(*dns.Msg) (*dns.Msg, error) { return failing }, errUpstreamDown},
 	}
 	const n = 8

@@ -12,10 +12,15 @@ import (
 
 // entry is what the LRU holds. It is never changed once stored (only the prefetch latch
 // flips), so the hit path reads it without a lock; a refresh stores a new entry instead.
+//
+// The message is kept in wire form, one slice of bytes without pointers: a *dns.Msg is
+// about ten objects (each RR, its owner name, its address, the sections), and with many
+// entries the collector's mark phase, which must visit each of them every cycle, is where
+// a cold miss's latency goes on a server with one CPU. A hit unpacks its own copy.
 type entry struct {
-	msg    *dns.Msg      // private copy without question and OPT; nil for a bare failure
-	stored time.Time     // when msg arrived; TTLs count down from here
-	ttl    time.Duration // how long msg is fresh, whole seconds
+	wire   []byte        // the message packed, without question and OPT; nil for a bare failure
+	stored time.Time     // when the message arrived; TTLs count down from here
+	ttl    time.Duration // how long the message is fresh, whole seconds
 
 	fail *failure // non-nil: the upstream failed for this key (rare, so kept out of line)
 
@@ -36,7 +41,7 @@ func (e *entry) age(now time.Time) time.Duration {
 
 // fresh reports whether the message may be served as a normal hit.
 func (e *entry) fresh(now time.Time) bool {
-	return e.msg != nil && e.age(now) < e.ttl
+	return e.wire != nil && e.age(now) < e.ttl
 }
 
 // failing reports whether a remembered failure still holds.
@@ -63,24 +68,24 @@ func (e *entry) needsPrefetch(now time.Time) bool {
 	return e.ttl-e.age(now) < e.ttl/10
 }
 
-// storable turns an upstream reply to the question of k into an entry, or returns nil when the reply must not
-// be cached: truncated, not NOERROR/NXDOMAIN, TTL 0, or negative without an SOA.
-func (c *Cache) storable(reply *dns.Msg, k key, now time.Time) *entry {
-	if reply == nil || reply.Truncated {
+// storable turns m, an upstream reply to the question of k as kept, into an entry, or
+// returns nil when the reply must not be cached: truncated, not NOERROR/NXDOMAIN, TTL 0,
+// negative without an SOA, or not packable (see packed). It clamps m's TTLs in place.
+func (c *Cache) storable(m *dns.Msg, k key, now time.Time) *entry {
+	if m == nil || m.Truncated {
 		return nil
 	}
-	if reply.Rcode != dns.RcodeSuccess && reply.Rcode != dns.RcodeNameError {
+	if m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
 		return nil
 	}
-	m := kept(reply)
 	// The question is the key's (the name case-folded): an upstream's
 	// reply need not carry one.
 	soa := SOAFor(m.Ns, chainEnd(m.Answer, k.name, k.qclass))
 	var ttl uint32
 	switch {
-	case reply.Rcode == dns.RcodeSuccess && answers(m.Answer, k.qtype, k.qclass):
+	case m.Rcode == dns.RcodeSuccess && answers(m.Answer, k.qtype, k.qclass):
 		ttl = c.positiveTTL(m)
-	case reply.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && soa == nil:
+	case m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0 && soa == nil:
 		// A CNAME chain that stops without data or SOA: an authoritative
 		// server that does not chase chains. The chain is what it knows;
 		// keep it for its TTL like any positive answer.
@@ -91,7 +96,11 @@ func (c *Cache) storable(reply *dns.Msg, k key, now time.Time) *entry {
 	if ttl == 0 {
 		return nil
 	}
-	return &entry{msg: m, stored: now, ttl: time.Duration(ttl) * time.Second}
+	wire := packed(m)
+	if wire == nil {
+		return nil
+	}
+	return &entry{wire: wire, stored: now, ttl: time.Duration(ttl) * time.Second}
 }
 
 // answers reports whether the answer section holds the asked type in the asked class (so
@@ -218,9 +227,14 @@ func seconds(d time.Duration) uint32 {
 }
 
 // kept is reply as the cache keeps it: without its question (the key holds it) and OPT
-// record (the caller adds its own). An Exchanger's reply is its caller's to keep, so it is
-// trimmed in place rather than copied; waiters get copies of it (replyFrom).
+// record (the caller adds its own), and not to be compressed (as a copy built by replyFrom
+// is not). An Exchanger's reply is its caller's to keep, so it is trimmed in place rather
+// than copied; one waiter takes it, the others get copies (call.reply). nil stays nil.
 func kept(reply *dns.Msg) *dns.Msg {
+	if reply == nil {
+		return nil
+	}
+	reply.Compress = false
 	reply.Question = nil
 	reply.Answer = withoutOPT(reply.Answer)
 	reply.Ns = withoutOPT(reply.Ns)

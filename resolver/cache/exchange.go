@@ -41,7 +41,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		}
 		note(ctx, report.Hit)
 		noteFresh(ctx, e.freshness(now, c.opts.Prefetch))
-		return replyFrom(e.msg, req, countDown(e.age(now))), nil
+		return replyFrom(e.wire, req, countDown(e.age(now)))
 	}
 	var stale *entry
 	if e != nil && c.staleServable(e, now) {
@@ -51,7 +51,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
 			note(ctx, report.Stale)
-			return c.serveStale(stale, req), nil
+			return c.serveStale(stale, req)
 		}
 		return nil, fmt.Errorf("%s %s: %w", k.name, dns.TypeToString[k.qtype], ErrNotCached)
 	}
@@ -60,7 +60,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
 			note(ctx, report.Stale)
-			return c.serveStale(stale, req), nil
+			return c.serveStale(stale, req)
 		}
 		return nil, e.fail.err
 	}
@@ -79,23 +79,23 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 	case <-cl.done:
 		if cl.err == nil {
 			var f report.Freshness // not kept: uncacheable
-			if e, ok := r.c.lru.Peek(k); ok && e.msg != nil {
+			if e, ok := r.c.lru.Peek(k); ok && e.wire != nil {
 				f = e.freshness(e.stored, r.c.opts.Prefetch) // counted down by 0 s, as below
 			}
 			noteFresh(ctx, f)
 			noteAnswerer(ctx, cl.answerer)
-			return replyFrom(cl.msg, req, countDown(0)), nil
+			return cl.reply(req)
 		}
 		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
 			note(ctx, report.Stale)
-			return r.c.serveStale(stale, req), nil
+			return r.c.serveStale(stale, req)
 		}
 		return nil, cl.err
 	case <-slow:
 		noteFresh(ctx, report.Freshness{})
 		note(ctx, report.Stale)
-		return r.c.serveStale(stale, req), nil
+		return r.c.serveStale(stale, req)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], ctx.Err())
 	}
@@ -103,35 +103,39 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 
 // staleServable reports whether an expired entry may still answer (RFC 8767 §4).
 func (c *Cache) staleServable(e *entry, now time.Time) bool {
-	return c.opts.ServeStale && e.msg != nil && e.age(now) < e.ttl+c.opts.StaleMaxAge
+	return c.opts.ServeStale && e.wire != nil && e.age(now) < e.ttl+c.opts.StaleMaxAge
 }
 
-func (c *Cache) serveStale(e *entry, req *dns.Msg) *dns.Msg {
+func (c *Cache) serveStale(e *entry, req *dns.Msg) (*dns.Msg, error) {
 	c.stale.Add(1)
 	return c.staleReply(e, req)
 }
 
-// remember stores the outcome of an upstream exchange for k and returns the message the
-// waiters copy (nil on error). Results of exchanges started before a Purge are not stored.
-func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) *dns.Msg {
+// remember stores the outcome of an upstream exchange for k and returns what the waiters
+// share (call.reply): the reply as kept and its wire form (nil, nil on error). Results of
+// exchanges started before a Purge are not stored.
+func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) (*dns.Msg, []byte) {
 	now := c.opts.Now()
 	var f interface{ Fleeting() bool }
 	if errors.As(err, &f) && f.Fleeting() {
-		return nil // no query was sent: nothing to remember (upstream's ErrOverloaded)
+		return nil, nil // no query was sent: nothing to remember (upstream's ErrOverloaded)
 	}
 	if err != nil {
 		c.opts.Logger.Debug("cache: remembering upstream failure",
 			"name", k.name, "type", dns.TypeToString[k.qtype], "route", k.route,
 			"for", c.opts.FailureTTL, "err", err)
 		c.store(k, gen, c.failure(k, err, now))
-		return nil
+		return nil, nil
 	}
-	e := c.storable(reply, k, now)
+	m := kept(reply)
+	e := c.storable(m, k, now)
 	if e == nil {
-		return kept(reply)
+		// Not cached, but the waiters still need copies. Packed even so: the
+		// taker of m cannot be copied from while its caller changes it.
+		return m, packed(m)
 	}
 	c.store(k, gen, e)
-	return e.msg
+	return m, e.wire
 }
 
 // failure builds the entry remembering err. It keeps the previous message while that can
@@ -142,7 +146,7 @@ func (c *Cache) failure(k key, err error, now time.Time) *entry {
 		until: now.Add(c.opts.FailureTTL),
 	}}
 	if old, ok := c.lru.Peek(k); ok && (old.fresh(now) || c.staleServable(old, now)) {
-		e.msg, e.stored, e.ttl = old.msg, old.stored, old.ttl
+		e.wire, e.stored, e.ttl = old.wire, old.stored, old.ttl
 	}
 	return e
 }

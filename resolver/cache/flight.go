@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 
@@ -11,13 +12,28 @@ import (
 )
 
 // call is one upstream exchange shared by every request for the same key that arrives
-// while it runs. msg and err are set before done is closed and never change after; msg is
-// a private copy without OPT that waiters copy again, never modify.
+// while it runs. msg, wire and err are set before done is closed and never change after.
 type call struct {
 	done     chan struct{}
-	msg      *dns.Msg
+	msg      *dns.Msg // the reply as kept (no question, no OPT); nil on error
+	wire     []byte   // msg packed, for the waiters that do not take msg; nil if it would not pack
+	taken    atomic.Bool
 	err      error
 	answerer string // the upstream target that answered, for the waiters' reports
+}
+
+// reply is one waiter's own copy of the call's message. The first waiter takes msg itself,
+// as it came from the upstream (an Exchanger's reply is its caller's): most calls have one
+// waiter, which then costs no copy. The others unpack wire. When msg could not be packed,
+// nobody may take it while others read it, so every waiter copies it RR by RR.
+func (cl *call) reply(req *dns.Msg) (*dns.Msg, error) {
+	if cl.wire == nil {
+		return copyReply(cl.msg, req, countDown(0)), nil
+	}
+	if cl.taken.CompareAndSwap(false, true) {
+		return adopt(cl.msg, req), nil
+	}
+	return replyFrom(cl.wire, req, nil)
 }
 
 // flight collapses concurrent identical misses into one upstream exchange (a minimal
@@ -51,8 +67,8 @@ func (f *flight) join(k key, start func(*call)) *call {
 }
 
 // finish publishes the result and lets the next miss for k start a new call.
-func (f *flight) finish(k key, cl *call, msg *dns.Msg, err error) {
-	cl.msg, cl.err = msg, err
+func (f *flight) finish(k key, cl *call, msg *dns.Msg, wire []byte, err error) {
+	cl.msg, cl.wire, cl.err = msg, wire, err
 	f.mu.Lock()
 	delete(f.calls, k)
 	f.mu.Unlock()
@@ -81,8 +97,8 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 				err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
 					k.name, dns.TypeToString[k.qtype])
 			}
-			msg := r.c.remember(k, gen, reply, err)
-			r.c.flight.finish(k, cl, msg, err)
+			msg, wire := r.c.remember(k, gen, reply, err)
+			r.c.flight.finish(k, cl, msg, wire, err)
 		})
 	})
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,6 +81,18 @@ func replyWith(t *testing.T, rcode int, answer []string, authority ...string) fu
 		m.SetEdns0(1232, false)
 		return m, nil
 	}
+}
+
+// unpackable answers with an A record of three bytes, which miekg cannot pack: the cache
+// must answer it (it does not judge records) but cannot keep it in wire form.
+func unpackable(req *dns.Msg) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.Answer = []dns.RR{&dns.A{
+		Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300},
+		A:   net.IP{192, 0, 2},
+	}}
+	return m, nil
 }
 
 func failing(*dns.Msg) (*dns.Msg, error) { return nil, errUpstreamDown }

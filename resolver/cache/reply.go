@@ -29,11 +29,11 @@ func fixed(ttl uint32) ttlFunc {
 	return func(uint32) uint32 { return ttl }
 }
 
-// replyFrom builds the caller's own copy of a stored message: the request's ID and
-// question as asked (so the client's 0x20 case survives), TTLs per ttl, no OPT record.
-// The three sections share one backing array (one allocation), each capped so an append
-// by the caller cannot overwrite the next section.
-func replyFrom(stored, req *dns.Msg, ttl ttlFunc) *dns.Msg {
+// copyReply builds the caller's own copy of a kept message RR by RR, for the waiters of a
+// reply that could not be packed (call.reply); otherwise as replyFrom. The three sections
+// share one backing array (one allocation), each capped so an append by the caller cannot
+// overwrite the next section.
+func copyReply(stored, req *dns.Msg, ttl ttlFunc) *dns.Msg {
 	m := &dns.Msg{MsgHdr: stored.MsgHdr}
 	m.Id = req.Id
 	m.Question = []dns.Question{req.Question[0]}
@@ -70,8 +70,11 @@ func copyWithTTL(dst, src []dns.RR, ttl ttlFunc) {
 // carries the Extended DNS Error "Stale Answer" (RFC 8914 code 3, as SPEC R9 asks; a stale
 // NXDOMAIN also carries code 19, "Stale NXDOMAIN Answer") for the caller to merge into its
 // final reply.
-func (c *Cache) staleReply(e *entry, req *dns.Msg) *dns.Msg {
-	m := replyFrom(e.msg, req, fixed(seconds(c.opts.StaleAnswerTTL)))
+func (c *Cache) staleReply(e *entry, req *dns.Msg) (*dns.Msg, error) {
+	m, err := replyFrom(e.wire, req, fixed(seconds(c.opts.StaleAnswerTTL)))
+	if err != nil {
+		return nil, err
+	}
 	codes := []uint16{dns.ExtendedErrorCodeStaleAnswer}
 	if m.Rcode == dns.RcodeNameError {
 		codes = append(codes, dns.ExtendedErrorCodeStaleNXDOMAINAnswer)
@@ -85,5 +88,5 @@ func (c *Cache) staleReply(e *entry, req *dns.Msg) *dns.Msg {
 	for _, code := range codes {
 		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code})
 	}
-	return m
+	return m, nil
 }
