@@ -1,13 +1,16 @@
 package cache
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"net"
 
 	"github.com/miekg/dns"
 )
 
 // packed is m in the wire form an entry keeps, or nil when m must not be kept that way:
-// miekg cannot pack it (an RR it cannot encode), or cannot read the bytes back. Such a
+// miekg cannot pack it (an RR it cannot encode), or the bytes do not read back. Such a
 // reply is answered but not cached, so a later hit never meets bytes it cannot serve.
 // It is not compressed: without the question most names appear once, and compressing
 // costs a map per message on the miss path for a few bytes.
@@ -23,8 +26,7 @@ func packed(m *dns.Msg) []byte {
 	if err != nil {
 		return nil
 	}
-	var probe dns.Msg
-	if probe.Unpack(wire) != nil {
+	if _, err := unpack(wire, nil, ""); err != nil {
 		return nil
 	}
 	return wire
@@ -33,24 +35,165 @@ func packed(m *dns.Msg) []byte {
 // replyFrom builds the caller's own copy of a stored message from its wire form: the
 // request's ID and question as asked (so the client's 0x20 case survives), TTLs per ttl
 // (nil: as stored), no OPT record. Every RR is a fresh object, so the caller may change
-// the reply freely. The error is for bytes packed can never have let through.
+// the reply freely; the three sections share one backing array, each capped so an append
+// by the caller cannot overwrite the next. The error is for bytes packed never lets through.
 func replyFrom(wire []byte, req *dns.Msg, ttl ttlFunc) (*dns.Msg, error) {
-	m := new(dns.Msg)
-	if err := m.Unpack(wire); err != nil {
-		q := req.Question[0]
+	q := req.Question[0]
+	m, err := unpack(wire, ttl, q.Name)
+	if err != nil {
 		return nil, fmt.Errorf("cache: stored answer for %s %s unreadable: %w", q.Name, dns.TypeToString[q.Qtype], err)
 	}
 	m.Id = req.Id
-	m.Question = []dns.Question{req.Question[0]}
-	if ttl != nil {
-		for _, section := range [...][]dns.RR{m.Answer, m.Ns, m.Extra} {
-			for _, rr := range section {
-				h := rr.Header()
-				h.Ttl = ttl(h.Ttl)
-			}
+	m.Question[0] = q
+	return m, nil
+}
+
+// withQuestion is a message and its one question in one allocation.
+type withQuestion struct {
+	dns.Msg
+	q [1]dns.Question
+}
+
+// Address records with their address in the same allocation. Most cached answers are
+// these, so a hit costs one object per record besides the message.
+type (
+	aWithIP struct {
+		dns.A
+		ip [net.IPv4len]byte
+	}
+	aaaaWithIP struct {
+		dns.AAAA
+		ip [net.IPv6len]byte
+	}
+)
+
+// unpack reads a message packed by packed, with a question to fill in. It does what
+// dns.Msg.Unpack does but allocates less on the hit path: A and AAAA records are built here
+// and an owner name that spells qname exactly is qname itself, not a new string; any
+// other record goes through miekg's own dns.UnpackRRWithHeader.
+func unpack(wire []byte, ttl ttlFunc, qname string) (*dns.Msg, error) {
+	w := new(withQuestion)
+	m := &w.Msg
+	if len(wire) < headerLen {
+		return nil, dns.ErrBuf
+	}
+	if err := m.Unpack(wire[:headerLen]); err != nil { // the header alone
+		return nil, err
+	}
+	m.Question = w.q[:]
+	if binary.BigEndian.Uint16(wire[4:]) != 0 {
+		return nil, errors.New("stored message has a question")
+	}
+	na := int(binary.BigEndian.Uint16(wire[6:]))
+	nn := int(binary.BigEndian.Uint16(wire[8:]))
+	ne := int(binary.BigEndian.Uint16(wire[10:]))
+	if na+nn+ne == 0 {
+		return m, nil
+	}
+	rrs := make([]dns.RR, na+nn+ne)
+	off := headerLen
+	for i := range rrs {
+		var err error
+		if rrs[i], off, err = unpackRR(wire, off, ttl, qname); err != nil {
+			return nil, err
 		}
 	}
+	if off != len(wire) {
+		return nil, errors.New("stored message has trailing bytes")
+	}
+	if na > 0 {
+		m.Answer = rrs[:na:na]
+	}
+	if nn > 0 {
+		m.Ns = rrs[na : na+nn : na+nn]
+	}
+	if ne > 0 {
+		m.Extra = rrs[na+nn:]
+	}
 	return m, nil
+}
+
+const headerLen = 12 // of a DNS message
+
+func unpackRR(wire []byte, off int, ttl ttlFunc, qname string) (dns.RR, int, error) {
+	var h dns.RR_Header
+	if end, ok := spells(wire, off, qname); ok {
+		h.Name, off = qname, end
+	} else {
+		var err error
+		if h.Name, off, err = dns.UnpackDomainName(wire, off); err != nil {
+			return nil, 0, err
+		}
+	}
+	if off+10 > len(wire) {
+		return nil, 0, dns.ErrBuf
+	}
+	h.Rrtype = binary.BigEndian.Uint16(wire[off:])
+	h.Class = binary.BigEndian.Uint16(wire[off+2:])
+	h.Ttl = binary.BigEndian.Uint32(wire[off+4:])
+	h.Rdlength = binary.BigEndian.Uint16(wire[off+8:])
+	off += 10
+	end := off + int(h.Rdlength)
+	if end > len(wire) {
+		return nil, 0, dns.ErrBuf
+	}
+	if ttl != nil {
+		h.Ttl = ttl(h.Ttl)
+	}
+	switch {
+	case h.Rrtype == dns.TypeA && h.Rdlength == net.IPv4len:
+		rr := &aWithIP{A: dns.A{Hdr: h}}
+		copy(rr.ip[:], wire[off:end])
+		rr.A.A = rr.ip[:]
+		return &rr.A, end, nil
+	case h.Rrtype == dns.TypeAAAA && h.Rdlength == net.IPv6len:
+		rr := &aaaaWithIP{AAAA: dns.AAAA{Hdr: h}}
+		copy(rr.ip[:], wire[off:end])
+		rr.AAAA.AAAA = rr.ip[:]
+		return &rr.AAAA, end, nil
+	}
+	// Cut at the record's end, as dns.UnpackRR does: some record types read to the end.
+	return dns.UnpackRRWithHeader(h, wire[:end], off)
+}
+
+// spells reports whether the uncompressed name at wire[off:] is name byte for byte, in
+// characters miekg writes unescaped (so dns.UnpackDomainName would return name itself),
+// and where it ends.
+func spells(wire []byte, off int, name string) (int, bool) {
+	if name == "" || name == "." {
+		return 0, false // the root is rare as an owner; "" matches nothing
+	}
+	i := 0
+	for {
+		if off >= len(wire) {
+			return 0, false
+		}
+		n := int(wire[off])
+		off++
+		if n == 0 {
+			return off, i == len(name)
+		}
+		if n > 63 || off+n > len(wire) || i+n >= len(name) || name[i+n] != '.' {
+			return 0, false // a pointer, a long label, or another name
+		}
+		for _, b := range wire[off : off+n] {
+			if b != name[i] || !plain(b) {
+				return 0, false
+			}
+			i++
+		}
+		i++ // the dot
+		off += n
+	}
+}
+
+// plain reports whether miekg writes b in a name as itself, without an escape.
+func plain(b byte) bool {
+	switch b {
+	case '.', ' ', '\'', '@', ';', '(', ')', '"', '\\':
+		return false
+	}
+	return ' ' <= b && b <= '~'
 }
 
 // adopt makes the kept reply m the caller's own, as replyFrom would have built it with the
