@@ -19,7 +19,7 @@ import (
 // the same shape as upstream.Exchanger so the cache does not depend on that package. As
 // resolver.Exchanger says, req is handed over: the cache's own Exchange keeps it for a
 // refresh that outlives the call, and the caller must not modify it afterwards. The reply
-// is the caller's: the cache keeps it as it came, trimmed.
+// is the caller's: the cache trims it, keeps it packed and hands it on to one waiter.
 type Exchanger interface {
 	Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error)
 }
