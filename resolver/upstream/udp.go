@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -26,18 +27,47 @@ func exchangeUDP(ctx context.Context, addr *net.UDPAddr, q *query, deadline time
 	defer stop()
 
 	id := q.stamp()
-	buf := getBuf()
-	defer putBuf(buf)
+	buf := replyBuf(q)
+	defer putAny(buf)
 	n, err := sendThenRead(conn, q.udp(), *buf)
 	for {
 		if err != nil {
 			return nil, err
 		}
-		if m := parseReply((*buf)[:n], id, q.q); m != nil {
+		if n == smallBufSize && len(*buf) == smallBufSize {
+			// Cut by the kernel: larger than the query allowed. What
+			// came is no answer, but the whole reply may come over TCP.
+			if m := cutReply((*buf)[:n], id); m != nil {
+				return m, nil
+			}
+		} else if m := parseReply((*buf)[:n], id, q.q); m != nil {
 			return m, nil
 		}
 		n, err = readDatagram(conn, *buf)
 	}
+}
+
+// replyBuf is a buffer for UDP replies to q: a small one when q allows no
+// more than smallMsg bytes.
+func replyBuf(q *query) *[]byte {
+	if q.udpSize <= smallMsg {
+		return getSmallBuf()
+	}
+	return getBuf()
+}
+
+// cutReply stands for a datagram cut short because it was larger than the
+// query allowed (RFC 6891 §6.2.5 lets a responder send no more): if its
+// header is a response with id, it is taken as truncated, so the query is
+// asked again over TCP (exchangeOnce). Anything else is ignored (nil), as
+// parseReply ignores what does not match.
+func cutReply(p []byte, id uint16) *dns.Msg {
+	var h dns.Msg
+	if len(p) < 12 || binary.BigEndian.Uint16(p) != id || p[2]&0x80 == 0 {
+		return nil
+	}
+	h.Id, h.Response, h.Truncated = id, true, true
+	return &h
 }
 
 // readDatagram reads the next datagram into buf, skipping empty ones (an
