@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"time"
 )
 
 // Memory around loads and between them. Loading zones allocates some
@@ -27,7 +28,11 @@ import (
 //   - from then on, after every collection, the heap may grow by
 //     max(64 MiB, live/4) before the next one, live being what that
 //     collection left: a server of large zones stays near its live data,
-//     one of small zones collects every 64 MiB allocated.
+//     one of small zones collects every 64 MiB allocated;
+//   - once the server has gone quiet (less than 4 MiB allocated in 10 s),
+//     the heap is collected and its free memory given back, once per
+//     quiet spell: the headroom is for load, and an idle server should
+//     not hold 64 MiB of garbage.
 //
 // Sharp edge: the GC percent is process-wide; only cmd/privdns sets it.
 
@@ -73,7 +78,61 @@ func tuneAfterEveryGC() {
 	tuner.Do(func() {
 		s := new(gcSentinel)
 		runtime.SetFinalizer(s, onGC)
+		go returnWhenQuiet(time.NewTicker(quietCheck).C, allocated, debug.FreeOSMemory)
 	})
+}
+
+// A server is quiet when it allocated less than quietAlloc in quietCheck.
+const (
+	quietCheck = 10 * time.Second
+	quietAlloc = 4 << 20
+)
+
+// quiet decides, from the bytes allocated so far read at every check,
+// when to give memory back: at the first quiet check after activity.
+type quiet struct {
+	last     uint64
+	returned bool // in this quiet spell
+}
+
+// check takes the total allocated now and reports whether to give the
+// free memory back now.
+func (q *quiet) check(total uint64) bool {
+	busy := total-q.last >= quietAlloc
+	q.last = total
+	if busy {
+		q.returned = false
+		return false
+	}
+	if q.returned {
+		return false
+	}
+	q.returned = true
+	return true
+}
+
+// returnWhenQuiet calls release at the first quiet tick of every quiet
+// spell, reading the bytes allocated so far with allocated. It runs for
+// the life of the process.
+func returnWhenQuiet(ticks <-chan time.Time, allocated func() uint64, release func()) {
+	q := quiet{last: allocated()}
+	for range ticks {
+		if q.check(allocated()) {
+			release()
+		}
+	}
+}
+
+var allocSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+
+// allocated is the bytes allocated on the heap since the process started.
+// Only returnWhenQuiet's goroutine reads allocSample.
+func allocated() uint64 {
+	metrics.Read(allocSample)
+	if allocSample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return allocSample[0].Value.Uint64()
 }
 
 type gcSentinel struct{ _ byte } // not zero-sized: those may never be finalized
