@@ -68,9 +68,10 @@ type (
 )
 
 // unpack reads a message packed by packed, with a question to fill in. It does what
-// dns.Msg.Unpack does but allocates less on the hit path: A and AAAA records are built here
-// and an owner name that spells qname exactly is qname itself, not a new string; any
-// other record goes through miekg's own dns.UnpackRRWithHeader.
+// dns.Msg.Unpack does but allocates less on the hit path: A, AAAA and CNAME records are
+// built here, and a name that spells qname or a name made before it in this message
+// exactly (names) is that string, not a new one; any other record goes through miekg's
+// own dns.UnpackRRWithHeader.
 func unpack(wire []byte, ttl ttlFunc, qname string) (*dns.Msg, error) {
 	w := new(withQuestion)
 	m := &w.Msg
@@ -92,9 +93,10 @@ func unpack(wire []byte, ttl ttlFunc, qname string) (*dns.Msg, error) {
 	}
 	rrs := make([]dns.RR, na+nn+ne)
 	off := headerLen
+	seen := names{qname}
 	for i := range rrs {
 		var err error
-		if rrs[i], off, err = unpackRR(wire, off, ttl, qname); err != nil {
+		if rrs[i], off, err = unpackRR(wire, off, ttl, &seen); err != nil {
 			return nil, err
 		}
 	}
@@ -115,15 +117,55 @@ func unpack(wire []byte, ttl ttlFunc, qname string) (*dns.Msg, error) {
 
 const headerLen = 12 // of a DNS message
 
-func unpackRR(wire []byte, off int, ttl ttlFunc, qname string) (dns.RR, int, error) {
-	var h dns.RR_Header
-	if end, ok := spells(wire, off, qname); ok {
-		h.Name, off = qname, end
-	} else {
-		var err error
-		if h.Name, off, err = dns.UnpackDomainName(wire, off); err != nil {
-			return nil, 0, err
+// names are the names one unpack has made so far, the question's first: a
+// CNAME chain names each target again as the next record's owner, and
+// records of one RRset share their owner, so such names are made once.
+type names [4]string
+
+// known returns the name at wire[off:] if it spells one of n, and where it
+// ends.
+func (n *names) known(wire []byte, off int) (string, int, bool) {
+	for _, name := range n {
+		if name == "" {
+			break
 		}
+		if end, ok := spells(wire, off, name); ok {
+			return name, end, true
+		}
+	}
+	return "", 0, false
+}
+
+// add remembers name, the oldest giving way once n is full (the question
+// stays).
+func (n *names) add(name string) {
+	for i := 1; i < len(n); i++ {
+		if n[i] == "" || n[i] == name {
+			n[i] = name
+			return
+		}
+	}
+	copy(n[1:], n[2:])
+	n[len(n)-1] = name
+}
+
+// name reads the domain name at wire[off:], reusing one of seen's.
+func name(wire []byte, off int, seen *names) (string, int, error) {
+	if s, end, ok := seen.known(wire, off); ok {
+		return s, end, nil
+	}
+	s, end, err := dns.UnpackDomainName(wire, off)
+	if err == nil {
+		seen.add(s)
+	}
+	return s, end, err
+}
+
+func unpackRR(wire []byte, off int, ttl ttlFunc, seen *names) (dns.RR, int, error) {
+	var h dns.RR_Header
+	var err error
+	if h.Name, off, err = name(wire, off, seen); err != nil {
+		return nil, 0, err
 	}
 	if off+10 > len(wire) {
 		return nil, 0, dns.ErrBuf
@@ -151,6 +193,13 @@ func unpackRR(wire []byte, off int, ttl ttlFunc, qname string) (dns.RR, int, err
 		copy(rr.ip[:], wire[off:end])
 		rr.AAAA.AAAA = rr.ip[:]
 		return &rr.AAAA, end, nil
+	case h.Rrtype == dns.TypeCNAME && h.Rdlength > 0:
+		// As miekg reads it (the target, to the record's end), with the
+		// target remembered: the next record is usually its owner.
+		target, tend, err := name(wire[:end], off, seen)
+		if err == nil && tend == end {
+			return &dns.CNAME{Hdr: h, Target: target}, end, nil
+		}
 	}
 	// Cut at the record's end, as dns.UnpackRR does: some record types read to the end.
 	return dns.UnpackRRWithHeader(h, wire[:end], off)
