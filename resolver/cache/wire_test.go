@@ -36,6 +36,14 @@ func TestUnpackMatchesMiekg(t *testing.T) {
 			"example. 3600 IN SOA ns1.example. host.example. 1 7200 900 1209600 300",
 			"example. 300 IN NSEC a.example. A NS SOA RRSIG NSEC",
 		}},
+		{name: "more names than are remembered", qname: "q.example.", answer: []string{
+			"q.example. 60 IN CNAME a.example.", "a.example. 60 IN CNAME b.example.", "b.example. 60 IN CNAME c.example.",
+			"c.example. 60 IN CNAME d.example.", "d.example. 60 IN CNAME e.example.", "e.example. 60 IN A 192.0.2.5",
+			"a.example. 60 IN A 192.0.2.1", "q.example. 60 IN CNAME A.example.",
+		}},
+		{name: "CNAME with a target in another case than the next owner", qname: "x.example.", answer: []string{
+			"x.example. 60 IN CNAME Y.example.", "y.example. 60 IN A 192.0.2.2",
+		}},
 		{name: "root owner", qname: ".", answer: []string{". 518400 IN NS a.root-servers.net."}},
 		{name: "header only", qname: "example.", rcode: dns.RcodeSuccess, aa: true},
 	}
