@@ -45,15 +45,7 @@ func copyReply(stored, req *dns.Msg, ttl ttlFunc) *dns.Msg {
 	copyWithTTL(rrs[:na], stored.Answer, ttl)
 	copyWithTTL(rrs[na:na+nn], stored.Ns, ttl)
 	copyWithTTL(rrs[na+nn:], stored.Extra, ttl)
-	if na > 0 {
-		m.Answer = rrs[:na:na]
-	}
-	if nn > 0 {
-		m.Ns = rrs[na : na+nn : na+nn]
-	}
-	if ne > 0 {
-		m.Extra = rrs[na+nn:]
-	}
+	setSections(m, rrs, na, nn)
 	return m
 }
 
@@ -89,4 +81,19 @@ func (c *Cache) staleReply(e *entry, req *dns.Msg) (*dns.Msg, error) {
 		opt.Option = append(opt.Option, &dns.EDNS0_EDE{InfoCode: code})
 	}
 	return m, nil
+}
+
+// setSections makes rrs m's three sections, the first na the answer and the next nn the
+// authority, each capped so an append by the caller cannot overwrite the next; an empty
+// section stays nil.
+func setSections(m *dns.Msg, rrs []dns.RR, na, nn int) {
+	if na > 0 {
+		m.Answer = rrs[:na:na]
+	}
+	if nn > 0 {
+		m.Ns = rrs[na : na+nn : na+nn]
+	}
+	if len(rrs) > na+nn {
+		m.Extra = rrs[na+nn:]
+	}
 }

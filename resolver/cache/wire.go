@@ -103,15 +103,7 @@ func unpack(wire []byte, ttl ttlFunc, qname string) (*dns.Msg, error) {
 	if off != len(wire) {
 		return nil, errors.New("stored message has trailing bytes")
 	}
-	if na > 0 {
-		m.Answer = rrs[:na:na]
-	}
-	if nn > 0 {
-		m.Ns = rrs[na : na+nn : na+nn]
-	}
-	if ne > 0 {
-		m.Extra = rrs[na+nn:]
-	}
+	setSections(m, rrs, na, nn)
 	return m, nil
 }
 
