@@ -97,7 +97,7 @@ func unpackable(req *dns.Msg) (*dns.Msg, error) {
 
 func failing(*dns.Msg) (*dns.Msg, error) { return nil, errUpstreamDown }
 
-func mustRR(t *testing.T, name, line string) dns.RR {
+func mustRR(t testing.TB, name, line string) dns.RR {
 	t.Helper()
 	if len(line) > 0 && line[0] == '@' {
 		line = name + line[1:]

@@ -15,7 +15,8 @@ import (
 // It is not compressed: without the question most names appear once, and compressing
 // costs a map per message on the miss path for a few bytes.
 //
-// Reading the bytes back costs one unpack per stored answer, on the miss path only; the
+// Reading the bytes back costs one unpack per stored answer (none for plain answers, see
+// plainAnswer), on the miss path only; the
 // alternative is a hit, a stale answer or a waiter that finds its stored answer unreadable
 // and must somehow fall back to the upstream.
 func packed(m *dns.Msg) []byte {
@@ -26,10 +27,72 @@ func packed(m *dns.Msg) []byte {
 	if err != nil {
 		return nil
 	}
+	if plainAnswer(wire) {
+		return wire // read back as unpack would, without making the records
+	}
 	if _, err := unpack(wire, nil, ""); err != nil {
 		return nil
 	}
 	return wire
+}
+
+// plainAnswer reports whether wire, a message without a question, holds only the records
+// unpack reads itself (A, AAAA and CNAME, the bulk of what is cached) and reads back as
+// unpack would read it: names whole and uncompressed, each record within the message, the
+// A and AAAA rdata of address length, a CNAME's rdata one name, nothing after the last
+// record. Then the read-back costs no allocation; anything else is read back in full.
+func plainAnswer(wire []byte) bool {
+	if len(wire) < headerLen || binary.BigEndian.Uint16(wire[4:]) != 0 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(wire[6:])) + int(binary.BigEndian.Uint16(wire[8:])) + int(binary.BigEndian.Uint16(wire[10:]))
+	off := headerLen
+	for range n {
+		end, ok := plainName(wire, off)
+		if !ok || end+10 > len(wire) {
+			return false
+		}
+		rrtype := binary.BigEndian.Uint16(wire[end:])
+		rdlen := int(binary.BigEndian.Uint16(wire[end+8:]))
+		off = end + 10
+		if off+rdlen > len(wire) {
+			return false
+		}
+		switch rrtype {
+		case dns.TypeA:
+			ok = rdlen == net.IPv4len
+		case dns.TypeAAAA:
+			ok = rdlen == net.IPv6len
+		case dns.TypeCNAME:
+			nameEnd, named := plainName(wire[:off+rdlen], off)
+			ok = named && nameEnd == off+rdlen
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+		off += rdlen
+	}
+	return off == len(wire)
+}
+
+// plainName reports whether an uncompressed domain name of at most 255 bytes, in labels
+// of at most 63, starts at wire[off:], and where it ends.
+func plainName(wire []byte, off int) (int, bool) {
+	start := off
+	for off < len(wire) {
+		l := int(wire[off])
+		off++
+		switch {
+		case l == 0:
+			return off, off-start <= 255
+		case l > 63 || off+l > len(wire):
+			return 0, false // a pointer, a reserved label type, or cut short
+		}
+		off += l
+	}
+	return 0, false
 }
 
 // replyFrom builds the caller's own copy of a stored message from its wire form: the

@@ -102,3 +102,56 @@ func TestUnpackRejectsDamagedBytes(t *testing.T) {
 		t.Error("unpack with a trailing byte: no error")
 	}
 }
+
+// TestPlainAnswerReadsAsUnpackDoes: the read-back without records says yes only to bytes
+// unpack reads (every cut of a plain answer, and a byte more, is refused), and to the
+// A/AAAA/CNAME answers most caching is.
+func TestPlainAnswerReadsAsUnpackDoes(t *testing.T) {
+	for _, tt := range []struct {
+		qname string
+		rrs   []string
+		plain bool
+	}{
+		{"a.example.", []string{"a.example. 300 IN A 192.0.2.1", "a.example. 300 IN A 192.0.2.2"}, true},
+		{"a.example.", []string{"a.example. 60 IN CNAME b.example.", "b.example. 60 IN AAAA 2001:db8::1"}, true},
+		{`a\(b\032.example.`, []string{`a\(b\032.example. 60 IN A 192.0.2.9`}, true},
+		{"a.example.", []string{"a.example. 300 IN MX 10 mx.example."}, false},
+		{"a.example.", []string{"a.example. 300 IN TXT \"x\""}, false},
+	} {
+		m := new(dns.Msg)
+		for _, line := range tt.rrs {
+			m.Answer = append(m.Answer, mustRR(t, tt.qname, line))
+		}
+		wire := packed(m)
+		if wire == nil {
+			t.Fatalf("%v: packed returned nil", tt.rrs)
+		}
+		if got := plainAnswer(wire); got != tt.plain {
+			t.Errorf("plainAnswer(%v) = %v, want %v", tt.rrs, got, tt.plain)
+		}
+		for n := range len(wire) {
+			if plainAnswer(wire[:n]) {
+				if _, err := unpack(wire[:n], nil, tt.qname); err != nil {
+					t.Errorf("%v cut to %d bytes: plain, but unpack fails: %v", tt.rrs, n, err)
+				}
+			}
+		}
+		if plainAnswer(append(wire[:len(wire):len(wire)], 0)) {
+			t.Errorf("%v with a byte more: plain", tt.rrs)
+		}
+	}
+}
+
+// FuzzPlainAnswer: whatever the bytes, plainAnswer never says yes to what unpack refuses.
+func FuzzPlainAnswer(f *testing.F) {
+	m := new(dns.Msg)
+	m.Answer = []dns.RR{mustRR(f, "a.example.", "a.example. 60 IN CNAME b.example."), mustRR(f, "b.example.", "b.example. 60 IN A 192.0.2.1")}
+	f.Add(packed(m))
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		if plainAnswer(wire) {
+			if _, err := unpack(wire, nil, "a.example."); err != nil {
+				t.Errorf("plain, but unpack fails: %v", err)
+			}
+		}
+	})
+}
