@@ -130,9 +130,11 @@ func TestUDPRateLimitPerPrefixWithSlip(t *testing.T) {
 			_, port, _ := net.SplitHostPort(l.Addr)
 			to := net.JoinHostPort("127.0.0.1", port)
 
-			// Off: all answered, the name's reply kept ready-packed.
+			// Off: all answered, the name's reply kept ready-packed from its
+			// second answer on (the reply is kept after it is sent, so under
+			// load a third query may come before it: ask until one is).
 			bob := udpFrom(t, "127.0.1.10", to)
-			for range 3 {
+			for i := 0; i < 3 || (addr == "127.0.0.1:0" && h.n.Load() == 0 && i < 50); i++ {
 				bob.send("www.corp.example", 1)
 				bob.readUntil(bob.next, 1)
 			}
