@@ -25,9 +25,17 @@ type Pool struct {
 	work    chan func() // unbuffered: a send succeeds only into an idle goroutine
 	done    chan struct{}
 	once    sync.Once
-	tasks   sync.WaitGroup
 	workers sync.WaitGroup
 	started atomic.Int64 // goroutines started, for tests
+
+	// The tasks not yet returned, for Wait. Not a WaitGroup: a WaitGroup
+	// asks that an Add from zero happen before Wait, and callers order
+	// them through things the race detector cannot see (a test waits
+	// after the server's UDP reply tells it a refresh has begun). The
+	// lock orders every Go before the Wait that sees its count.
+	mu      sync.Mutex
+	settled sync.Cond // broadcast when pending falls to 0
+	pending int
 }
 
 // New returns a Pool whose idle goroutines end after idle (DefaultIdle
@@ -36,13 +44,17 @@ func New(idle time.Duration) *Pool {
 	if idle <= 0 {
 		idle = DefaultIdle
 	}
-	return &Pool{idle: idle, work: make(chan func()), done: make(chan struct{})}
+	p := &Pool{idle: idle, work: make(chan func()), done: make(chan struct{})}
+	p.settled.L = &p.mu
+	return p
 }
 
 // Go runs task on an idle goroutine of the pool, or on a new one. It never
 // blocks and never limits how many tasks run at once: callers bound that.
 func (p *Pool) Go(task func()) {
-	p.tasks.Add(1)
+	p.mu.Lock()
+	p.pending++
+	p.mu.Unlock()
 	select {
 	case p.work <- task:
 		return
@@ -80,12 +92,27 @@ func (p *Pool) worker(task func()) {
 }
 
 func (p *Pool) run(task func()) {
-	defer p.tasks.Done()
+	defer p.taskDone()
 	task()
 }
 
-// Wait waits until every task given to Go has returned.
-func (p *Pool) Wait() { p.tasks.Wait() }
+func (p *Pool) taskDone() {
+	p.mu.Lock()
+	p.pending--
+	if p.pending == 0 {
+		p.settled.Broadcast()
+	}
+	p.mu.Unlock()
+}
+
+// Wait waits until every task given to Go before it has returned.
+func (p *Pool) Wait() {
+	p.mu.Lock()
+	for p.pending > 0 {
+		p.settled.Wait()
+	}
+	p.mu.Unlock()
+}
 
 // Close ends the idle goroutines now, and each busy one once its task
 // returns, and waits for them. Tasks given after Close still run, each on
