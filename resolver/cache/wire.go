@@ -7,6 +7,8 @@ import (
 	"net"
 
 	"github.com/miekg/dns"
+
+	privwire "github.com/privdns/privdns/resolver/wire"
 )
 
 // packed is m in the wire form an entry keeps, or nil when m must not be kept that way:
@@ -111,40 +113,17 @@ func replyFrom(wire []byte, req *dns.Msg, ttl ttlFunc) (*dns.Msg, error) {
 	return m, nil
 }
 
-// withQuestion is a message and its one question in one allocation.
-type withQuestion struct {
-	dns.Msg
-	q [1]dns.Question
-}
-
-// Address records with their address in the same allocation. Most cached answers are
-// these, so a hit costs one object per record besides the message.
-type (
-	aWithIP struct {
-		dns.A
-		ip [net.IPv4len]byte
-	}
-	aaaaWithIP struct {
-		dns.AAAA
-		ip [net.IPv6len]byte
-	}
-)
-
 // unpack reads a message packed by packed, with a question to fill in. It does what
 // dns.Msg.Unpack does but allocates less on the hit path: A, AAAA and CNAME records are
 // built here, and a name that spells qname or a name made before it in this message
 // exactly (names) is that string, not a new one; any other record goes through miekg's
 // own dns.UnpackRRWithHeader.
 func unpack(wire []byte, ttl ttlFunc, qname string) (*dns.Msg, error) {
-	w := new(withQuestion)
-	m := &w.Msg
+	m := privwire.MsgWithQuestion(dns.Question{})
 	if len(wire) < headerLen {
 		return nil, dns.ErrBuf
 	}
-	if err := m.Unpack(wire[:headerLen]); err != nil { // the header alone
-		return nil, err
-	}
-	m.Question = w.q[:]
+	privwire.SetHeader(m, wire)
 	if binary.BigEndian.Uint16(wire[4:]) != 0 {
 		return nil, errors.New("stored message has a question")
 	}
@@ -222,16 +201,8 @@ func unpackRR(wire []byte, off int, ttl ttlFunc, seen *names) (dns.RR, int, erro
 	if h.Name, off, err = name(wire, off, seen); err != nil {
 		return nil, 0, err
 	}
-	if off+10 > len(wire) {
-		return nil, 0, dns.ErrBuf
-	}
-	h.Rrtype = binary.BigEndian.Uint16(wire[off:])
-	h.Class = binary.BigEndian.Uint16(wire[off+2:])
-	h.Ttl = binary.BigEndian.Uint32(wire[off+4:])
-	h.Rdlength = binary.BigEndian.Uint16(wire[off+8:])
-	off += 10
-	end := off + int(h.Rdlength)
-	if end > len(wire) {
+	off, end, ok := privwire.RRFields(&h, wire, off)
+	if !ok {
 		return nil, 0, dns.ErrBuf
 	}
 	if ttl != nil {
@@ -239,15 +210,9 @@ func unpackRR(wire []byte, off int, ttl ttlFunc, seen *names) (dns.RR, int, erro
 	}
 	switch {
 	case h.Rrtype == dns.TypeA && h.Rdlength == net.IPv4len:
-		rr := &aWithIP{A: dns.A{Hdr: h}}
-		copy(rr.ip[:], wire[off:end])
-		rr.A.A = rr.ip[:]
-		return &rr.A, end, nil
+		return privwire.A(h, wire[off:end]), end, nil
 	case h.Rrtype == dns.TypeAAAA && h.Rdlength == net.IPv6len:
-		rr := &aaaaWithIP{AAAA: dns.AAAA{Hdr: h}}
-		copy(rr.ip[:], wire[off:end])
-		rr.AAAA.AAAA = rr.ip[:]
-		return &rr.AAAA, end, nil
+		return privwire.AAAA(h, wire[off:end]), end, nil
 	case h.Rrtype == dns.TypeCNAME && h.Rdlength > 0:
 		// As miekg reads it (the target, to the record's end), with the
 		// target remembered: the next record is usually its owner.
@@ -281,7 +246,7 @@ func spells(wire []byte, off int, name string) (int, bool) {
 			return 0, false // a pointer, a long label, or another name
 		}
 		for _, b := range wire[off : off+n] {
-			if b != name[i] || !plain(b) {
+			if b != name[i] || !privwire.Plain(b) {
 				return 0, false
 			}
 			i++
@@ -289,15 +254,6 @@ func spells(wire []byte, off int, name string) (int, bool) {
 		i++ // the dot
 		off += n
 	}
-}
-
-// plain reports whether miekg writes b in a name as itself, without an escape.
-func plain(b byte) bool {
-	switch b {
-	case '.', ' ', '\'', '@', ';', '(', ')', '"', '\\':
-		return false
-	}
-	return ' ' <= b && b <= '~'
 }
 
 // adopt makes the kept reply m the caller's own, as replyFrom would have built it with the

@@ -166,6 +166,14 @@ func parseReply(p []byte, id uint16, q dns.Question) *dns.Msg {
 	if len(p) < 12 || binary.BigEndian.Uint16(p) != id {
 		return nil // cheap check before unpacking
 	}
+	if m, ok := quickReply(p, q); ok {
+		return m
+	}
+	return fullReply(p, q)
+}
+
+// fullReply is parseReply by miekg's unpack: for what quickReply does not read.
+func fullReply(p []byte, q dns.Question) *dns.Msg {
 	m := new(dns.Msg)
 	if m.Unpack(p) != nil || !m.Response || len(m.Question) != 1 {
 		return nil
