@@ -20,6 +20,23 @@ type call struct {
 	taken    atomic.Bool
 	err      error
 	answerer string // the upstream target that answered, for the waiters' reports
+
+	fetch // the exchange, when this call runs one: one object with the call
+}
+
+// fetch is a call's upstream exchange, run by a pool goroutine (Run): its
+// inputs and its detached context live in the call, so starting one costs
+// no closure and no contexts of its own.
+type fetch struct {
+	r   *routed
+	k   key
+	gen uint64
+	req *dns.Msg
+	cl  *call
+	// Detached: the waiters may give up (or be answered stale) and log
+	// their query while this runs. It reports into its own Report, which
+	// the waiters copy once it is done.
+	ctx report.Detached
 }
 
 // reply is one waiter's own copy of the call's message. The first waiter takes msg itself,
@@ -81,24 +98,24 @@ func (f *flight) finish(k key, cl *call, msg *dns.Msg, wire []byte, err error) {
 // arrives after them finds the new entry.
 func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
 	return r.c.flight.join(k, func(cl *call) {
-		gen := r.c.gen.Load()
-		// Detached: the waiters may give up (or be answered stale) and
-		// log their query while this runs. It reports into its own Report,
-		// which the waiters copy once it is done.
-		var rep report.Report
+		cl.fetch = fetch{r: r, k: k, gen: r.c.gen.Load(), req: req, cl: cl}
+		cl.fetch.ctx.Init(ctx)
 		if waiter := report.From(ctx); waiter != nil {
-			rep.Budget = waiter.Budget // the query that starts it pays for it
+			cl.fetch.ctx.Report.Budget = waiter.Budget // the query that starts it pays for it
 		}
-		bg := report.With(context.WithoutCancel(ctx), &rep) // Detach, its Report replaced
-		r.c.fetch.Go(func() {
-			reply, err := r.next.Exchange(bg, req) // handed over: the caller leaves it alone
-			cl.answerer = rep.Answerer
-			if err == nil && reply == nil {
-				err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
-					k.name, dns.TypeToString[k.qtype])
-			}
-			msg, wire := r.c.remember(k, gen, reply, err)
-			r.c.flight.finish(k, cl, msg, wire, err)
-		})
+		r.c.fetch.GoTask(&cl.fetch)
 	})
+}
+
+// Run asks the upstream, stores the result and wakes the waiters.
+func (f *fetch) Run() {
+	r, k, cl := f.r, f.k, f.cl
+	reply, err := r.next.Exchange(&f.ctx, f.req) // handed over: the caller leaves it alone
+	cl.answerer = f.ctx.Report.Answerer
+	if err == nil && reply == nil {
+		err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
+			k.name, dns.TypeToString[k.qtype])
+	}
+	msg, wire := r.c.remember(k, f.gen, reply, err)
+	r.c.flight.finish(k, cl, msg, wire, err)
 }

@@ -193,3 +193,28 @@ func OnlyCached(ctx context.Context) bool {
 func Detach(ctx context.Context) context.Context {
 	return context.WithValue(context.WithoutCancel(ctx), key{}, (*Report)(nil))
 }
+
+// Detached is a context for work that outlives the query of its parent but
+// reports into a Report of its own, Report: it is never canceled, has no
+// deadline, and carries the parent's values but Report in place of the
+// parent's. It is what context.WithoutCancel and With make, in one value
+// that can be part of a larger object (a cache's refresh makes one per
+// cold miss). Use it by pointer, after Init.
+type Detached struct {
+	parent context.Context
+	Report Report
+}
+
+// Init makes d a context detached from parent, with a zero Report.
+func (d *Detached) Init(parent context.Context) { *d = Detached{parent: parent} }
+
+// Deadline, Done, Err and Value make *Detached a context.Context.
+func (d *Detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (d *Detached) Done() <-chan struct{}       { return nil }
+func (d *Detached) Err() error                  { return nil }
+func (d *Detached) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return &d.Report
+	}
+	return d.parent.Value(k)
+}

@@ -68,3 +68,27 @@ func TestAGateAdmitsEachQueryOnceUpToItsMax(t *testing.T) {
 		t.Error("without a report a query must wait freely; with OnlyCached never")
 	}
 }
+
+// A Detached context outlives its parent's cancellation and deadline,
+// carries the parent's other values, and its own Report in place of the
+// parent's.
+func TestDetached(t *testing.T) {
+	type other struct{}
+	var waiter Report
+	parent, cancel := context.WithTimeout(With(context.WithValue(context.Background(), other{}, "v"), &waiter), time.Millisecond)
+	cancel()
+	var d Detached
+	d.Init(parent)
+	if d.Done() != nil || d.Err() != nil {
+		t.Errorf("Done %v, Err %v: want never canceled", d.Done(), d.Err())
+	}
+	if _, ok := d.Deadline(); ok {
+		t.Error("has a deadline")
+	}
+	if got := From(&d); got != &d.Report {
+		t.Errorf("From gives %p, want its own Report %p (the parent's is %p)", got, &d.Report, &waiter)
+	}
+	if got := d.Value(other{}); got != "v" {
+		t.Errorf("parent's value %v, want v", got)
+	}
+}

@@ -22,7 +22,7 @@ const DefaultIdle = time.Second
 // New. Its methods are safe for concurrent use.
 type Pool struct {
 	idle    time.Duration
-	work    chan func() // unbuffered: a send succeeds only into an idle goroutine
+	work    chan Task // unbuffered: a send succeeds only into an idle goroutine
 	done    chan struct{}
 	once    sync.Once
 	workers sync.WaitGroup
@@ -44,14 +44,25 @@ func New(idle time.Duration) *Pool {
 	if idle <= 0 {
 		idle = DefaultIdle
 	}
-	p := &Pool{idle: idle, work: make(chan func()), done: make(chan struct{})}
+	p := &Pool{idle: idle, work: make(chan Task), done: make(chan struct{})}
 	p.settled.L = &p.mu
 	return p
 }
 
 // Go runs task on an idle goroutine of the pool, or on a new one. It never
 // blocks and never limits how many tasks run at once: callers bound that.
-func (p *Pool) Go(task func()) {
+func (p *Pool) Go(task func()) { p.GoTask(funcTask(task)) }
+
+// A Task is work for GoTask. A pointer to a struct that holds its inputs
+// is a Task without the allocation a closure over them would be.
+type Task interface{ Run() }
+
+type funcTask func()
+
+func (f funcTask) Run() { f() }
+
+// GoTask is Go for a Task.
+func (p *Pool) GoTask(task Task) {
 	p.mu.Lock()
 	p.pending++
 	p.mu.Unlock()
@@ -69,7 +80,7 @@ func (p *Pool) Go(task func()) {
 // p.idle. Its timer is not reset after every task (that takes the timer
 // heap's lock, a cost per cold miss): when it fires, the worker goes on
 // waiting for what is left of p.idle since its last task.
-func (p *Pool) worker(task func()) {
+func (p *Pool) worker(task Task) {
 	defer p.workers.Done()
 	timer := time.NewTimer(p.idle)
 	defer timer.Stop()
@@ -91,9 +102,9 @@ func (p *Pool) worker(task func()) {
 	}
 }
 
-func (p *Pool) run(task func()) {
+func (p *Pool) run(task Task) {
 	defer p.taskDone()
-	task()
+	task.Run()
 }
 
 func (p *Pool) taskDone() {
