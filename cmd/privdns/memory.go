@@ -30,16 +30,19 @@ import (
 //     max(64 MiB, live/4) before the next one, live being what that
 //     collection left: a server of large zones stays near its live data,
 //     one of small zones collects every 64 MiB allocated;
-//   - once the server has gone quiet (less than 4 MiB allocated in 10 s),
-//     the heap is collected and its free memory given back, and until it
-//     is busy again the heap may grow by a quarter of the live data only:
+//   - once the server has gone quiet (less than 4 MiB allocated and less
+//     than 0.2 s of CPU used in 10 s), the heap is collected and its free
+//     memory given back, and until it is busy again the heap may grow by a
+//     quarter of the live data only:
 //     the headroom is for load, and an idle server should not hold 64 MiB
 //     of garbage. (Go's background scavenger would not give it back: with
 //     GOGC lowered and a collection, the free memory stayed.) Giving back
 //     stops the process for about 3 ms per 40 MB on this project's
-//     machine, once per quiet spell; a server answering only ready-packed
-//     replies allocates nothing and counts as quiet, so it may be busy
-//     when that happens.
+//     machine, once per quiet spell. The CPU counts because a server
+//     answering only ready-packed replies allocates nothing: without it,
+//     one answering 100,000 of them a second counted as quiet and was
+//     collected under load (where the system gives no process CPU time,
+//     only allocation counts).
 //
 // Sharp edge: the GC percent is process-wide; only cmd/privdns sets it.
 
@@ -85,20 +88,29 @@ func tuneAfterEveryGC() {
 	tuner.Do(func() {
 		s := new(gcSentinel)
 		runtime.SetFinalizer(s, onGC)
-		go returnWhenQuiet(time.NewTicker(quietCheck).C, allocated, goQuiet, goBusy)
+		go returnWhenQuiet(time.NewTicker(quietCheck).C, activitySoFar, goQuiet, goBusy)
 	})
 }
 
-// A server is quiet when it allocated less than quietAlloc in quietCheck.
+// A server is quiet when it allocated less than quietAlloc and used less
+// than quietCPU in quietCheck.
 const (
 	quietCheck = 10 * time.Second
 	quietAlloc = 4 << 20
+	quietCPU   = 200 * time.Millisecond
 )
 
-// quiet tells, from the bytes allocated so far read at every check, when
-// the server goes quiet and when it is busy again.
+// activity is what the process has done so far: bytes allocated on the
+// heap and CPU time used.
+type activity struct {
+	alloc uint64
+	cpu   time.Duration
+}
+
+// quiet tells, from the activity so far read at every check, when the
+// server goes quiet and when it is busy again.
 type quiet struct {
-	last  uint64
+	last  activity
 	still bool // quiet at the last check
 }
 
@@ -111,10 +123,10 @@ const (
 	toBusy         // the first busy check after a quiet one
 )
 
-// check takes the total allocated now.
-func (q *quiet) check(total uint64) change {
-	busy := total-q.last >= quietAlloc
-	q.last = total
+// check takes the activity so far.
+func (q *quiet) check(now activity) change {
+	busy := now.alloc-q.last.alloc >= quietAlloc || now.cpu-q.last.cpu >= quietCPU
+	q.last = now
 	switch {
 	case busy && q.still:
 		q.still = false
@@ -127,12 +139,12 @@ func (q *quiet) check(total uint64) change {
 }
 
 // returnWhenQuiet calls toQuiet at the first quiet tick of every quiet
-// spell and toBusy at the first busy tick after one, reading the bytes
-// allocated so far with allocated. It runs for the life of the process.
-func returnWhenQuiet(ticks <-chan time.Time, allocated func() uint64, onQuiet, onBusy func()) {
-	q := quiet{last: allocated()}
+// spell and toBusy at the first busy tick after one, reading the activity
+// so far with done. It runs for the life of the process.
+func returnWhenQuiet(ticks <-chan time.Time, done func() activity, onQuiet, onBusy func()) {
+	q := quiet{last: done()}
 	for range ticks {
-		switch q.check(allocated()) {
+		switch q.check(done()) {
 		case toQuiet:
 			onQuiet()
 		case toBusy:
@@ -160,14 +172,17 @@ func goBusy() {
 
 var allocSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 
-// allocated is the bytes allocated on the heap since the process started.
-// Only returnWhenQuiet's goroutine reads allocSample.
-func allocated() uint64 {
+// activitySoFar is the bytes allocated on the heap and the CPU time used
+// since the process started. Only returnWhenQuiet's goroutine reads
+// allocSample. (The runtime's own CPU metrics are updated only by
+// collections, which a server that does not allocate never has.)
+func activitySoFar() activity {
+	a := activity{cpu: processCPU()}
 	metrics.Read(allocSample)
-	if allocSample[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if allocSample[0].Value.Kind() == metrics.KindUint64 {
+		a.alloc = allocSample[0].Value.Uint64()
 	}
-	return allocSample[0].Value.Uint64()
+	return a
 }
 
 type gcSentinel struct{ _ byte } // not zero-sized: those may never be finalized

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -23,39 +24,58 @@ func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
 }
 
 // The server goes quiet at the first quiet check after activity, once per
-// quiet spell, and busy at the first busy check after that: the totals
-// below are what allocated reads at the start and at each tick.
+// quiet spell, and busy at the first busy check after that: busy is
+// quietAlloc allocated or quietCPU used since the last check. The
+// activity below is what done reads at the start and at each tick.
 func TestQuietAndBusyOncePerSpell(t *testing.T) {
 	const mib = 1 << 20
-	totals := []uint64{
-		100 * mib,            // start
-		200 * mib, 300 * mib, // busy, busy
-		301 * mib,            // 3: quiet
-		302 * mib, 303 * mib, // still quiet: nothing more
-		310 * mib,            // 6: busy again
-		311 * mib,            // 7: quiet
-		311*mib + quietAlloc, // 8: exactly quietAlloc is busy
-		311*mib + quietAlloc, // 9: quiet
+	ms := time.Millisecond
+	so := []activity{
+		{100 * mib, 0},                 // start
+		{200 * mib, 0}, {300 * mib, 0}, // busy, busy
+		{301 * mib, 10 * ms},                       // 3: quiet
+		{302 * mib, 20 * ms},                       // still quiet: nothing more
+		{303 * mib, 30 * ms},                       //
+		{310 * mib, 40 * ms},                       // 6: busy again (allocation)
+		{311 * mib, 50 * ms},                       // 7: quiet
+		{311*mib + quietAlloc, 60 * ms},            // 8: exactly quietAlloc is busy
+		{311*mib + quietAlloc, 70 * ms},            // 9: quiet
+		{311*mib + quietAlloc, 70*ms + quietCPU},   // 10: busy on CPU alone (ready-packed replies allocate nothing)
+		{311*mib + quietAlloc, 80*ms + 2*quietCPU}, // still busy
+		{311*mib + quietAlloc, 90*ms + 2*quietCPU}, // 12: quiet
 	}
-	want := "[quiet@3 busy@6 quiet@7 busy@8 quiet@9]"
+	want := "[quiet@3 busy@6 quiet@7 busy@8 quiet@9 busy@10 quiet@12]"
 	ticks := make(chan time.Time)
 	var read int
-	allocated := func() uint64 { read++; return totals[read-1] }
+	done := func() activity { read++; return so[read-1] }
 	var got []string
-	done := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
-		defer close(done)
-		returnWhenQuiet(ticks, allocated,
+		defer close(finished)
+		returnWhenQuiet(ticks, done,
 			func() { got = append(got, fmt.Sprintf("quiet@%d", read-1)) },
 			func() { got = append(got, fmt.Sprintf("busy@%d", read-1)) })
 	}()
-	for range len(totals) - 1 {
+	for range len(so) - 1 {
 		ticks <- time.Time{}
 	}
 	close(ticks)
-	<-done
+	<-finished
 	if fmt.Sprint(got) != want {
 		t.Errorf("changes %v, want %s", got, want)
+	}
+}
+
+// The process's CPU time is read (it grows while the process works).
+func TestProcessCPUGrows(t *testing.T) {
+	before := processCPU()
+	for deadline := time.Now().Add(5 * time.Second); processCPU()-before < 20*time.Millisecond && time.Now().Before(deadline); {
+		for i := 0; i < 1e6; i++ {
+			_ = fmt.Sprint(i)
+		}
+	}
+	if runtime.GOOS != "windows" && processCPU()-before < 20*time.Millisecond {
+		t.Errorf("CPU time grew by %v while spinning, want it read", processCPU()-before)
 	}
 }
 

@@ -5,9 +5,9 @@ import (
 	"net"
 	"strings"
 
-	"github.com/privdns/privdns/resolver/wire"
-
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/wire"
 )
 
 // Unpacking a reply with dns.Msg.Unpack costs about ten allocations: the
