@@ -31,11 +31,12 @@ type Pool struct {
 	// The tasks not yet returned, for Wait. Not a WaitGroup: a WaitGroup
 	// asks that an Add from zero happen before Wait, and callers order
 	// them through things the race detector cannot see (a test waits
-	// after the server's UDP reply tells it a refresh has begun). The
-	// lock orders every Go before the Wait that sees its count.
+	// after the server's UDP reply tells it a refresh has begun). An
+	// atomic counter orders every Go before the Wait that reads its
+	// count, and costs Go no lock; mu is taken only to wake waiters.
+	pending atomic.Int64
 	mu      sync.Mutex
-	settled sync.Cond // broadcast when pending falls to 0
-	pending int
+	settled sync.Cond // broadcast, under mu, when pending falls to 0
 }
 
 // New returns a Pool whose idle goroutines end after idle (DefaultIdle
@@ -63,9 +64,7 @@ func (f funcTask) Run() { f() }
 
 // GoTask is Go for a Task.
 func (p *Pool) GoTask(task Task) {
-	p.mu.Lock()
-	p.pending++
-	p.mu.Unlock()
+	p.pending.Add(1)
 	select {
 	case p.work <- task:
 		return
@@ -108,18 +107,17 @@ func (p *Pool) run(task Task) {
 }
 
 func (p *Pool) taskDone() {
-	p.mu.Lock()
-	p.pending--
-	if p.pending == 0 {
+	if p.pending.Add(-1) == 0 {
+		p.mu.Lock() // a Wait that saw the count above 0 is waiting by now
 		p.settled.Broadcast()
+		p.mu.Unlock()
 	}
-	p.mu.Unlock()
 }
 
 // Wait waits until every task given to Go before it has returned.
 func (p *Pool) Wait() {
 	p.mu.Lock()
-	for p.pending > 0 {
+	for p.pending.Load() > 0 {
 		p.settled.Wait()
 	}
 	p.mu.Unlock()
