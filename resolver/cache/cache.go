@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/miekg/dns"
 	"github.com/privdns/privdns/resolver/workers"
 )
@@ -74,14 +73,13 @@ type Options struct {
 // Cache holds answers for every route wrapped with it. It is safe for concurrent use.
 type Cache struct {
 	opts   Options
-	lru    *lru.Cache[key, *entry] // nil when disabled
+	lru    *index // nil when disabled
 	flight flight
 	fetch  *workers.Pool // the upstream fetches, on goroutines kept warm
 	// gen is bumped by Purge so refreshes started before it do not resurrect entries;
 	// purgeMu makes "check gen, then store" atomic with respect to Purge.
 	gen     atomic.Uint64
 	purgeMu sync.RWMutex
-	storeMu sync.Mutex // makes "mark the old entry gone, add the new" one step
 
 	hits, misses, stale, prefetches atomic.Uint64
 }
@@ -100,11 +98,7 @@ func New(opts Options) (*Cache, error) {
 	opts = withDefaults(opts)
 	c := &Cache{opts: opts, fetch: workers.New(0)}
 	if opts.MaxEntries > 0 {
-		l, err := lru.NewWithEvict(opts.MaxEntries, func(_ key, e *entry) { e.gone.Store(true) })
-		if err != nil {
-			return nil, fmt.Errorf("cache: lru of %d entries: %w", opts.MaxEntries, err)
-		}
-		c.lru = l
+		c.lru = newIndex(opts.MaxEntries)
 	}
 	return c, nil
 }
@@ -174,7 +168,7 @@ func (c *Cache) Stats() Stats {
 		Prefetches:  c.prefetches.Load(),
 	}
 	if c.lru != nil {
-		s.Entries = c.lru.Len()
+		s.Entries = c.lru.len()
 	}
 	return s
 }
@@ -192,7 +186,7 @@ func (c *Cache) Purge() {
 	c.purgeMu.Lock()
 	defer c.purgeMu.Unlock()
 	c.gen.Add(1)
-	c.lru.Purge()
+	c.lru.purge()
 }
 
 // Flush drops every entry whose question is name (any case), on every
@@ -208,13 +202,7 @@ func (c *Cache) Flush(name string, qtype uint16) int {
 	c.purgeMu.Lock()
 	defer c.purgeMu.Unlock()
 	c.gen.Add(1)
-	n := 0
-	for _, k := range c.lru.Keys() {
-		if k.name == name && (qtype == 0 || k.qtype == qtype) {
-			if c.lru.Remove(k) {
-				n++
-			}
-		}
-	}
-	return n
+	return c.lru.removeIf(func(k key) bool {
+		return k.name == name && (qtype == 0 || k.qtype == qtype)
+	})
 }

@@ -2,7 +2,6 @@ package cache
 
 import (
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -10,8 +9,9 @@ import (
 	"github.com/privdns/privdns/resolver/report"
 )
 
-// entry is what the LRU holds. It is never changed once stored (only the prefetch latch
-// flips), so the hit path reads it without a lock; a refresh stores a new entry instead.
+// entry is what the index holds, by value, in its slot. It is never
+// changed once stored (a refresh stores a new one), so a reader's copy
+// shares the wire bytes without a lock.
 //
 // The message is kept in wire form, one slice of bytes without pointers: a *dns.Msg is
 // about ten objects (each RR, its owner name, its address, the sections), and with many
@@ -23,9 +23,6 @@ type entry struct {
 	ttl    time.Duration // how long the message is fresh, whole seconds
 
 	fail *failure // non-nil: the upstream failed for this key (rare, so kept out of line)
-
-	prefetched atomic.Bool // latch: one prefetch per entry, not one per hit
-	gone       atomic.Bool // set when the LRU drops the entry or another replaces it
 }
 
 // failure is a remembered upstream error: replayed until, not asked again (RFC 9520).
@@ -49,14 +46,15 @@ func (e *entry) failing(now time.Time) bool {
 	return e.fail != nil && now.Before(e.fail.until)
 }
 
-// freshness describes e's answer at now (see report.Freshness).
-func (e *entry) freshness(now time.Time, prefetch bool) report.Freshness {
+// freshness describes e's answer at now (see report.Freshness); r is
+// where the index keeps it.
+func (e *entry) freshness(now time.Time, prefetch bool, r ref) report.Freshness {
 	end := e.ttl
 	if prefetch && e.ttl >= 10*time.Second {
 		end = e.ttl - e.ttl/10
 	}
 	age := min(e.age(now)/time.Second, time.Duration(^uint32(0)))
-	return report.Kept(e.stored.Add(end), e.stored, uint32(age), &e.gone)
+	return report.Kept(e.stored.Add(end), e.stored, uint32(age), &r.sl.gen, r.at)
 }
 
 // needsPrefetch reports whether a hit should refresh the entry: under 10% of an original
@@ -69,14 +67,14 @@ func (e *entry) needsPrefetch(now time.Time) bool {
 }
 
 // storable turns m, an upstream reply to the question of k as kept, into an entry, or
-// returns nil when the reply must not be cached: truncated, not NOERROR/NXDOMAIN, TTL 0,
+// returns false when the reply must not be cached: truncated, not NOERROR/NXDOMAIN, TTL 0,
 // negative without an SOA, or not packable (see packed). It clamps m's TTLs in place.
-func (c *Cache) storable(m *dns.Msg, k key, now time.Time) *entry {
+func (c *Cache) storable(m *dns.Msg, k key, now time.Time) (entry, bool) {
 	if m == nil || m.Truncated {
-		return nil
+		return entry{}, false
 	}
 	if m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
-		return nil
+		return entry{}, false
 	}
 	// The question is the key's (the name case-folded): an upstream's
 	// reply need not carry one.
@@ -94,13 +92,13 @@ func (c *Cache) storable(m *dns.Msg, k key, now time.Time) *entry {
 		ttl = c.negativeTTL(m, soa)
 	}
 	if ttl == 0 {
-		return nil
+		return entry{}, false
 	}
 	wire := packed(m)
 	if wire == nil {
-		return nil
+		return entry{}, false
 	}
-	return &entry{wire: wire, stored: now, ttl: time.Duration(ttl) * time.Second}
+	return entry{wire: wire, stored: now, ttl: time.Duration(ttl) * time.Second}, true
 }
 
 // answers reports whether the answer section holds the asked type in the asked class (so

@@ -29,23 +29,23 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 	c := r.c
 	k := keyOf(r.route, req)
 	now := c.opts.Now()
-	e, _ := c.lru.Get(k)
+	e, at, found := c.lru.get(k)
 	held := report.OnlyCached(ctx)
-	if e != nil && e.fresh(now) {
+	if found && e.fresh(now) {
 		c.hits.Add(1)
-		if c.opts.Prefetch && !held && e.needsPrefetch(now) && e.prefetched.CompareAndSwap(false, true) {
+		if c.opts.Prefetch && !held && e.needsPrefetch(now) && c.lru.latch(at) {
 			c.prefetches.Add(1)
 			// Not ctx: this query does not wait for the prefetch, so
 			// nothing may be recorded into it afterwards.
 			r.refresh(context.Background(), k, req)
 		}
 		note(ctx, report.Hit)
-		noteFresh(ctx, e.freshness(now, c.opts.Prefetch))
+		noteFresh(ctx, e.freshness(now, c.opts.Prefetch, at))
 		return replyFrom(e.wire, req, countDown(e.age(now)))
 	}
 	var stale *entry
-	if e != nil && c.staleServable(e, now) {
-		stale = e
+	if found && c.staleServable(&e, now) {
+		stale = &e
 	}
 	if !report.Wait(ctx) { // the caller may not wait on an upstream: stale or nothing
 		noteFresh(ctx, report.Freshness{})
@@ -56,7 +56,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 		return nil, fmt.Errorf("%s %s: %w", k.name, dns.TypeToString[k.qtype], ErrNotCached)
 	}
 	c.misses.Add(1)
-	if e != nil && e.failing(now) {
+	if found && e.failing(now) {
 		noteFresh(ctx, report.Freshness{})
 		if stale != nil {
 			note(ctx, report.Stale)
@@ -79,8 +79,8 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 	case <-cl.done:
 		if cl.err == nil {
 			var f report.Freshness // not kept: uncacheable
-			if e, ok := r.c.lru.Peek(k); ok && e.wire != nil {
-				f = e.freshness(e.stored, r.c.opts.Prefetch) // counted down by 0 s, as below
+			if e, at, ok := r.c.lru.peek(k); ok && e.wire != nil {
+				f = e.freshness(e.stored, r.c.opts.Prefetch, at) // counted down by 0 s, as below
 			}
 			noteFresh(ctx, f)
 			noteAnswerer(ctx, cl.answerer)
@@ -128,8 +128,8 @@ func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) (*dns.Msg
 		return nil, nil
 	}
 	m := kept(reply)
-	e := c.storable(m, k, now)
-	if e == nil {
+	e, ok := c.storable(m, k, now)
+	if !ok {
 		// Not cached, but the waiters still need copies. Packed even so: the
 		// taker of m cannot be copied from while its caller changes it.
 		return m, packed(m)
@@ -140,27 +140,24 @@ func (c *Cache) remember(k key, gen uint64, reply *dns.Msg, err error) (*dns.Msg
 
 // failure builds the entry remembering err. It keeps the previous message while that can
 // still be served, fresh or stale, so a failed refresh never loses a usable answer.
-func (c *Cache) failure(k key, err error, now time.Time) *entry {
-	e := &entry{fail: &failure{
+func (c *Cache) failure(k key, err error, now time.Time) entry {
+	e := entry{fail: &failure{
 		err:   fmt.Errorf("%w: %w", ErrFailureRemembered, err),
 		until: now.Add(c.opts.FailureTTL),
 	}}
-	if old, ok := c.lru.Peek(k); ok && (old.fresh(now) || c.staleServable(old, now)) {
+	if old, _, ok := c.lru.peek(k); ok && (old.fresh(now) || c.staleServable(&old, now)) {
 		e.wire, e.stored, e.ttl = old.wire, old.stored, old.ttl
 	}
 	return e
 }
 
-func (c *Cache) store(k key, gen uint64, e *entry) {
+// store keeps e for k (the entry it replaces is no longer current) unless
+// a Purge or Flush came after the exchange began (gen).
+func (c *Cache) store(k key, gen uint64, e entry) {
 	c.purgeMu.RLock()
 	defer c.purgeMu.RUnlock()
 	if c.gen.Load() != gen {
 		return
 	}
-	c.storeMu.Lock()
-	defer c.storeMu.Unlock()
-	if old, ok := c.lru.Peek(k); ok {
-		old.gone.Store(true) // replaced: the LRU calls no eviction for it
-	}
-	c.lru.Add(k, e)
+	c.lru.add(k, e)
 }

@@ -153,19 +153,21 @@ type Freshness struct {
 	Until  time.Time
 	Stored time.Time
 	Age    uint32
-	gone   *atomic.Bool // the entry's; nil when not kept
+	gen    *atomic.Uint64 // the generation of the entry's slot; nil when not kept
+	at     uint64         // its value for this entry
 }
 
 // Kept returns the Freshness of an answer from a cache entry that
-// holds until until, was stored at stored and has aged age seconds; gone
-// is the entry's flag, set when the cache evicts or replaces it.
-func Kept(until, stored time.Time, age uint32, gone *atomic.Bool) Freshness {
-	return Freshness{Kept: true, Until: until, Stored: stored, Age: age, gone: gone}
+// holds until until, was stored at stored and has aged age seconds. gen
+// counts the entries the cache's slot for it has held, at being this
+// one's: the cache bumps it when it evicts or replaces the entry.
+func Kept(until, stored time.Time, age uint32, gen *atomic.Uint64, at uint64) Freshness {
+	return Freshness{Kept: true, Until: until, Stored: stored, Age: age, gen: gen, at: at}
 }
 
 // Current reports whether the cache still holds the entry f describes.
 func (f *Freshness) Current() bool {
-	return f.gone != nil && !f.gone.Load()
+	return f.gen != nil && f.gen.Load() == f.at
 }
 
 type key struct{}

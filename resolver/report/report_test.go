@@ -27,14 +27,18 @@ func TestDetachDropsTheReportAndTheCancellation(t *testing.T) {
 }
 
 func TestFreshnessIsCurrentUntilItsEntryIsGone(t *testing.T) {
-	var gone atomic.Bool
-	f := Kept(time.Unix(10, 0), time.Unix(1, 0), 3, &gone)
+	var gen atomic.Uint64
+	gen.Store(7)
+	f := Kept(time.Unix(10, 0), time.Unix(1, 0), 3, &gen, 7)
 	if !f.Kept || !f.Current() || f.Age != 3 {
 		t.Fatalf("%+v: want kept and current", f)
 	}
-	gone.Store(true)
+	gen.Add(1) // the slot's next entry
 	if f.Current() {
 		t.Error("current after its entry went")
+	}
+	if g := Kept(time.Unix(10, 0), time.Unix(1, 0), 3, &gen, 8); !g.Current() {
+		t.Error("the slot's next entry is not current")
 	}
 	var zero Freshness
 	if zero.Current() || zero.Kept {
