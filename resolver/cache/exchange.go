@@ -37,7 +37,7 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 			c.prefetches.Add(1)
 			// Not ctx: this query does not wait for the prefetch, so
 			// nothing may be recorded into it afterwards.
-			r.refresh(context.Background(), k, req)
+			r.refresh(context.Background(), k, req, false)
 		}
 		note(ctx, report.Hit)
 		noteFresh(ctx, e.freshness(now, c.opts.Prefetch, at))
@@ -69,36 +69,45 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 
 // await joins (or starts) the refresh for k and waits for it; with a stale entry it waits
 // at most StaleAfter and answers stale when the refresh is slow or fails (RFC 8767 §5).
+// Without one, a refresh this request starts runs on its goroutine when its context ends
+// only at its deadline (report.Inline; see refresh).
 func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (*dns.Msg, error) {
-	cl := r.refresh(ctx, k, req)
-	var slow <-chan time.Time // nil without a stale entry: never fires
-	if stale != nil {
-		slow = r.c.opts.After(r.c.opts.StaleAfter)
-	}
-	select {
-	case <-cl.done:
-		if cl.err == nil {
-			var f report.Freshness // not kept: uncacheable
-			if e, at, ok := r.c.lru.peek(k); ok && e.wire != nil {
-				f = e.freshness(e.stored, r.c.opts.Prefetch, at) // counted down by 0 s, as below
-			}
-			noteFresh(ctx, f)
-			noteAnswerer(ctx, cl.answerer)
-			return cl.reply(req)
-		}
-		noteFresh(ctx, report.Freshness{})
+	cl, ran := r.refresh(ctx, k, req, stale == nil && report.Inline(ctx))
+	if !ran {
+		var slow <-chan time.Time // nil without a stale entry: never fires
 		if stale != nil {
+			slow = r.c.opts.After(r.c.opts.StaleAfter)
+		}
+		select {
+		case <-cl.done:
+		case <-slow:
+			noteFresh(ctx, report.Freshness{})
 			note(ctx, report.Stale)
 			return r.c.serveStale(stale, req)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], ctx.Err())
 		}
-		return nil, cl.err
-	case <-slow:
-		noteFresh(ctx, report.Freshness{})
+	}
+	return r.answered(ctx, k, req, cl, stale)
+}
+
+// answered is await's answer once cl is done.
+func (r *routed) answered(ctx context.Context, k key, req *dns.Msg, cl *call, stale *entry) (*dns.Msg, error) {
+	if cl.err == nil {
+		var f report.Freshness // not kept: uncacheable
+		if e, at, ok := r.c.lru.peek(k); ok && e.wire != nil {
+			f = e.freshness(e.stored, r.c.opts.Prefetch, at) // counted down by 0 s, as below
+		}
+		noteFresh(ctx, f)
+		noteAnswerer(ctx, cl.answerer)
+		return cl.reply(req)
+	}
+	noteFresh(ctx, report.Freshness{})
+	if stale != nil {
 		note(ctx, report.Stale)
 		return r.c.serveStale(stale, req)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], ctx.Err())
 	}
+	return nil, cl.err
 }
 
 // staleServable reports whether an expired entry may still answer (RFC 8767 §4).

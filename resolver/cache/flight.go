@@ -92,30 +92,62 @@ func (f *flight) finish(k key, cl *call, msg *dns.Msg, wire []byte, err error) {
 	close(cl.done)
 }
 
-// refresh asks next for k unless a call for k is already running, and returns that call.
-// The exchange runs in the background, detached from ctx's cancellation (next must bound
-// its own time), and stores its result before waking the waiters, so a request that
-// arrives after them finds the new entry.
-func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg) *call {
-	return r.c.flight.join(k, func(cl *call) {
+// refresh asks next for k unless a call for k is already running, and returns that call
+// and whether it ran here, done when refresh returns. The exchange is detached from ctx's
+// cancellation (next must bound its own time), and stores its result before waking the
+// waiters, so a request that arrives after them finds the new entry.
+//
+// It runs in the background, on a pool goroutine, unless inline asks for it on the
+// caller's: a waiter with nothing stale to answer early waits for it anyway, and running
+// it saves two goroutine hand-offs and a timer per cold miss. Inline, it ends at ctx's
+// deadline (next caps its waits by Deadline): the waiter may still give up then, only
+// the exchange goes no further to be cached for the next query; what it got cut short
+// by is not remembered as an upstream failure. Later requests join it and wait as usual.
+func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg, inline bool) (*call, bool) {
+	ran := false
+	cl := r.c.flight.join(k, func(cl *call) {
 		cl.fetch = fetch{r: r, k: k, gen: r.c.gen.Load(), req: req, cl: cl}
 		cl.fetch.ctx.Init(ctx)
 		if waiter := report.From(ctx); waiter != nil {
 			cl.fetch.ctx.Report.Budget = waiter.Budget // the query that starts it pays for it
 		}
-		r.c.fetch.GoTask(&cl.fetch)
+		if !inline {
+			r.c.fetch.GoTask(&cl.fetch)
+			return
+		}
+		if d, ok := ctx.Deadline(); ok {
+			cl.fetch.ctx.SetDeadline(d)
+		}
+		cl.fetch.Run()
+		ran = true
 	})
+	return cl, ran
 }
 
-// Run asks the upstream, stores the result and wakes the waiters.
+// Run asks the upstream, stores the result and wakes the waiters. Should
+// next panic, the waiters are woken with an error before the panic goes on
+// (inline, the handler recovers it): a call left in flight would hold
+// every later miss for its key.
 func (f *fetch) Run() {
 	r, k, cl := f.r, f.k, f.cl
+	finished := false
+	defer func() {
+		if !finished {
+			r.c.flight.finish(k, cl, nil, nil, fmt.Errorf("cache: %s %s: the upstream exchange panicked",
+				k.name, dns.TypeToString[k.qtype]))
+		}
+	}()
 	reply, err := r.next.Exchange(&f.ctx, f.req) // handed over: the caller leaves it alone
 	cl.answerer = f.ctx.Report.Answerer
 	if err == nil && reply == nil {
 		err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
 			k.name, dns.TypeToString[k.qtype])
 	}
-	msg, wire := r.c.remember(k, f.gen, reply, err)
+	var msg *dns.Msg
+	var wire []byte
+	if err == nil || f.ctx.Err() == nil { // past an inline waiter's deadline: nothing learnt of the upstream
+		msg, wire = r.c.remember(k, f.gen, reply, err)
+	}
+	finished = true
 	r.c.flight.finish(k, cl, msg, wire, err)
 }

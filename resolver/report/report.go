@@ -25,6 +25,11 @@ type Report struct {
 	// the listener is full and no upstream may be waited on.
 	OnlyCached bool
 
+	// UntilDeadline (set by the server) says that the query's context
+	// ends at its deadline and is never canceled before: work for it may
+	// run on its goroutine, bounded by that deadline (Inline).
+	UntilDeadline bool
+
 	// Set by the cache for the last exchange that went through one.
 	Cache Outcome
 	Fresh Freshness
@@ -189,6 +194,14 @@ func OnlyCached(ctx context.Context) bool {
 	return r != nil && r.OnlyCached
 }
 
+// Inline reports whether work ctx waits for may run on ctx's goroutine:
+// its query's context ends only at its deadline (Report.UntilDeadline),
+// so a waiter could not give up any sooner.
+func Inline(ctx context.Context) bool {
+	r := From(ctx)
+	return r != nil && r.UntilDeadline
+}
+
 // Detach returns a context for work that outlives the query of ctx: it is
 // never cancelled with ctx and carries no Report, so nothing it does is
 // recorded into the query's.
@@ -198,22 +211,36 @@ func Detach(ctx context.Context) context.Context {
 
 // Detached is a context for work that outlives the query of its parent but
 // reports into a Report of its own, Report: it is never canceled, has no
-// deadline, and carries the parent's values but Report in place of the
-// parent's. It is what context.WithoutCancel and With make, in one value
-// that can be part of a larger object (a cache's refresh makes one per
-// cold miss). Use it by pointer, after Init.
+// deadline unless given one (SetDeadline), and carries the parent's values
+// but Report in place of the parent's. It is what context.WithoutCancel
+// and With make, in one value that can be part of a larger object (a
+// cache's refresh makes one per cold miss). Use it by pointer, after Init.
+//
+// Sharp edge: its Done is nil even with a deadline, so nothing is armed
+// for it; work under it must bound itself by Deadline (the upstream
+// caps its socket deadlines by it) and look at Err between steps.
 type Detached struct {
-	parent context.Context
-	Report Report
+	parent   context.Context
+	deadline time.Time // zero: none
+	Report   Report
 }
 
 // Init makes d a context detached from parent, with a zero Report.
 func (d *Detached) Init(parent context.Context) { *d = Detached{parent: parent} }
 
+// SetDeadline gives d a deadline: Deadline reports it and Err is
+// context.DeadlineExceeded from then on.
+func (d *Detached) SetDeadline(t time.Time) { d.deadline = t }
+
 // Deadline, Done, Err and Value make *Detached a context.Context.
-func (d *Detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (d *Detached) Deadline() (time.Time, bool) { return d.deadline, !d.deadline.IsZero() }
 func (d *Detached) Done() <-chan struct{}       { return nil }
-func (d *Detached) Err() error                  { return nil }
+func (d *Detached) Err() error {
+	if !d.deadline.IsZero() && !time.Now().Before(d.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
 func (d *Detached) Value(k any) any {
 	if _, ok := k.(key); ok {
 		return &d.Report

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,5 +95,14 @@ func TestDetached(t *testing.T) {
 	}
 	if got := d.Value(other{}); got != "v" {
 		t.Errorf("parent's value %v, want v", got)
+	}
+	future := time.Now().Add(time.Hour)
+	d.SetDeadline(future)
+	if at, ok := d.Deadline(); !ok || !at.Equal(future) || d.Err() != nil || d.Done() != nil {
+		t.Errorf("deadline %v %v, Err %v, Done %v: want %v, no error yet, nothing armed", at, ok, d.Err(), d.Done(), future)
+	}
+	d.SetDeadline(time.Now().Add(-time.Millisecond))
+	if !errors.Is(d.Err(), context.DeadlineExceeded) {
+		t.Errorf("Err %v past the deadline; want DeadlineExceeded", d.Err())
 	}
 }
