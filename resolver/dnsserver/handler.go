@@ -1,7 +1,6 @@
 package dnsserver
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -124,6 +123,7 @@ type request struct {
 	set    *Settings
 	rep    report.Report // what the cache and upstreams said
 	budget report.Budget // rep's
+	ctx    report.Query  // the context it is resolved in, with rep
 	pack   *packInfo     // non-nil: note what a ready-packed reply needs
 	logged bool          // this query is logged (sampled)
 	epoch  uint64        // of the ready-packed store when the query arrived
@@ -236,8 +236,9 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	}
 	rq.budget.Set(budget)
 	rq.rep.Budget = &rq.budget
-	ctx, cancel := context.WithTimeout(report.With(context.Background(), &rq.rep), h.opts.Timeout)
-	defer cancel()
+	rq.ctx.Init(&rq.rep, time.Now().Add(h.opts.Timeout))
+	defer rq.ctx.End()
+	ctx := &rq.ctx
 	defer rq.rep.Release() // also when resolving panics
 	resp, err := h.opts.Engine.Resolve(ctx, &rq.q)
 	if err != nil {
