@@ -14,7 +14,9 @@ import (
 // exchangeFunc is an Exchanger made of a function.
 type exchangeFunc func(ctx context.Context, req *dns.Msg) (*dns.Msg, error)
 
-func (f exchangeFunc) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) { return f(ctx, req) }
+func (f exchangeFunc) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
+	return f(ctx, req)
+}
 
 // untilDeadline is a query's context as the server makes it: its Report
 // says it ends only at its deadline.
