@@ -95,6 +95,7 @@ type Handler struct {
 	set    atomic.Pointer[Settings]
 	packed packedAnswers // UDP answers ready to send again
 	auth   atomic.Pointer[Authority]
+	wall   bool // opts.Now is the system clock: one reading serves both
 }
 
 // New returns a Handler; opts.Engine is required.
@@ -102,10 +103,11 @@ func New(opts Options) *Handler {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	if opts.Now == nil {
+	wall := opts.Now == nil
+	if wall {
 		opts.Now = time.Now
 	}
-	h := &Handler{opts: opts, log: opts.Logger}
+	h := &Handler{opts: opts, log: opts.Logger, wall: wall}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
