@@ -14,7 +14,10 @@ import (
 // entries against 1 ms without them, on this project's machine). Here
 // the slots live in chunks that never move, each holding its key and
 // entry by value and its place in the recency list as slot numbers, and
-// the table is an open-addressed array of slot numbers: what the
+// the table is an open-addressed array of slot numbers, each beside the
+// low half of its key's hash, so that probing and moving entries read no
+// slot whose key cannot match (a cold miss's lookup is then one cache
+// line of the table, not one per probe): what the
 // collector visits per entry is the name's bytes and the message's, two
 // objects without pointers of their own.
 //
@@ -27,7 +30,7 @@ import (
 type index struct {
 	mu     sync.Mutex
 	chunks [][]slot // slot s is chunks[s>>chunkBits][s&chunkMask]; slot 0 is the list's sentinel
-	table  []int32  // slot numbers by hash, 0 = empty; linear probing, at most half full
+	table  []place  // by hash, 0 = empty; linear probing, at most half full
 	used   int32    // slots handed out so far (the sentinel included)
 	free   int32    // the first free slot, linked by next; 0 = none
 	n, max int
@@ -50,6 +53,15 @@ type slot struct {
 	prefetched bool          // latch: one prefetch per entry, not one per hit
 }
 
+// place is a table entry: a slot number (never 0, the sentinel's, so a
+// place is 0 only when empty) and the low 32 bits of its key's hash, which
+// place it in the table and tell most other keys apart without the slot.
+type place uint64
+
+func placeOf(s int32, h uint64) place { return place(uint32(h))<<32 | place(uint32(s)) }
+func (p place) slot() int32           { return int32(uint32(p)) }
+func (p place) tag() uint32           { return uint32(p >> 32) }
+
 // ref names the entry a slot held when it was read.
 type ref struct {
 	sl *slot
@@ -69,7 +81,7 @@ func (x *index) reset() {
 	if len(x.chunks) == 0 {
 		x.chunks = [][]slot{make([]slot, 1<<chunkBits)}
 	}
-	x.table = make([]int32, 64)
+	x.table = make([]place, 64)
 	x.used, x.free, x.n = 1, 0, 0
 	s := x.at(0)
 	s.prev, s.next = 0, 0
@@ -97,12 +109,15 @@ func (x *index) hashOf(k key) uint64 {
 // empty place where k would go.
 func (x *index) find(k key, h uint64) (s int32, pos int) {
 	mask := len(x.table) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := x.table[i]
-		if s == 0 {
+	for i := int(uint32(h)) & mask; ; i = (i + 1) & mask {
+		p := x.table[i]
+		if p == 0 {
 			return 0, i
 		}
-		if sl := x.at(s); sl.hash == h && sl.k == k {
+		if p.tag() != uint32(h) {
+			continue
+		}
+		if s := p.slot(); x.at(s).hash == h && x.at(s).k == k {
 			return s, i
 		}
 	}
@@ -160,7 +175,7 @@ func (x *index) add(k key, e entry) {
 	sl := x.at(s)
 	sl.k, sl.e, sl.hash, sl.prefetched = k, e, h, false
 	_, pos := x.find(k, h)
-	x.table[pos] = s
+	x.table[pos] = placeOf(s, h)
 	x.pushFront(s)
 	x.n++
 }
@@ -215,15 +230,15 @@ func (x *index) len() int {
 func (x *index) remove(s int32) {
 	sl := x.at(s)
 	mask := len(x.table) - 1
-	i := int(sl.hash) & mask
-	for x.table[i] != s {
+	i := int(uint32(sl.hash)) & mask
+	for x.table[i].slot() != s {
 		i = (i + 1) & mask
 	}
 	// Backward-shift deletion: every later entry of the run that may sit
 	// at i (its home is not cyclically within (i, j]) moves up, so probes
 	// never meet a hole before their key.
 	for j := (i + 1) & mask; x.table[j] != 0; j = (j + 1) & mask {
-		home := int(x.at(x.table[j]).hash) & mask
+		home := int(x.table[j].tag()) & mask
 		if (j-home)&mask >= (j-i)&mask {
 			x.table[i] = x.table[j]
 			i = j
@@ -253,14 +268,18 @@ func (x *index) alloc() int32 {
 
 // grow doubles the table and places every entry again.
 func (x *index) grow() {
-	x.table = make([]int32, 2*len(x.table))
+	old := x.table
+	x.table = make([]place, 2*len(old))
 	mask := len(x.table) - 1
-	for s := x.at(0).next; s != 0; s = x.at(s).next {
-		i := int(x.at(s).hash) & mask
+	for _, p := range old {
+		if p == 0 {
+			continue
+		}
+		i := int(p.tag()) & mask
 		for x.table[i] != 0 {
 			i = (i + 1) & mask
 		}
-		x.table[i] = s
+		x.table[i] = p
 	}
 }
 

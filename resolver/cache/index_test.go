@@ -30,8 +30,9 @@ func (m *modelLRU) drop(k key) {
 }
 
 // TestIndexBehavesAsAnLRU runs random operations on the index and on a
-// model, with the real hash and with hashes that collide for most keys
-// (so the probing and the backward-shift deletion are exercised), and
+// model, with the real hash and with hashes that collide for most keys,
+// wholly or in their low half (so the probing, the tags and the
+// backward-shift deletion are exercised), and
 // checks every answer, the evictions, and that a reader's ref stays
 // current exactly as long as its entry is kept.
 func TestIndexBehavesAsAnLRU(t *testing.T) {
@@ -39,6 +40,8 @@ func TestIndexBehavesAsAnLRU(t *testing.T) {
 		"maphash":   nil,
 		"colliding": func(k key) uint64 { return uint64(len(k.name) % 3) },
 		"one value": func(key) uint64 { return 42 },
+		// equal low halves (the table's tags), different hashes
+		"same low half": func(k key) uint64 { return uint64(len(k.name)+int(k.qtype))<<32 | 7 },
 	}
 	for name, hash := range hashes {
 		t.Run(name, func(t *testing.T) {
@@ -198,4 +201,27 @@ func TestIndexHoldsNoPointersPerEntryForTheCollector(t *testing.T) {
 		t.Errorf("%d heap objects for %d entries; want at most %d (2 per entry, and some slack)", objects, n, 5*n/2)
 	}
 	runtime.KeepAlive(x)
+}
+
+// BenchmarkIndexMiss looks up absent keys in a full index of 100,000
+// entries, as every cold miss does, then adds one (evicting another).
+func BenchmarkIndexMiss(b *testing.B) {
+	const n = 100_000
+	x := newIndex(n)
+	for i := range n {
+		x.add(key{name: fmt.Sprintf("q%d.cold.example.", i), qtype: 1, qclass: 1}, entry{})
+	}
+	misses := make([]key, 1<<20) // each absent again when it comes round: 100,000 kept
+	for i := range misses {
+		misses[i] = key{name: fmt.Sprintf("m%d.cold.example.", i), qtype: 1, qclass: 1}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := misses[i&(len(misses)-1)]
+		if _, _, ok := x.get(k); !ok {
+			x.add(k, entry{})
+		}
+		i++
+	}
 }
