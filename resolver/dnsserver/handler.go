@@ -238,7 +238,7 @@ func (h *Handler) answer(rq *request) *dns.Msg {
 	}
 	rq.budget.Set(budget)
 	rq.rep.Budget = &rq.budget
-	rq.ctx.Init(&rq.rep, time.Now().Add(h.opts.Timeout))
+	rq.ctx.Init(&rq.rep, rq.start.Add(h.opts.Timeout))
 	defer rq.ctx.End()
 	ctx := &rq.ctx
 	defer rq.rep.Release() // also when resolving panics

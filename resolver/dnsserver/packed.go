@@ -169,11 +169,6 @@ func (h *Handler) Packed(pkt []byte, q *wire.Question, from netip.AddrPort, out 
 	if h.opts.NoPacked {
 		return 0
 	}
-	start := time.Now() // a clock reading is a fair part of a ready-packed answer
-	now := start
-	if !h.wall {
-		now = h.opts.Now()
-	}
 	set, view := h.set.Load(), h.opts.Engine.View()
 	client := from.Addr().Unmap()
 	network := view.NetworkOf(set.Network, client)
@@ -181,7 +176,17 @@ func (h *Handler) Packed(pkt []byte, q *wire.Question, from netip.AddrPort, out 
 		return 0
 	}
 	a := h.packed.setFor(view, set).get(network, q)
-	if a == nil || (!a.expires.IsZero() && !now.Before(a.expires)) ||
+	if a == nil {
+		return 0
+	}
+	// A clock reading is a fair part of a ready-packed answer: with the
+	// system clock, one serves the TTLs and the start.
+	start := time.Now()
+	now := start
+	if !h.wall {
+		now = h.opts.Now()
+	}
+	if (!a.expires.IsZero() && !now.Before(a.expires)) ||
 		len(a.wire) > q.MaxSize || len(a.wire) > len(out) {
 		return 0
 	}

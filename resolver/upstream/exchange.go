@@ -99,24 +99,32 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) atte
 		return attempt{res: overloaded}
 	}
 	defer t.inFlight.Add(-1)
-	ok, probe := t.health.admit(g.now())
+	// Clock readings are a fair part of an exchange's own CPU: with the
+	// system clock, one serves health, the deadline and the start, one
+	// the end.
+	sent := g.now()
+	ok, probe := t.health.admit(sent)
 	if !ok {
 		return attempt{res: down}
 	}
 	if probe && g.upAfter(start, i) {
 		return attempt{res: sideProbe} // admitted as the probe: the caller sends it
 	}
-	deadline, capped := time.Now().Add(g.timeout), false
+	begin := sent
+	if !g.wall {
+		begin = time.Now()
+	}
+	deadline, capped := begin.Add(g.timeout), false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, capped = d, true
 	}
-	sent := g.now()
-	m, begin, err := g.exchange(ctx, t, q, deadline)
+	m, begin, err := g.exchange(ctx, t, q, deadline, begin)
 	if errors.Is(err, ErrBudget) {
 		t.health.release(probe) // nothing was sent: says nothing of t
 		return attempt{res: stopped, err: err}
 	}
-	alive, err := g.judge(t, q, m, err, time.Since(begin))
+	end := time.Now()
+	alive, err := g.judge(t, q, m, err, end.Sub(begin))
 	if err != nil && (ctx.Err() != nil || (capped && isTimeout(err))) {
 		t.health.release(probe) // the caller gave up; says nothing of t
 		return attempt{res: stopped, err: err}
@@ -126,7 +134,11 @@ func (g *Group) try(ctx context.Context, t *target, q *query, start, i int) atte
 		t.health.release(probe) // t answers others meanwhile: this name's trouble
 		return attempt{res: failed, err: err}
 	}
-	g.report(t, alive, probe, timedOut, err)
+	at := end
+	if !g.wall {
+		at = g.now()
+	}
+	g.report(t, at, alive, probe, timedOut, err)
 	if err != nil {
 		return attempt{res: failed, err: err}
 	}
@@ -214,14 +226,15 @@ func (g *Group) probeAside(t *target, q *query, result chan<- probeResult) {
 	go func() {
 		defer g.probes.Done()
 		defer q.free()
-		m, begin, err := g.exchange(g.closed, t, q, time.Now().Add(g.timeout))
+		begin := time.Now()
+		m, begin, err := g.exchange(g.closed, t, q, begin.Add(g.timeout), begin)
 		if g.closed.Err() != nil { // Close ended it: says nothing of t
 			t.health.release(true)
 			send(probeResult{t: t, err: g.closed.Err()})
 			return
 		}
 		alive, err := g.judge(t, q, m, err, time.Since(begin))
-		g.report(t, alive, true, false, err)
+		g.report(t, g.now(), alive, true, false, err)
 		send(probeResult{t: t, m: m, err: err})
 	}()
 }
@@ -229,9 +242,9 @@ func (g *Group) probeAside(t *target, q *query, result chan<- probeResult) {
 // exchange runs one attempt. A FORMERR without OPT is how a server that
 // does not know EDNS answers (RFC 6891 §7): the query goes again without,
 // and the observer is told of the first request.
-// It returns when the request whose reply it returns was sent.
-func (g *Group) exchange(ctx context.Context, t *target, q *query, deadline time.Time) (*dns.Msg, time.Time, error) {
-	begin := time.Now()
+// It returns when the request whose reply it returns was sent: begin, the
+// caller's clock reading as it starts, or a later one for the retry.
+func (g *Group) exchange(ctx context.Context, t *target, q *query, deadline, begin time.Time) (*dns.Msg, time.Time, error) {
 	m, err := t.exchangeOnce(ctx, q, deadline)
 	if err != nil || m.Rcode != dns.RcodeFormatError || m.IsEdns0() != nil {
 		return m, begin, err
@@ -272,8 +285,8 @@ func (t *target) exchangeOnce(ctx context.Context, q *query, deadline time.Time)
 
 // report records an attempt's outcome in t's health and, when t went
 // down or came back up, logs it and tells the observer.
-func (g *Group) report(t *target, alive, probe, noted bool, err error) {
-	if changed, gen := t.health.report(g.now(), alive, probe, noted); changed {
+func (g *Group) report(t *target, now time.Time, alive, probe, noted bool, err error) {
+	if changed, gen := t.health.report(now, alive, probe, noted); changed {
 		g.publish(t, alive, gen, err)
 	}
 }

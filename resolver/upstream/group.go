@@ -89,6 +89,7 @@ type Group struct {
 	maxInFlight int64
 	next        atomic.Uint64 // round-robin counter
 	now         func() time.Time
+	wall        bool // now is the system clock: one reading serves health and deadlines
 	log         *slog.Logger
 	obs         Observer
 
@@ -102,6 +103,7 @@ type Group struct {
 
 // NewGroup validates the options, applies defaults and parses the targets.
 func NewGroup(opts GroupOptions) (*Group, error) {
+	wall := opts.Now == nil
 	opts = withDefaults(opts)
 	if len(opts.Targets) == 0 {
 		return nil, fmt.Errorf("%s: %w: no targets", opts.Name, ErrBadTarget)
@@ -111,7 +113,7 @@ func NewGroup(opts GroupOptions) (*Group, error) {
 	}
 	g := &Group{
 		name: opts.Name, policy: opts.Policy, timeout: opts.Timeout,
-		maxInFlight: int64(opts.MaxInFlight), now: opts.Now,
+		maxInFlight: int64(opts.MaxInFlight), now: opts.Now, wall: wall,
 		log: opts.Logger, obs: opts.Observer,
 	}
 	g.closed, g.close = context.WithCancel(context.Background())
