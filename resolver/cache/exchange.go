@@ -70,9 +70,12 @@ func (r *routed) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
 // await joins (or starts) the refresh for k and waits for it; with a stale entry it waits
 // at most StaleAfter and answers stale when the refresh is slow or fails (RFC 8767 §5).
 // Without one, a refresh this request starts runs on its goroutine when its context ends
-// only at its deadline (report.Inline; see refresh).
+// only at its deadline (report.AtDeadline; see refresh).
 func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (*dns.Msg, error) {
-	cl, ran := r.refresh(ctx, k, req, stale == nil && report.Inline(ctx))
+	cl, ran, cut := r.refresh(ctx, k, req, stale == nil && report.AtDeadline(ctx))
+	if cut != nil {
+		return nil, fmt.Errorf("cache: waiting for %s %s: %w", k.name, dns.TypeToString[k.qtype], cut)
+	}
 	if !ran {
 		var slow <-chan time.Time // nil without a stale entry: never fires
 		if stale != nil {

@@ -93,19 +93,19 @@ func (f *flight) finish(k key, cl *call, msg *dns.Msg, wire []byte, err error) {
 }
 
 // refresh asks next for k unless a call for k is already running, and returns that call
-// and whether it ran here, done when refresh returns. The exchange is detached from ctx's
-// cancellation (next must bound its own time), and stores its result before waking the
-// waiters, so a request that arrives after them finds the new entry.
+// and whether it ran here. The exchange is detached from ctx's cancellation (next must
+// bound its own time), and stores its result before waking the waiters, so a request
+// that arrives after them finds the new entry.
 //
 // It runs in the background, on a pool goroutine, unless inline asks for it on the
 // caller's: a waiter with nothing stale to answer early waits for it anyway, and running
-// it saves two goroutine hand-offs and a timer per cold miss. Inline, it ends at ctx's
-// deadline (next caps its waits by Deadline): the waiter may still give up then, only
-// the exchange goes no further to be cached for the next query; what it got cut short
-// by is not remembered as an upstream failure. Later requests join it and wait as usual.
-func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg, inline bool) (*call, bool) {
-	ran := false
-	cl := r.c.flight.join(k, func(cl *call) {
+// it saves two goroutine hand-offs and a timer per cold miss. Inline, the exchange is
+// bounded by ctx's deadline (next caps its waits by Deadline). Should that cut it short,
+// the waiter gets cut, its error, and the fetch starts again in the background, without
+// a deadline, for the requests that joined it and for the cache, as a background fetch
+// would have gone on; nothing is remembered of the exchange cut short.
+func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg, inline bool) (cl *call, ran bool, cut error) {
+	cl = r.c.flight.join(k, func(cl *call) {
 		cl.fetch = fetch{r: r, k: k, gen: r.c.gen.Load(), req: req, cl: cl}
 		cl.fetch.ctx.Init(ctx)
 		if waiter := report.From(ctx); waiter != nil {
@@ -118,17 +118,21 @@ func (r *routed) refresh(ctx context.Context, k key, req *dns.Msg, inline bool) 
 		if d, ok := ctx.Deadline(); ok {
 			cl.fetch.ctx.SetDeadline(d)
 		}
-		cl.fetch.Run()
 		ran = true
+		cut = cl.fetch.run(true)
 	})
-	return cl, ran
+	return cl, ran, cut
 }
 
-// Run asks the upstream, stores the result and wakes the waiters. Should
-// next panic, the waiters are woken with an error before the panic goes on
-// (inline, the handler recovers it): a call left in flight would hold
-// every later miss for its key.
-func (f *fetch) Run() {
+// Run asks the upstream, stores the result and wakes the waiters, in the
+// background (a workers.Task).
+func (f *fetch) Run() { _ = f.run(false) }
+
+// run is Run, or refresh's inline fetch: see refresh for what it returns.
+// Should next panic, the waiters are woken with an error before the panic
+// goes on (inline, the handler recovers it): a call left in flight would
+// hold every later miss for its key.
+func (f *fetch) run(inline bool) (cut error) {
 	r, k, cl := f.r, f.k, f.cl
 	finished := false
 	defer func() {
@@ -138,16 +142,25 @@ func (f *fetch) Run() {
 		}
 	}()
 	reply, err := r.next.Exchange(&f.ctx, f.req) // handed over: the caller leaves it alone
+	cutShort := inline && err != nil && f.ctx.Err() != nil
+	f.ctx.End() // a timer for an inline deadline, if one was armed
+	if cutShort {
+		// Cut short by the waiter's deadline: a new fetch, detached
+		// without one, takes the call on (rare: one object more).
+		again := &fetch{r: r, k: k, gen: f.gen, req: f.req, cl: cl}
+		again.ctx.Init(f.ctx.Parent())
+		again.ctx.Report.Budget = f.ctx.Report.Budget
+		finished = true
+		r.c.fetch.GoTask(again)
+		return err
+	}
 	cl.answerer = f.ctx.Report.Answerer
 	if err == nil && reply == nil {
 		err = fmt.Errorf("cache: %s %s: upstream returned no reply and no error",
 			k.name, dns.TypeToString[k.qtype])
 	}
-	var msg *dns.Msg
-	var wire []byte
-	if err == nil || f.ctx.Err() == nil { // past an inline waiter's deadline: nothing learnt of the upstream
-		msg, wire = r.c.remember(k, f.gen, reply, err)
-	}
+	msg, wire := r.c.remember(k, f.gen, reply, err)
 	finished = true
 	r.c.flight.finish(k, cl, msg, wire, err)
+	return nil
 }

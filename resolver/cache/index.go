@@ -102,6 +102,11 @@ func (x *index) hashOf(k key) uint64 {
 	if k.cd {
 		h ^= 1 << 2
 	}
+	// Mixed (murmur3's finalizer): the table places and tells keys apart
+	// by the low half, and A, AAAA and HTTPS of a name differ above it.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
 	return h
 }
 

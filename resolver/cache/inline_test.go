@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,12 +19,13 @@ func (f exchangeFunc) Exchange(ctx context.Context, req *dns.Msg) (*dns.Msg, err
 	return f(ctx, req)
 }
 
-// untilDeadline is a query's context as the server makes it: its Report
-// says it ends only at its deadline.
+// untilDeadline is a query's context as the server makes it: a
+// report.Query, which ends only at its deadline.
 func untilDeadline(t *testing.T, deadline time.Time) context.Context {
-	ctx, cancel := context.WithDeadline(report.With(context.Background(), &report.Report{UntilDeadline: true}), deadline)
-	t.Cleanup(cancel)
-	return ctx
+	q := &report.Query{}
+	q.Init(&report.Report{}, deadline)
+	t.Cleanup(q.End)
+	return q
 }
 
 // TestAMissRunsItsFetchWithinTheWaitersDeadline: a query whose context
@@ -57,31 +59,69 @@ func TestAMissRunsItsFetchWithinTheWaitersDeadline(t *testing.T) {
 	}
 }
 
-// TestAFetchCutByItsWaitersDeadlineIsNotRemembered: the waiter gave up, the
-// upstream did not fail, so the next query asks again rather than being
-// told of a failure for FailureTTL. A failure within the deadline is
-// remembered as ever.
-func TestAFetchCutByItsWaitersDeadlineIsNotRemembered(t *testing.T) {
+// TestAFetchCutByItsWaitersDeadlineGoesOn: the waiter gets its deadline's
+// error; the fetch starts again in the background, without a deadline, as
+// a background fetch would have gone on: its answer is cached for the next
+// query, and nothing of the exchange cut short is remembered.
+func TestAFetchCutByItsWaitersDeadlineGoesOn(t *testing.T) {
 	c, _ := newTestCache(t, Options{})
-	calls := 0
+	answer := replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1"})
+	var calls atomic.Int32
 	ex := c.Wrap("", exchangeFunc(func(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
-		calls++
+		calls.Add(1)
 		if err := ctx.Err(); err != nil {
 			return nil, err // as the upstream group does when its deadline passed
 		}
-		return nil, errors.New("upstream: timeout")
+		return answer(req)
 	}))
 	q := query("a.example.", dns.TypeA)
-	if _, err := ex.Exchange(untilDeadline(t, time.Now().Add(-time.Millisecond)), q); err == nil {
-		t.Fatal("an answer past the deadline")
+	if _, err := ex.Exchange(untilDeadline(t, time.Now().Add(-time.Millisecond)), q); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("past the deadline: %v; want DeadlineExceeded", err)
 	}
-	_, err := ex.Exchange(untilDeadline(t, time.Now().Add(time.Hour)), q.Copy())
-	if calls != 2 || errors.Is(err, ErrFailureRemembered) {
-		t.Fatalf("%d upstream calls, then %v; want the second query sent upstream", calls, err)
+	c.Wait()
+	var rep report.Report
+	if _, err := ex.Exchange(report.With(context.Background(), &rep), q.Copy()); err != nil || rep.Cache != report.Hit {
+		t.Fatalf("the next query: %v, outcome %v; want a hit on what the fetch that went on cached", err, rep.Cache)
 	}
-	_, err = ex.Exchange(untilDeadline(t, time.Now().Add(time.Hour)), q.Copy())
-	if calls != 2 || !errors.Is(err, ErrFailureRemembered) {
-		t.Errorf("%d upstream calls, then %v; want the failure within the deadline remembered", calls, err)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d upstream calls; want 2 (cut short, then again in the background)", n)
+	}
+}
+
+// TestAQueryJoiningAnInlineFetchOutlivesItsDeadline: a later query with
+// more time gets the answer the first one's deadline cut short.
+func TestAQueryJoiningAnInlineFetchOutlivesItsDeadline(t *testing.T) {
+	c, _ := newTestCache(t, Options{})
+	answer := replyWith(t, dns.RcodeSuccess, []string{"@ 300 IN A 192.0.2.1"})
+	entered, gate := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	ex := c.Wrap("", exchangeFunc(func(ctx context.Context, req *dns.Msg) (*dns.Msg, error) {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-gate
+			return nil, ctx.Err() // its deadline has passed
+		}
+		return answer(req)
+	}))
+	joined := make(chan struct{}, 1)
+	c.flight.joined = func() { joined <- struct{}{} }
+	first, second := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := ex.Exchange(untilDeadline(t, time.Now().Add(-time.Millisecond)), query("a.example.", dns.TypeA))
+		first <- err
+	}()
+	<-entered
+	go func() {
+		_, err := ex.Exchange(untilDeadline(t, time.Now().Add(time.Hour)), query("a.example.", dns.TypeA))
+		second <- err
+	}()
+	<-joined
+	close(gate)
+	if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the first query: %v; want its deadline's error", err)
+	}
+	if err := <-second; err != nil {
+		t.Errorf("the query that joined: %v; want the answer", err)
 	}
 }
 

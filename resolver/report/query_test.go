@@ -23,12 +23,19 @@ func TestQueryCarriesItsReportAndDeadlineAndArmsNothingUnasked(t *testing.T) {
 	var q Query
 	deadline := time.Now().Add(time.Hour)
 	q.Init(&r, deadline)
-	if From(&q) != &r || !r.UntilDeadline || !Inline(&q) {
-		t.Fatalf("From %p (want %p), UntilDeadline %v: want the query's report, inline work allowed", From(&q), &r, r.UntilDeadline)
+	if From(&q) != &r || !AtDeadline(&q) {
+		t.Fatalf("From %p (want %p), AtDeadline %v: want the query's report, ending only at its deadline", From(&q), &r, AtDeadline(&q))
+	}
+	child, cancel := context.WithCancel(&q)
+	defer cancel()
+	if AtDeadline(child) || AtDeadline(context.Background()) {
+		t.Error("a context that may be canceled sooner counts as ending at its deadline")
 	}
 	if d, ok := q.Deadline(); !ok || !d.Equal(deadline) {
 		t.Errorf("Deadline %v %v; want %v", d, ok, deadline)
 	}
+	cancel() // the child's Done armed q's timer: start over
+	q.Init(&r, deadline)
 	if q.Err() != nil || q.timer != nil {
 		t.Errorf("Err %v, timer %v before anything waited; want nil, none armed", q.Err(), q.timer)
 	}

@@ -25,11 +25,6 @@ type Report struct {
 	// the listener is full and no upstream may be waited on.
 	OnlyCached bool
 
-	// UntilDeadline (set by the server) says that the query's context
-	// ends at its deadline and is never canceled before: work for it may
-	// run on its goroutine, bounded by that deadline (Inline).
-	UntilDeadline bool
-
 	// Set by the cache for the last exchange that went through one.
 	Cache Outcome
 	Fresh Freshness
@@ -194,14 +189,6 @@ func OnlyCached(ctx context.Context) bool {
 	return r != nil && r.OnlyCached
 }
 
-// Inline reports whether work ctx waits for may run on ctx's goroutine:
-// its query's context ends only at its deadline (Report.UntilDeadline),
-// so a waiter could not give up any sooner.
-func Inline(ctx context.Context) bool {
-	r := From(ctx)
-	return r != nil && r.UntilDeadline
-}
-
 // Detach returns a context for work that outlives the query of ctx: it is
 // never cancelled with ctx and carries no Report, so nothing it does is
 // recorded into the query's.
@@ -215,32 +202,55 @@ func Detach(ctx context.Context) context.Context {
 // but Report in place of the parent's. It is what context.WithoutCancel
 // and With make, in one value that can be part of a larger object (a
 // cache's refresh makes one per cold miss). Use it by pointer, after Init.
-//
-// Sharp edge: its Done is nil even with a deadline, so nothing is armed
-// for it; work under it must bound itself by Deadline (the upstream
-// caps its socket deadlines by it) and look at Err between steps.
+// With a deadline it ends then, its timer armed only once something
+// waits for it (as Query's); End stops that.
 type Detached struct {
-	parent   context.Context
-	deadline time.Time // zero: none
-	Report   Report
+	parent context.Context
+	Report Report
+	end    ending // end.deadline zero: none
 }
 
 // Init makes d a context detached from parent, with a zero Report.
 func (d *Detached) Init(parent context.Context) { *d = Detached{parent: parent} }
 
-// SetDeadline gives d a deadline: Deadline reports it and Err is
-// context.DeadlineExceeded from then on.
-func (d *Detached) SetDeadline(t time.Time) { d.deadline = t }
+// SetDeadline gives d a deadline, before d is used.
+func (d *Detached) SetDeadline(t time.Time) { d.end = ending{deadline: t} }
+
+// Parent is the context d was detached from.
+func (d *Detached) Parent() context.Context { return d.parent }
+
+// End ends d now, if it has a deadline (a context without one never
+// ends), and stops the timer armed for it.
+func (d *Detached) End() {
+	if !d.end.deadline.IsZero() {
+		d.end.End()
+	}
+}
 
 // Deadline, Done, Err and Value make *Detached a context.Context.
-func (d *Detached) Deadline() (time.Time, bool) { return d.deadline, !d.deadline.IsZero() }
-func (d *Detached) Done() <-chan struct{}       { return nil }
-func (d *Detached) Err() error {
-	if !d.deadline.IsZero() && !time.Now().Before(d.deadline) {
-		return context.DeadlineExceeded
+func (d *Detached) Deadline() (time.Time, bool) { return d.end.deadline, !d.end.deadline.IsZero() }
+func (d *Detached) Done() <-chan struct{} {
+	if d.end.deadline.IsZero() {
+		return nil
 	}
-	return nil
+	return d.end.Done()
 }
+func (d *Detached) Err() error {
+	if d.end.deadline.IsZero() {
+		return nil
+	}
+	return d.end.Err()
+}
+
+// AfterFunc is ending's, for context.AfterFunc; without a deadline d never
+// ends (and context.AfterFunc, seeing a nil Done, does not call it).
+func (d *Detached) AfterFunc(f func()) (stop func() bool) {
+	if d.end.deadline.IsZero() {
+		return func() bool { return true }
+	}
+	return d.end.AfterFunc(f)
+}
+
 func (d *Detached) Value(k any) any {
 	if _, ok := k.(key); ok {
 		return &d.Report

@@ -96,13 +96,32 @@ func TestDetached(t *testing.T) {
 	if got := d.Value(other{}); got != "v" {
 		t.Errorf("parent's value %v, want v", got)
 	}
+	if !AtDeadline(&d) {
+		t.Error("a detached context does not count as ending only at its deadline")
+	}
 	future := time.Now().Add(time.Hour)
 	d.SetDeadline(future)
-	if at, ok := d.Deadline(); !ok || !at.Equal(future) || d.Err() != nil || d.Done() != nil {
-		t.Errorf("deadline %v %v, Err %v, Done %v: want %v, no error yet, nothing armed", at, ok, d.Err(), d.Done(), future)
+	if at, ok := d.Deadline(); !ok || !at.Equal(future) || d.Err() != nil || d.end.timer != nil {
+		t.Errorf("deadline %v %v, Err %v, timer %v: want %v, no error yet, nothing armed", at, ok, d.Err(), d.end.timer, future)
 	}
-	d.SetDeadline(time.Now().Add(-time.Millisecond))
-	if !errors.Is(d.Err(), context.DeadlineExceeded) {
-		t.Errorf("Err %v past the deadline; want DeadlineExceeded", d.Err())
+	// Contexts made from it end with it, at its deadline.
+	var soon Detached
+	soon.Init(parent)
+	soon.SetDeadline(time.Now().Add(20 * time.Millisecond))
+	child, cancel := context.WithTimeout(&soon, time.Hour)
+	defer cancel()
+	waitClosed(t, child.Done(), "a child's Done at its parent's deadline")
+	waitClosed(t, soon.Done(), "Done at the deadline")
+	if !errors.Is(soon.Err(), context.DeadlineExceeded) || !errors.Is(child.Err(), context.DeadlineExceeded) {
+		t.Errorf("Err %v, the child's %v past the deadline; want DeadlineExceeded", soon.Err(), child.Err())
+	}
+	var ended Detached
+	ended.Init(parent)
+	ended.SetDeadline(future)
+	done := ended.Done()
+	ended.End()
+	waitClosed(t, done, "Done after End")
+	if !errors.Is(ended.Err(), context.Canceled) {
+		t.Errorf("Err %v after End; want Canceled", ended.Err())
 	}
 }

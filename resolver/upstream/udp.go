@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/privdns/privdns/resolver/report"
 )
 
 // exchangeUDP sends the query from a fresh connected socket, so the kernel
@@ -95,6 +97,12 @@ type udpConn interface {
 // end any blocked read or write at once. The returned stop must be called.
 func interruptOnCancel(ctx context.Context, conn interface{ SetDeadline(time.Time) error }, deadline time.Time) (stop func() bool) {
 	_ = conn.SetDeadline(deadline)
+	if report.AtDeadline(ctx) {
+		// Never canceled before its deadline, which deadline is not past
+		// (the group caps it): the socket's deadline is all it takes, and
+		// a watcher would arm ctx's timer, a cost per cold miss.
+		return func() bool { return true }
+	}
 	if ctx.Done() == nil {
 		return func() bool { return true } // never canceled
 	}
