@@ -52,7 +52,7 @@ func TestQuietAndBusyOncePerSpell(t *testing.T) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		returnWhenQuiet(ticks, done,
+		returnWhenQuiet(ticks, nil, done,
 			func() { got = append(got, fmt.Sprintf("quiet@%d", read-1)) },
 			func() { got = append(got, fmt.Sprintf("busy@%d", read-1)) })
 	}()
@@ -63,6 +63,64 @@ func TestQuietAndBusyOncePerSpell(t *testing.T) {
 	<-finished
 	if fmt.Sprint(got) != want {
 		t.Errorf("changes %v, want %s", got, want)
+	}
+}
+
+// A word from a collection during a quiet spell makes the server busy at
+// once, not at the next check; once busy, further words change nothing.
+func TestWokenByACollectionWhileQuiet(t *testing.T) {
+	const mib = 1 << 20
+	ticks, woken := make(chan time.Time), make(chan struct{})
+	so := activity{alloc: 100 * mib}
+	done := func() activity { return so } // the same: quiet at every tick
+	changes := make(chan string, 8)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		returnWhenQuiet(ticks, woken, done, func() { changes <- "quiet" }, func() { changes <- "busy" })
+	}()
+	woken <- struct{}{} // busy already (the start): nothing
+	ticks <- time.Time{}
+	if got := <-changes; got != "quiet" {
+		t.Fatalf("first quiet tick: %s, want quiet", got)
+	}
+	woken <- struct{}{}
+	if got := <-changes; got != "busy" {
+		t.Fatalf("woken while quiet: %s, want busy", got)
+	}
+	woken <- struct{}{} // busy: nothing
+	ticks <- time.Time{}
+	if got := <-changes; got != "quiet" {
+		t.Fatalf("the next quiet tick: %s, want quiet", got)
+	}
+	close(ticks)
+	<-finished
+	if len(changes) != 0 {
+		t.Errorf("%d more changes; want none", len(changes))
+	}
+}
+
+// A collection during a quiet spell wakes the server when quietAlloc or
+// more was allocated within quietCheck, counted from the spell's start
+// or, once that is older than quietCheck, from the first collection after.
+func TestWakeWindow(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	w := wakeWindow{t0, 0}
+	steps := []struct {
+		after time.Duration
+		alloc uint64
+		want  bool
+	}{
+		{time.Second, quietAlloc - 1, false},                  // not enough
+		{2 * time.Second, quietAlloc, true},                   // enough, within quietCheck
+		{quietCheck + time.Second, 2 * quietAlloc, false},     // too slow: a new window from here
+		{quietCheck + 2*time.Second, 2*quietAlloc + 1, false}, // 1 byte in the new window
+		{quietCheck + 3*time.Second, 3 * quietAlloc, true},    // quietAlloc within it
+	}
+	for i, s := range steps {
+		if got := w.busy(t0.Add(s.after), s.alloc); got != s.want {
+			t.Errorf("step %d (%v, %d bytes): busy %v, want %v", i, s.after, s.alloc, got, s.want)
+		}
 	}
 }
 
