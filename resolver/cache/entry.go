@@ -9,18 +9,19 @@ import (
 	"github.com/privdns/privdns/resolver/report"
 )
 
-// entry is what the index holds, by value, in its slot. It is never
-// changed once stored (a refresh stores a new one), so a reader's copy
-// shares the wire bytes without a lock.
+// entry is what the index holds, in its slot and its arena, and what it
+// gives out: a copy, whose wire bytes are the reader's. An entry kept is
+// never changed (a refresh stores a new one).
 //
 // The message is kept in wire form, one slice of bytes without pointers: a *dns.Msg is
 // about ten objects (each RR, its owner name, its address, the sections), and with many
 // entries the collector's mark phase, which must visit each of them every cycle, is where
 // a cold miss's latency goes on a server with one CPU. A hit unpacks its own copy.
 type entry struct {
-	wire   []byte        // the message packed, without question and OPT; nil for a bare failure
+	wire   []byte        // the message packed, without question and OPT; see msg
 	stored time.Time     // when the message arrived; TTLs count down from here
 	ttl    time.Duration // how long the message is fresh, whole seconds
+	msg    bool          // it has a message (wire may still be nil: not read out, index.peek)
 
 	fail *failure // non-nil: the upstream failed for this key (rare, so kept out of line)
 }
@@ -38,7 +39,7 @@ func (e *entry) age(now time.Time) time.Duration {
 
 // fresh reports whether the message may be served as a normal hit.
 func (e *entry) fresh(now time.Time) bool {
-	return e.wire != nil && e.age(now) < e.ttl
+	return e.msg && e.age(now) < e.ttl
 }
 
 // failing reports whether a remembered failure still holds.
@@ -98,7 +99,7 @@ func (c *Cache) storable(m *dns.Msg, k key, now time.Time) (entry, bool) {
 	if wire == nil {
 		return entry{}, false
 	}
-	return entry{wire: wire, stored: now, ttl: time.Duration(ttl) * time.Second}, true
+	return entry{wire: wire, stored: now, ttl: time.Duration(ttl) * time.Second, msg: true}, true
 }
 
 // answers reports whether the answer section holds the asked type in the asked class (so

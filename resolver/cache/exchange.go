@@ -98,7 +98,7 @@ func (r *routed) await(ctx context.Context, k key, req *dns.Msg, stale *entry) (
 func (r *routed) answered(ctx context.Context, k key, req *dns.Msg, cl *call, stale *entry) (*dns.Msg, error) {
 	if cl.err == nil {
 		var f report.Freshness // not kept: uncacheable
-		if e, at, ok := r.c.lru.peek(k); ok && e.wire != nil {
+		if e, at, ok := r.c.lru.peek(k, false); ok && e.msg {
 			f = e.freshness(e.stored, r.c.opts.Prefetch, at) // counted down by 0 s, as below
 		}
 		noteFresh(ctx, f)
@@ -115,7 +115,7 @@ func (r *routed) answered(ctx context.Context, k key, req *dns.Msg, cl *call, st
 
 // staleServable reports whether an expired entry may still answer (RFC 8767 §4).
 func (c *Cache) staleServable(e *entry, now time.Time) bool {
-	return c.opts.ServeStale && e.wire != nil && e.age(now) < e.ttl+c.opts.StaleMaxAge
+	return c.opts.ServeStale && e.msg && e.age(now) < e.ttl+c.opts.StaleMaxAge
 }
 
 func (c *Cache) serveStale(e *entry, req *dns.Msg) (*dns.Msg, error) {
@@ -157,8 +157,8 @@ func (c *Cache) failure(k key, err error, now time.Time) entry {
 		err:   fmt.Errorf("%w: %w", ErrFailureRemembered, err),
 		until: now.Add(c.opts.FailureTTL),
 	}}
-	if old, _, ok := c.lru.peek(k); ok && (old.fresh(now) || c.staleServable(&old, now)) {
-		e.wire, e.stored, e.ttl = old.wire, old.stored, old.ttl
+	if old, _, ok := c.lru.peek(k, true); ok && (old.fresh(now) || c.staleServable(&old, now)) {
+		e.wire, e.stored, e.ttl, e.msg = old.wire, old.stored, old.ttl, true
 	}
 	return e
 }

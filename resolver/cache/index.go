@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // index is the cache's LRU: the entries by key, the least recently used
@@ -12,19 +13,20 @@ import (
 // elements, map buckets and entry objects is a dozen pointers and four
 // objects per entry for it to visit on every cycle (8 ms for 100,000
 // entries against 1 ms without them, on this project's machine). Here
-// the slots live in chunks that never move, each holding its key and
-// entry by value and its place in the recency list as slot numbers, and
-// the table is an open-addressed array of slot numbers, each beside the
-// low half of its key's hash, so that probing and moving entries read no
-// slot whose key cannot match (a cold miss's lookup is then one cache
-// line of the table, not one per probe): what the
-// collector visits per entry is the name's bytes and the message's, two
-// objects without pointers of their own.
+// nothing per entry holds a pointer: the slots live in chunks that never
+// move, each holding its entry's key and times by value and its place in
+// the recency list as slot numbers; the name and the message are bytes in
+// the arena (routes, few, are interned); the table is an open-addressed
+// array of slot numbers, each beside the low half of its key's hash, so
+// that probing and moving entries read no slot whose key cannot match (a
+// cold miss's lookup is then one cache line of the table, not one per
+// probe). What the collector visits is a few objects per 1,024 entries.
 //
 // A slot's generation counts the entries it has held; a ref remembers one,
 // so a reader learns whether the entry it was given is still the one
 // kept (report.Freshness.Current) without the index keeping an object per
-// entry for it.
+// entry for it. An entry read out of the index is a copy: its message
+// bytes are the reader's (the arena's block may hold another's next).
 //
 // Every method takes the lock: a hit moves its entry to the front.
 type index struct {
@@ -36,6 +38,12 @@ type index struct {
 	n, max int
 	seed   maphash.Seed
 	hash   func(key) uint64 // nil: hashOf (tests force collisions)
+
+	bytes    arena
+	big      map[int32][]byte   // the bytes of slots too large for the arena
+	fails    map[int32]*failure // the failures slots remember (rare)
+	routes   []string           // interned: a slot holds its route's number
+	routeIDs map[string]uint32
 }
 
 const (
@@ -43,14 +51,25 @@ const (
 	chunkMask = 1<<chunkBits - 1
 )
 
-// slot holds one entry. A free slot keeps only its generation.
+// slot holds one entry, without pointers. A free slot keeps only its
+// generation.
 type slot struct {
-	k          key
-	e          entry
 	hash       uint64
-	prev, next int32         // the recency list, most recent after the sentinel
+	stored     int64 // unix nanoseconds
+	ttl        time.Duration
 	gen        atomic.Uint64 // bumped when the entry leaves: evicted, replaced, flushed, purged
-	prefetched bool          // latch: one prefetch per entry, not one per hit
+	block      block         // the name, then the message; in big when onHeap
+	msgLen     uint32
+	route      uint32
+	prev, next int32 // the recency list, most recent after the sentinel
+	qtype      uint16
+	qclass     uint16
+	nameLen    uint16 // a name in presentation form: escapes make it longer than 255
+	do, cd     bool
+	msg        bool // holds a message (a bare failure does not)
+	failing    bool // fails holds its failure
+	onHeap     bool
+	prefetched bool // latch: one prefetch per entry, not one per hit
 }
 
 // place is a table entry: a slot number (never 0, the sentinel's, so a
@@ -72,7 +91,7 @@ type ref struct {
 func (r ref) current() bool { return r.sl != nil && r.sl.gen.Load() == r.at }
 
 func newIndex(max int) *index {
-	x := &index{max: max, seed: maphash.MakeSeed()}
+	x := &index{max: max, seed: maphash.MakeSeed(), routeIDs: map[string]uint32{}}
 	x.reset()
 	return x
 }
@@ -83,6 +102,8 @@ func (x *index) reset() {
 	}
 	x.table = make([]place, 64)
 	x.used, x.free, x.n = 1, 0, 0
+	x.bytes.reset()
+	x.big, x.fails = nil, nil
 	s := x.at(0)
 	s.prev, s.next = 0, 0
 }
@@ -122,13 +143,104 @@ func (x *index) find(k key, h uint64) (s int32, pos int) {
 		if p.tag() != uint32(h) {
 			continue
 		}
-		if s := p.slot(); x.at(s).hash == h && x.at(s).k == k {
+		if s := p.slot(); x.matches(s, k, h) {
 			return s, i
 		}
 	}
 }
 
-// get returns k's entry and marks it the most recently used.
+// matches reports whether slot s holds k (whose hash is h).
+func (x *index) matches(s int32, k key, h uint64) bool {
+	sl := x.at(s)
+	return sl.hash == h && sl.qtype == k.qtype && sl.qclass == k.qclass && sl.do == k.do && sl.cd == k.cd &&
+		int(sl.nameLen) == len(k.name) && x.routes[sl.route] == k.route && string(x.name(s)) == k.name
+}
+
+// raw is slot s's bytes, in place: the name, then the message.
+func (x *index) raw(s int32) []byte {
+	sl := x.at(s)
+	if sl.onHeap {
+		return x.big[s]
+	}
+	return x.bytes.bytes(sl.block, int(sl.nameLen)+int(sl.msgLen))
+}
+
+func (x *index) name(s int32) []byte { return x.raw(s)[:x.at(s).nameLen] }
+
+// keyOf is slot s's key, made anew (Flush).
+func (x *index) keyOf(s int32) key {
+	sl := x.at(s)
+	return key{name: string(x.name(s)), route: x.routes[sl.route], qtype: sl.qtype, qclass: sl.qclass, do: sl.do, cd: sl.cd}
+}
+
+// entryOf is slot s's entry, its message copied when withMsg.
+func (x *index) entryOf(s int32, withMsg bool) entry {
+	sl := x.at(s)
+	e := entry{stored: time.Unix(0, sl.stored), ttl: sl.ttl, msg: sl.msg}
+	if sl.failing {
+		e.fail = x.fails[s]
+	}
+	if withMsg && sl.msg {
+		e.wire = append([]byte(nil), x.raw(s)[sl.nameLen:]...)
+	}
+	return e
+}
+
+// fill makes slot s hold k and e (its hash h).
+func (x *index) fill(s int32, k key, h uint64, e entry) {
+	sl := x.at(s)
+	sl.hash, sl.qtype, sl.qclass, sl.do, sl.cd = h, k.qtype, k.qclass, k.do, k.cd
+	sl.stored, sl.ttl, sl.msg, sl.prefetched = e.stored.UnixNano(), e.ttl, e.msg, false
+	sl.nameLen, sl.msgLen = uint16(len(k.name)), uint32(len(e.wire))
+	id, ok := x.routeIDs[k.route]
+	if !ok {
+		id = uint32(len(x.routes))
+		x.routes = append(x.routes, k.route)
+		x.routeIDs[k.route] = id
+	}
+	sl.route = id
+	n := len(k.name) + len(e.wire)
+	b, ok := block(0), n <= maxBlock
+	if ok {
+		b, ok = x.bytes.alloc(n)
+	}
+	var dst []byte
+	if ok {
+		sl.block, sl.onHeap = b, false
+		dst = x.bytes.bytes(b, n)
+	} else {
+		if x.big == nil {
+			x.big = map[int32][]byte{}
+		}
+		dst = make([]byte, n)
+		x.big[s], sl.onHeap = dst, true
+	}
+	copy(dst[copy(dst, k.name):], e.wire)
+	sl.failing = e.fail != nil
+	if sl.failing {
+		if x.fails == nil {
+			x.fails = map[int32]*failure{}
+		}
+		x.fails[s] = e.fail
+	}
+}
+
+// empty gives back what slot s holds (its bytes, its failure).
+func (x *index) empty(s int32) {
+	sl := x.at(s)
+	if sl.onHeap {
+		delete(x.big, s)
+	} else {
+		x.bytes.release(sl.block)
+	}
+	if sl.failing {
+		delete(x.fails, s)
+	}
+	sl.onHeap, sl.failing, sl.msg = false, false, false
+}
+
+// get returns k's entry, its message copied, and marks it the most
+// recently used.
 func (x *index) get(k key) (entry, ref, bool) {
 	h := x.hashOf(k)
 	x.mu.Lock()
@@ -140,11 +252,12 @@ func (x *index) get(k key) (entry, ref, bool) {
 	x.unlink(s)
 	x.pushFront(s)
 	sl := x.at(s)
-	return sl.e, ref{sl, sl.gen.Load()}, true
+	return x.entryOf(s, true), ref{sl, sl.gen.Load()}, true
 }
 
-// peek returns k's entry without changing its recency.
-func (x *index) peek(k key) (entry, ref, bool) {
+// peek returns k's entry without changing its recency, its message copied
+// when withMsg (else its wire is nil, and msg tells whether it has one).
+func (x *index) peek(k key, withMsg bool) (entry, ref, bool) {
 	h := x.hashOf(k)
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -153,11 +266,12 @@ func (x *index) peek(k key) (entry, ref, bool) {
 		return entry{}, ref{}, false
 	}
 	sl := x.at(s)
-	return sl.e, ref{sl, sl.gen.Load()}, true
+	return x.entryOf(s, withMsg), ref{sl, sl.gen.Load()}, true
 }
 
 // add keeps e for k, the most recently used; an entry k had is replaced,
-// and when the index is full the least recently used one goes.
+// and when the index is full the least recently used one goes. The
+// index copies e's bytes: e.wire stays the caller's.
 func (x *index) add(k key, e entry) {
 	h := x.hashOf(k)
 	x.mu.Lock()
@@ -165,7 +279,8 @@ func (x *index) add(k key, e entry) {
 	if s, _ := x.find(k, h); s != 0 {
 		sl := x.at(s)
 		sl.gen.Add(1)
-		sl.e, sl.prefetched = e, false
+		x.empty(s)
+		x.fill(s, k, h, e)
 		x.unlink(s)
 		x.pushFront(s)
 		return
@@ -177,8 +292,7 @@ func (x *index) add(k key, e entry) {
 		x.grow()
 	}
 	s := x.alloc()
-	sl := x.at(s)
-	sl.k, sl.e, sl.hash, sl.prefetched = k, e, h, false
+	x.fill(s, k, h, e)
 	_, pos := x.find(k, h)
 	x.table[pos] = placeOf(s, h)
 	x.pushFront(s)
@@ -204,7 +318,7 @@ func (x *index) removeIf(match func(key) bool) int {
 	n := 0
 	for s := x.at(0).next; s != 0; {
 		next := x.at(s).next
-		if match(x.at(s).k) {
+		if match(x.keyOf(s)) {
 			x.remove(s)
 			n++
 		}
@@ -213,14 +327,15 @@ func (x *index) removeIf(match func(key) bool) int {
 	return n
 }
 
-// purge drops every entry. The chunks stay for the entries to come.
+// purge drops every entry. The chunks stay for the entries to come; the
+// arena's pages go.
 func (x *index) purge() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for s := int32(1); s < x.used; s++ {
 		sl := x.at(s)
 		sl.gen.Add(1)
-		sl.k, sl.e = key{}, entry{}
+		sl.onHeap, sl.failing, sl.msg = false, false, false
 	}
 	x.reset()
 }
@@ -252,7 +367,7 @@ func (x *index) remove(s int32) {
 	x.table[i] = 0
 	x.unlink(s)
 	sl.gen.Add(1)
-	sl.k, sl.e = key{}, entry{}
+	x.empty(s)
 	sl.next = x.free
 	x.free = s
 	x.n--
