@@ -241,7 +241,13 @@ func (x *index) empty(s int32) {
 
 // get returns k's entry, its message copied, and marks it the most
 // recently used.
-func (x *index) get(k key) (entry, ref, bool) {
+func (x *index) get(k key) (entry, ref, bool) { return x.read(k, true, true) }
+
+// peek returns k's entry without changing its recency, its message copied
+// when withMsg (else its wire is nil, and msg tells whether it has one).
+func (x *index) peek(k key, withMsg bool) (entry, ref, bool) { return x.read(k, false, withMsg) }
+
+func (x *index) read(k key, touch, withMsg bool) (entry, ref, bool) {
 	h := x.hashOf(k)
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -249,21 +255,9 @@ func (x *index) get(k key) (entry, ref, bool) {
 	if s == 0 {
 		return entry{}, ref{}, false
 	}
-	x.unlink(s)
-	x.pushFront(s)
-	sl := x.at(s)
-	return x.entryOf(s, true), ref{sl, sl.gen.Load()}, true
-}
-
-// peek returns k's entry without changing its recency, its message copied
-// when withMsg (else its wire is nil, and msg tells whether it has one).
-func (x *index) peek(k key, withMsg bool) (entry, ref, bool) {
-	h := x.hashOf(k)
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	s, _ := x.find(k, h)
-	if s == 0 {
-		return entry{}, ref{}, false
+	if touch {
+		x.unlink(s)
+		x.pushFront(s)
 	}
 	sl := x.at(s)
 	return x.entryOf(s, withMsg), ref{sl, sl.gen.Load()}, true
