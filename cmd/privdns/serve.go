@@ -148,6 +148,7 @@ func startServer(cfg *config.Config, log *slog.Logger) (*server, error) {
 // start builds cfg, binds every listener and the HTTP endpoints; on error
 // nothing is left running.
 func start(cfg *config.Config, opts serverOptions) (*server, error) {
+	watchSweeps()
 	s := &server{
 		opts: opts, log: opts.Log, reg: prometheus.NewRegistry(),
 		cfg: &config.Config{}, groups: newGroupPool(nil), listeners: map[string]*listener{}, draining: map[*listener]struct{}{},
